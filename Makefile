@@ -1,0 +1,60 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app market
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint fmt install install-dev translations messages clean
+
+# Re-install only when the dependencies change; the stamp files remember.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e ".[prod]"
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev,prod]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+translations: $(BIN)/python
+	@$(BIN)/pybabel compile --use-fuzzy --statistics -d market/translations 2>&1 | tail -n 2
+
+# Extract every translatable string and merge it into the Korean catalogue;
+# then fill in the new msgstr entries (tests/test_packaging.py checks none is left).
+messages: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
+	  -o market/translations/messages.pot .
+	$(BIN)/pybabel update -i market/translations/messages.pot -d market/translations \
+	  --ignore-obsolete --no-fuzzy-matching --width 100
+	rm market/translations/messages.pot
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	@echo "Mail is not sent in development: it is written to instance/mail/ as .eml files."
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the mail worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(FLASK) outbox deliver --poll 5 & \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-dev
+	@bash scripts/test.sh
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,68 @@
+"""굿모닝장터 manager: the app factory."""
+
+import os
+
+from flask import Flask
+
+from market import config as market_config
+from market.paths import resource_dir
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("MARKET_INSTANCE_PATH") or None,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+    )
+    app.config.from_object(market_config.DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    market_config.load_environment(app.config)
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    market_config.finalise(app.config, app.instance_path)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+
+    from market.core.web import register_web_hooks
+
+    register_web_hooks(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
+    from market import models  # noqa: F401  (every model known to Alembic)
+    from market.core.i18n import select_locale
+    from market.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = lazy_gettext("Please log in to open this page.")
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app: Flask) -> None:
+    from market.accounts.views import bp as accounts_bp
+    from market.audit.views import bp as audit_bp
+    from market.core.views import bp as core_bp
+    from market.outbox.views import bp as outbox_bp
+
+    for blueprint in (core_bp, accounts_bp, audit_bp, outbox_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    from market.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,20 @@
+from flask import Blueprint, render_template, request
+
+from market.accounts.decorators import staff_required
+from market.audit import services
+from market.core.pagination import paginate
+
+bp = Blueprint("audit", __name__, url_prefix="/staff/audit")
+
+
+@bp.route("/")
+@staff_required
+def index():
+    filters = {
+        key: request.args.get(key, "").strip() or None
+        for key in ("action", "object_type", "actor", "object_id")
+    }
+    page = paginate(services.entries_query(**filters))
+    return render_template(
+        "audit/index.html", page=page, filters=filters, actions=services.known_actions()
+    )

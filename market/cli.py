@@ -1,0 +1,12 @@
+"""Registers every area's `flask --app market ...` commands."""
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from market.accounts.cli import create_user
+    from market.demo import seed_demo_command
+    from market.outbox.cli import outbox
+
+    for command in (create_user, seed_demo_command, outbox):
+        app.cli.add_command(command)

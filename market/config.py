@@ -1,0 +1,118 @@
+"""Configuration: defaults, then instance/config.py, then the environment,
+then the test dict given to create_app."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+class DefaultConfig:
+    MARKET_ENV = "development"
+    SQLALCHEMY_DATABASE_URI = None  # filled in from the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a stall phone may keep a form open all day
+    BABEL_DEFAULT_LOCALE = "ko"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
+    LANGUAGES = ("ko", "en")
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+    PAGE_SIZE = 50
+    # Mail: without MAIL_SERVER, delivery writes .eml files into instance/mail.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_FROM = "굿모닝장터 <market@gbsec.example.kr>"
+    MAIL_TIMEOUT = 30
+    MAIL_DIR = None  # where development mail goes; default instance/mail
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_BATCH_SIZE = 50
+    OUTBOX_LEASE_SECONDS = 300  # a claimed message returns to the queue after this
+    # The sender the advertising law asks every mail to name.
+    CENTER_NAME = "경기도 사회적경제지원센터"
+    CENTER_ADDRESS = "경기도 수원시 영통구 도청로 30"
+    CENTER_PHONE = "031-000-0000"
+    # Market days (issue: markets).
+    MARKET_START = "10:00"
+    MARKET_END = "15:00"
+    APPLICATION_DEADLINE_TIME = "18:00"  # on the Monday of the market's week
+    TAKINGS_CEILING_DEFAULT = 30_000_000
+    DEFAULT_BOOTH_COUNT = 8
+    CALENDAR_UID_DOMAIN = "goodmorning-market.gbsec.kr"
+    CALENDAR_FEED_PAST_DAYS = 90
+    CALENDAR_NAME = "굿모닝장터"
+
+
+ENV_STRINGS = (
+    "SECRET_KEY",
+    "MARKET_ENV",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_FROM",
+    "RATELIMIT_STORAGE_URI",
+)
+ENV_INTS = ("MAIL_PORT",)
+ENV_BOOLS = ("MAIL_USE_TLS",)
+
+
+def load_environment(config: dict, environ=os.environ) -> None:
+    for name in ENV_STRINGS:
+        if environ.get(name):
+            config[name] = environ[name]
+    for name in ENV_INTS:
+        if environ.get(name):
+            config[name] = int(environ[name])
+    for name in ENV_BOOLS:
+        if environ.get(name):
+            config[name] = environ[name].strip().lower() in {"1", "true", "yes", "on"}
+    if environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+
+
+def normalise_database_url(url: str) -> str:
+    """Hosting platforms hand out postgres:// URLs; we talk psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def finalise(config: dict, instance_path: str) -> None:
+    instance = Path(instance_path)
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'market.sqlite'}"
+    production = config.get("MARKET_ENV") == "production"
+    if production:
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+    if not config.get("SECRET_KEY"):
+        if production:
+            raise ConfigError(
+                "SECRET_KEY is not set. In production (MARKET_ENV=production) set the "
+                "SECRET_KEY environment variable to a long random value, for example "
+                "the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        config["SECRET_KEY"] = development_secret_key(instance)
+
+
+def development_secret_key(instance: Path) -> str:
+    """Generated once, kept in the instance folder so sessions survive restarts."""
+    key_file = instance / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,23 @@
+"""What the staff home shows; each later area adds its own figures here."""
+
+from sqlalchemy import func, select
+
+from market.audit.models import AuditEntry
+from market.extensions import db
+from market.outbox.models import OutboxMessage, OutboxStatus
+
+
+def staff_summary() -> dict:
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    recent = db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(8)
+    ).all()
+    return {
+        "outbox_failed": counts.get(OutboxStatus.FAILED, 0),
+        "outbox_queued": counts.get(OutboxStatus.QUEUED, 0),
+        "recent_audit": recent,
+    }

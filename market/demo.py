@@ -1,0 +1,50 @@
+"""`flask seed-demo`: believable demo data. Running it twice creates nothing twice.
+
+Each area adds its part here as it arrives; every step looks up what exists
+before creating anything."""
+
+import click
+from sqlalchemy import func, select
+
+from market.accounts import services as accounts
+from market.accounts.models import Role, User
+from market.extensions import db
+
+DEMO_PASSWORD = "market-demo-1234"
+DEMO_USERS = (
+    ("admin@demo.market.kr", "관리자", Role.ADMIN),
+    ("staff@demo.market.kr", "김운영", Role.STAFF),
+    ("vendor@demo.market.kr", "박참여", Role.VENDOR),
+)
+
+
+def seed_demo() -> list[str]:
+    """Returns a line for each thing it created."""
+    created = []
+    for email, name, role in DEMO_USERS:
+        if accounts.find_user_by_email(email) is None:
+            accounts.create_user(email, name, DEMO_PASSWORD, role)
+            created.append(f"user {email} ({role.value})")
+    return created
+
+
+def database_is_empty() -> bool:
+    return not db.session.scalar(select(func.count()).select_from(User))
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed a database that has no users yet.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Create demo logins and data (idempotent)."""
+    if if_empty and not database_is_empty():
+        click.echo("The database already has data; demo data not added.")
+    else:
+        created = seed_demo()
+        db.session.commit()
+        for line in created:
+            click.echo(f"created {line}")
+        if not created:
+            click.echo("Demo data already present; nothing created.")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for email, _name, role in DEMO_USERS:
+        click.echo(f"  {role.value:<7} {email}")

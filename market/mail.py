@@ -1,0 +1,285 @@
+"""The outbox: build a message, enqueue it with the change that caused it,
+deliver it later from a worker.
+
+Nothing here sends from inside a web request. `enqueue` only adds a row to the
+session; the caller commits it together with its own change, so a rolled-back
+change never mails anyone. `deliver_due` (run by `flask outbox deliver`) claims
+due rows, sends them and commits after each one.
+
+Delivery is at least once: a worker that dies after the SMTP server accepted a
+message but before it recorded that will have the message sent again once its
+claim lapses. Two live workers never send the same message: a claim is taken
+with row locks (PostgreSQL) or a compare-and-set UPDATE (SQLite), and renewed
+with a compare-and-set just before each send. Those rules for the outbox
+rows (claims, back-off, giving up, staff retries) are in market.outbox.services;
+this module builds MIME and talks SMTP.
+"""
+
+import os
+import re
+import secrets
+import smtplib
+import socket
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from market.extensions import db
+from market.outbox.models import OutboxMessage, OutboxStatus
+from market.outbox.services import (
+    DeliveryReport,
+    OutboxError,
+    claim_due,
+    record_failure,
+    record_success,
+    renew_claim,
+    retry,
+    retry_delay,
+)
+from market.timeutil import to_seoul, utcnow
+
+# CRLF line ends and RFC 2047 headers; 7-bit bodies (base64 / quoted-printable)
+# so no relay has to know 8BITMIME.
+MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
+READ_POLICY = policy.default
+
+__all__ = [
+    "DeliveryReport",
+    "OutboxError",
+    "Part",
+    "build_message",
+    "claim_due",
+    "deliver_due",
+    "enqueue",
+    "retry",
+    "retry_delay",
+]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One extra MIME part: an alternative body (``text/calendar`` with
+    ``params={"method": "REQUEST"}``) or an attachment (``application/ics``
+    with a filename). Text parts may be given as ``str``; they go out UTF-8."""
+
+    maintype: str
+    subtype: str
+    content: bytes | str
+    params: Mapping[str, str] = field(default_factory=dict)
+    filename: str | None = None
+
+
+def build_message(
+    to: str | Address | Sequence[str | Address],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    attachments: Iterable[Part] = (),
+    alternatives: Iterable[Part] = (),
+    reply_to: str | None = None,
+) -> EmailMessage:
+    """A complete message, From the configured MAIL_FROM.
+
+    The layout is what Gmail, Outlook and Apple Mail expect for an invite:
+    multipart/mixed (only when there are attachments) holding
+    multipart/alternative of text/plain, text/html and any ``alternatives``."""
+    sender = current_app.config["MAIL_FROM"]
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = sender
+    message["To"] = to if isinstance(to, str | Address) else ", ".join(map(str, to))
+    message["Subject"] = subject
+    message["Date"] = format_datetime(to_seoul(utcnow()))
+    message["Message-ID"] = make_msgid(domain=sender_domain(sender))
+    if reply_to:
+        message["Reply-To"] = reply_to
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for part in alternatives:
+        content, options = _content(part)
+        message.add_alternative(content, **options)
+    for part in attachments:
+        content, options = _content(part)
+        message.add_attachment(content, **options, filename=part.filename)
+    return message
+
+
+def _content(part: Part) -> tuple[bytes | str, dict]:
+    """Arguments for the stdlib content manager: str only for text/* parts."""
+    options = {"subtype": part.subtype, "params": dict(part.params)}
+    if isinstance(part.content, str) and part.maintype == "text":
+        return part.content, options
+    content = part.content.encode() if isinstance(part.content, str) else part.content
+    return content, {**options, "maintype": part.maintype}
+
+
+def sender_domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or socket.getfqdn()
+
+
+def enqueue(
+    message: EmailMessage, category: str = "general", not_before: datetime | None = None
+) -> OutboxMessage:
+    """Adds the message to the session; the caller commits."""
+    row = OutboxMessage(
+        category=category,
+        to_address=", ".join(recipients(message))[:254],
+        subject=str(message["Subject"] or "")[:500],
+        mime=bytes(message),
+        status=OutboxStatus.QUEUED,
+        attempts=0,
+        next_attempt_at=not_before or utcnow(),
+    )
+    db.session.add(row)
+    return row
+
+
+def recipients(message) -> list[str]:
+    found = []
+    for name in ("To", "Cc"):
+        for header in message.get_all(name, []):
+            found.extend(address.addr_spec for address in header.addresses)
+    return found
+
+
+def slug(text: str, limit: int = 40) -> str:
+    return re.sub(r"[^\w]+", "-", text).strip("-_")[:limit].strip("-_") or "message"
+
+
+def eml_filename(message: OutboxMessage) -> str:
+    return f"{message.id}-{slug(message.subject)}.eml"
+
+
+# --- delivery -----------------------------------------------------------------
+
+
+class TransportUnavailable(Exception):
+    """The server could not be reached or refused us: no use trying the rest
+    of the batch now."""
+
+
+def deliver_due(
+    batch_size: int | None = None, worker_id: str | None = None, now: datetime | None = None
+) -> DeliveryReport:
+    """One pass: claim up to batch_size due messages, send them, commit each.
+
+    Commits the session (the claim first), so call it with nothing pending;
+    the CLI and tests do. `now` lets tests move the clock forward."""
+    config = current_app.config
+    now = now or utcnow()
+    worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    ids = claim_due(batch_size or config["OUTBOX_BATCH_SIZE"], worker_id, now)
+    report = DeliveryReport()
+    if not ids:
+        return report
+    transport = SMTPTransport(config) if config.get("MAIL_SERVER") else FileTransport(mail_dir())
+    try:
+        for index, message_id in enumerate(ids):
+            if not renew_claim(message_id, worker_id, now):
+                continue  # someone took it over after our lease ran out
+            message = db.session.get(OutboxMessage, message_id)
+            try:
+                transport.send(message)
+            except TransportUnavailable as error:
+                record_failure(message, error, now, report)
+                for other in db.session.scalars(
+                    select(OutboxMessage).where(
+                        OutboxMessage.id.in_(ids[index + 1 :]),
+                        OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.claimed_by == worker_id,
+                    )
+                ).all():
+                    record_failure(other, error, now, report)
+                break
+            except Exception as error:  # any failure of one message: retry it later
+                record_failure(message, error, now, report)
+            else:
+                record_success(message, now, report)
+    finally:
+        transport.close()
+    return report
+
+
+def mail_dir() -> Path:
+    return Path(current_app.config.get("MAIL_DIR") or Path(current_app.instance_path) / "mail")
+
+
+class SMTPTransport:
+    """One connection for the whole batch, opened on the first message."""
+
+    def __init__(self, config):
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        try:
+            smtp = smtplib.SMTP(
+                config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]
+            )
+        except (OSError, smtplib.SMTPException) as error:
+            raise TransportUnavailable(
+                f"cannot connect to {config['MAIL_SERVER']}: {error}"
+            ) from error
+        try:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        except (OSError, smtplib.SMTPException) as error:
+            smtp.close()
+            raise TransportUnavailable(f"{type(error).__name__}: {error}") from error
+        return smtp
+
+    def send(self, message: OutboxMessage) -> None:
+        parsed = parse(message.mime)
+        sender = parseaddr(str(parsed["From"]))[1]
+        if self.smtp is None:
+            self.smtp = self._connect()
+        try:
+            self.smtp.sendmail(sender, recipients(parsed), message.mime)
+        except BaseException:
+            self.close()  # start the next message on a clean connection
+            raise
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            smtp, self.smtp = self.smtp, None
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+
+class FileTransport:
+    """Development: each message becomes <id>-<subject>.eml in a folder."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def send(self, message: OutboxMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.directory / eml_filename(message)
+        partial = target.with_suffix(".eml.part")
+        partial.write_bytes(message.mime)
+        partial.replace(target)
+
+    def close(self) -> None:
+        pass
+
+
+def parse(mime: bytes) -> EmailMessage:
+    return BytesParser(policy=READ_POLICY).parsebytes(mime)

@@ -1,0 +1,116 @@
+"""`flask --app market outbox deliver`: the mail worker.
+
+Runs outside any request, so it commits its own work (market.mail commits
+after every claim and every message). Several workers may run at once."""
+
+import logging
+import signal
+import threading
+import time
+from contextlib import contextmanager
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+
+from market import mail
+from market.extensions import db
+
+outbox = click.Group("outbox", help="The mail outbox.")
+
+
+@outbox.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (the default).")
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
+    help="Keep running, looking for due mail every SECONDS.",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), help="Messages per pass.")
+@with_appcontext
+def deliver(once: bool, poll: float | None, batch_size: int | None) -> None:
+    """Send the queued mail that is due."""
+    if once and poll:
+        raise click.UsageError("--once and --poll exclude each other.")
+    if not poll:
+        click.echo(_describe(mail.deliver_due(batch_size=batch_size)))
+        return
+    _configure_logging()
+    click.echo(f"Delivering mail to {_target()} every {poll:g} s; Ctrl-C stops.")
+    stop = _StopRequest()
+    with stop.installed():
+        try:
+            while not stop.requested:
+                full = _one_pass(batch_size)
+                if not full and not stop.requested:  # a full batch: more may be due, go on
+                    stop.sleep(poll)
+        except KeyboardInterrupt:
+            pass
+    click.echo("Stopped.")
+
+
+class _StopRequest:
+    """Ctrl-C or SIGTERM (`make run` ends with `kill 0`) lets the current pass
+    finish, so no message is left half-sent until its claim lapses; while
+    waiting between passes, or on a second signal, it stops at once."""
+
+    def __init__(self):
+        self.requested = False
+        self.sleeping = False
+
+    def __call__(self, signum, frame):
+        if self.sleeping or self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeping = True
+        try:
+            time.sleep(seconds)
+        finally:
+            self.sleeping = False
+
+    @contextmanager
+    def installed(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals can only be handled in the main thread
+            return
+        previous = {sig: signal.signal(sig, self) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _one_pass(batch_size: int | None) -> bool:
+    """One pass that survives a database hiccup, so the loop keeps going."""
+    try:
+        report = mail.deliver_due(batch_size=batch_size)
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        current_app.logger.error("outbox: delivery pass failed: %s", error)
+        return False
+    finally:
+        db.session.remove()
+    if report.total:
+        click.echo(_describe(report))
+    return report.total >= (batch_size or current_app.config["OUTBOX_BATCH_SIZE"])
+
+
+def _describe(report: mail.DeliveryReport) -> str:
+    return f"sent {report.sent}, retried {report.retried}, failed {report.failed}"
+
+
+def _target() -> str:
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        return f"{config['MAIL_SERVER']}:{config['MAIL_PORT']}"
+    return str(mail.mail_dir())
+
+
+def _configure_logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

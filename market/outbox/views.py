@@ -1,0 +1,121 @@
+"""Staff pages: what the outbox holds, one message as its recipient sees it,
+and a retry for the ones that failed."""
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from market import mail
+from market.accounts.decorators import staff_required
+from market.core.pagination import paginate
+from market.extensions import db
+from market.outbox import services
+from market.outbox.models import OutboxMessage, OutboxStatus
+
+bp = Blueprint("outbox", __name__, url_prefix="/staff/outbox")
+
+STATUS_LABELS = {
+    OutboxStatus.QUEUED: _l("Queued"),
+    OutboxStatus.SENDING: _l("Sending"),
+    OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.FAILED: _l("Failed"),
+}
+
+# The HTML part is served on its own, framed only by our own page, with no
+# scripts, no forms, no remote loads: a mail body is untrusted markup.
+HTML_PART_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "img-src data:",
+        "frame-ancestors 'self'",
+        "sandbox",
+    ]
+)
+
+
+@bp.app_context_processor
+def outbox_labels():
+    return {"outbox_status_labels": STATUS_LABELS}
+
+
+def _message_or_404(message_id: int) -> OutboxMessage:
+    return db.get_or_404(OutboxMessage, message_id)
+
+
+@bp.route("/")
+@staff_required
+def index():
+    filters = {
+        key: request.args.get(key, "").strip() or None for key in ("status", "category", "q")
+    }
+    page = paginate(services.messages_query(filters["status"], filters["category"], filters["q"]))
+    return render_template(
+        "outbox/index.html",
+        page=page,
+        filters=filters,
+        counts=services.status_counts(),
+        categories=services.categories(),
+    )
+
+
+@bp.route("/<int:message_id>")
+@staff_required
+def show(message_id: int):
+    message = _message_or_404(message_id)
+    return render_template(
+        "outbox/show.html", message=message, opened=services.open_message(message)
+    )
+
+
+@bp.route("/<int:message_id>/body.html")
+@staff_required
+def html_part(message_id: int):
+    opened = services.open_message(_message_or_404(message_id))
+    if opened.html is None:
+        abort(404)
+    response = Response(opened.html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = HTML_PART_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:message_id>.eml")
+@staff_required
+def raw(message_id: int):
+    message = _message_or_404(message_id)
+    response = Response(message.mime, mimetype="message/rfc822")
+    # An ASCII name for old clients, the subject-bearing UTF-8 one for the rest.
+    response.headers.set(
+        "Content-Disposition",
+        "attachment",
+        filename=f"message-{message.id}.eml",
+        **{"filename*": "UTF-8''" + quote(mail.eml_filename(message))},
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:message_id>/retry", methods=["POST"])
+@staff_required
+def retry(message_id: int):
+    message = _message_or_404(message_id)
+    try:
+        mail.retry(message, actor=current_user)
+    except mail.OutboxError:
+        flash(_("Only a failed or waiting message can be retried."), "warning")
+    else:
+        db.session.commit()
+        flash(_("The message is queued and will be sent shortly."), "success")
+    return redirect(_back_to(message))
+
+
+def _back_to(message: OutboxMessage) -> str:
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("outbox.show", message_id=message.id)

@@ -1,0 +1,57 @@
+"""UTC in the database, Asia/Seoul on the screen."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+SEOUL = ZoneInfo("Asia/Seoul")
+WEEKDAYS_KO = "월화수목금토일"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no zone, PostgreSQL
+    would convert to the session zone; storing naive UTC behaves the same on
+    both and refuses naive input, which would be ambiguous."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def to_seoul(value: datetime) -> datetime:
+    return value.astimezone(SEOUL)
+
+
+def format_seoul(value: datetime | None, with_seconds: bool = False) -> str:
+    if value is None:
+        return ""
+    fmt = "%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M"
+    return to_seoul(value).strftime(fmt)
+
+
+def format_korean_date(value: date) -> str:
+    """2026년 11월 26일 (목)"""
+    return f"{value.year}년 {value.month}월 {value.day}일 ({WEEKDAYS_KO[value.weekday()]})"
+
+
+def format_won(amount: int | None) -> str:
+    if amount is None:
+        return ""
+    return f"₩{amount:,}"

@@ -1,0 +1,182 @@
+"""Fixtures shared by every test.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL
+is set (scripts/test.sh starts a throwaway cluster for that). The schema is
+made once per run by the real Alembic migrations; each test then starts from
+empty tables."""
+
+import os
+from contextlib import contextmanager
+
+import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import event
+
+from market import create_app
+from market.accounts.models import Role, User
+from market.extensions import db
+from tests.helpers import PASSWORD, login
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    )
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("instance"))
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, instance_path):
+    app = create_app(_test_config(database_url, instance_path))
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+        db.engine.dispose()
+
+
+def _test_config(database_url: str, instance_path: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "MAIL_SERVER": None,
+        "MAIL_DIR": os.path.join(instance_path, "mail"),
+        "SERVER_NAME": "market.test",
+    }
+
+
+@pytest.fixture
+def app_config(database_url, instance_path):
+    """Tests override single settings by changing this dict before `app` is made."""
+    return _test_config(database_url, instance_path)
+
+
+class RequestIsolatedClient(FlaskClient):
+    """Each request gets its own app context, `g` and database session, as in
+    production, although the test itself holds an app context for db access
+    (otherwise Flask reuses the test's context and `g` leaks between requests)."""
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+@pytest.fixture
+def app(_schema, app_config, instance_path, monkeypatch):
+    monkeypatch.setenv("MARKET_INSTANCE_PATH", instance_path)
+    app = create_app(app_config)
+    app.test_client_class = RequestIsolatedClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    counter = {"n": 0}
+
+    def make(role: Role = Role.STAFF, email: str | None = None, active: bool = True, **extra):
+        counter["n"] += 1
+        user = User(
+            email=email or f"{role.value}{counter['n']}@example.kr",
+            name=extra.pop("name", f"{role.value} {counter['n']}"),
+            role=role,
+            active=active,
+            **extra,
+        )
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user(Role.STAFF, email="staff@example.kr")
+
+
+@pytest.fixture
+def vendor_user(make_user):
+    return make_user(Role.VENDOR, email="vendor@example.kr")
+
+
+@pytest.fixture
+def login_as(client):
+    def do(user):
+        response = login(client, user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as counter: ...; counter.count is the SQL statements run."""
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"

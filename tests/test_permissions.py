@@ -1,0 +1,92 @@
+"""The role matrix over every route of the app.
+
+Every endpoint must be listed in ACCESS, so a new page cannot ship without
+deciding who may use it; each is then requested as anonymous, as a vendor and
+as staff. Ownership between two vendors is tested in each area's own tests."""
+
+import pytest
+from werkzeug.routing import Rule
+
+from market import create_app
+from market.accounts.models import Role
+
+PUBLIC, LOGGED_IN, STAFF = "public", "logged-in", "staff"
+
+ACCESS = {
+    "static": PUBLIC,
+    "core.home": PUBLIC,
+    "core.healthz": PUBLIC,
+    "core.readyz": PUBLIC,
+    "core.set_language": PUBLIC,
+    "accounts.login": PUBLIC,
+    "accounts.logout": PUBLIC,
+    "accounts.change_password": LOGGED_IN,
+    "core.staff_home": STAFF,
+    "audit.index": STAFF,
+    "outbox.index": STAFF,
+    "outbox.show": STAFF,
+    "outbox.raw": STAFF,
+    "outbox.html_part": STAFF,
+    "outbox.retry": STAFF,
+}
+
+
+def _rules() -> list[Rule]:
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+
+
+def _url(rule: Rule) -> str:
+    """The rule's URL with 1 for every number and "x" for every other argument;
+    access checks run before any lookup, so the record need not exist."""
+    values = {
+        name: 1 if type(converter).__name__ == "IntegerConverter" else "x"
+        for name, converter in rule._converters.items()
+    }
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _cases():
+    for rule in _rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield pytest.param(rule.endpoint, method, _url(rule), id=f"{method} {rule.rule}")
+
+
+def test_every_endpoint_has_an_access_rule():
+    endpoints = {rule.endpoint for rule in _rules()}
+    assert endpoints - ACCESS.keys() == set(), "add the new endpoints to ACCESS"
+    assert ACCESS.keys() - endpoints == set(), "remove endpoints that no longer exist"
+
+
+def _request(client, method, url):
+    return client.open(url, method=method, data={})
+
+
+@pytest.mark.parametrize(("endpoint", "method", "url"), list(_cases()))
+def test_anonymous(client, endpoint, method, url):
+    response = _request(client, method, url)
+    if ACCESS[endpoint] == PUBLIC:
+        assert response.status_code < 500
+        assert "/account/login?next" not in response.headers.get("Location", "")
+    else:
+        assert response.status_code == 302
+        assert "/account/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "url"), list(_cases()))
+def test_vendor(client, make_user, login_as, endpoint, method, url):
+    login_as(make_user(Role.VENDOR))
+    response = _request(client, method, url)
+    if ACCESS[endpoint] == STAFF:
+        assert response.status_code == 403
+        assert "접근 권한이 없습니다" in response.get_data(as_text=True)
+    else:
+        assert response.status_code != 403
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN])
+@pytest.mark.parametrize(("endpoint", "method", "url"), list(_cases()))
+def test_staff_and_admin(client, make_user, login_as, role, endpoint, method, url):
+    login_as(make_user(role))
+    response = _request(client, method, url)
+    assert response.status_code not in (401, 403, 500)
