@@ -56,9 +56,12 @@ def register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts_bp
     from market.audit.views import bp as audit_bp
     from market.core.views import bp as core_bp
+    from market.markets.venue_views import bp as venues_bp
+    from market.markets.views import bp as markets_bp
     from market.outbox.views import bp as outbox_bp
+    from market.public.views import bp as public_bp
 
-    for blueprint in (core_bp, accounts_bp, audit_bp, outbox_bp):
+    for blueprint in (core_bp, public_bp, accounts_bp, audit_bp, outbox_bp, markets_bp, venues_bp):
         app.register_blueprint(blueprint)
 
 

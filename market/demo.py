@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from market.accounts import services as accounts
 from market.accounts.models import Role, User
 from market.extensions import db
+from market.markets.demo import seed_markets
 
 DEMO_PASSWORD = "market-demo-1234"
 DEMO_USERS = (
@@ -25,6 +26,7 @@ def seed_demo() -> list[str]:
         if accounts.find_user_by_email(email) is None:
             accounts.create_user(email, name, DEMO_PASSWORD, role)
             created.append(f"user {email} ({role.value})")
+    created += seed_markets()
     return created
 
 

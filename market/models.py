@@ -2,6 +2,16 @@
 
 from market.accounts.models import Role, User
 from market.audit.models import AuditEntry
+from market.markets.models import Market, MarketStatus, Venue
 from market.outbox.models import OutboxMessage, OutboxStatus
 
-__all__ = ["AuditEntry", "OutboxMessage", "OutboxStatus", "Role", "User"]
+__all__ = [
+    "AuditEntry",
+    "Market",
+    "MarketStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Role",
+    "User",
+    "Venue",
+]

@@ -15,7 +15,8 @@ def test_login_page_renders_in_korean(client):
 def test_login_and_logout(client, staff):
     response = login(client, staff)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/")
+    assert response.headers["Location"] == "/home"
+    assert client.get("/home").headers["Location"] == "/staff/"
     assert client.get("/staff/").status_code == 200
     db.session.expire_all()
     assert db.session.get(User, staff.id).last_login_at is not None
@@ -65,7 +66,7 @@ def test_next_parameter_is_followed_only_within_the_site(client, staff):
         "/account/login?next=https://evil.example/",
         data={"email": staff.email, "password": PASSWORD},
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/home"
 
 
 def test_anonymous_is_sent_to_login_with_next(client):

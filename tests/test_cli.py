@@ -76,3 +76,16 @@ def test_demo_staff_can_log_in(runner, client):
     )
     assert response.status_code == 302
     assert client.get("/staff/").status_code == 200
+
+
+def test_seed_demo_adds_venues_and_a_season_once(runner):
+    from market.markets.models import Market, MarketStatus, Venue
+
+    runner.invoke(args=["seed-demo"])
+    markets = db.session.scalar(select(func.count()).select_from(Market))
+    assert db.session.scalar(select(func.count()).select_from(Venue)) == 4
+    assert markets > 20
+    statuses = set(db.session.scalars(select(Market.status)))
+    assert {MarketStatus.CLOSED, MarketStatus.OPEN, MarketStatus.CANCELLED} <= statuses
+    runner.invoke(args=["seed-demo"])
+    assert db.session.scalar(select(func.count()).select_from(Market)) == markets

@@ -1,6 +1,7 @@
 import enum
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Enum, String, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,7 +50,8 @@ class User(UserMixin, db.Model):
         return self.role in CENTER_ROLES
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        method = current_app.config["PASSWORD_HASH_METHOD"] if current_app else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -18,11 +18,13 @@ from market.extensions import csrf, db, limiter
 bp = Blueprint("core", __name__)
 
 
-@bp.route("/")
+@bp.route("/home")
 def home():
+    """Where each person starts: staff on the dashboard, everyone else on the
+    public schedule (vendors get their own home with the vendors area)."""
     if current_user.is_authenticated and current_user.is_staff:
         return redirect(url_for("core.staff_home"))
-    return render_template("core/home.html")
+    return redirect(url_for("public.schedule"))
 
 
 @bp.route("/staff/")

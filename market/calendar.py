@@ -1,0 +1,136 @@
+"""Pure functions that build iCalendar objects (RFC 5545, 7986).
+
+They take markets and plain values and return `icalendar` objects; callers
+serialise with `to_ical()`. Invitations (iTIP/iMIP) reuse `market_event`.
+See ../shared/CALENDAR.md for what real clients need."""
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
+from icalendar import Calendar, Event, vDuration
+
+from market.markets.models import Market, MarketStatus
+from market.markets.services import ends_at, starts_at
+
+PRODID = "-//Gyeonggi Social Economy Center//Good Morning Market//KO"
+FEED_REFRESH = timedelta(hours=6)
+# Korea kept daylight saving time in 1987-88; a VTIMEZONE starting after that
+# is one compact STANDARD +0900 block that no client misreads.
+TIMEZONE_FROM = date(1990, 1, 1)
+
+
+def market_summary(market: Market) -> str:
+    return f"굿모닝장터 · {market.venue.name}"
+
+
+def market_location(market: Market) -> str:
+    return f"{market.venue.name}, {market.venue.address}"
+
+
+def market_event(
+    market: Market,
+    *,
+    stamp: datetime,
+    url: str | None = None,
+    description: str | None = None,
+    sequence: int | None = None,
+) -> Event:
+    """One VEVENT. `stamp` is when this copy was made (DTSTAMP, UTC)."""
+    event = Event()
+    event.add("UID", market.uid)
+    event.add("DTSTAMP", stamp)
+    event.add("DTSTART", starts_at(market))
+    event.add("DTEND", ends_at(market))
+    event.add("SEQUENCE", market.sequence if sequence is None else sequence)
+    event.add("SUMMARY", market_summary(market))
+    event.add("LOCATION", market_location(market))
+    event.add("STATUS", "CANCELLED" if market.status is MarketStatus.CANCELLED else "CONFIRMED")
+    event.add("LAST-MODIFIED", market.updated_at)
+    event.add("TRANSP", "OPAQUE")
+    if description:
+        event.add("DESCRIPTION", description)
+    if url:
+        event.add("URL", url)
+    return event
+
+
+def describe_market(market: Market) -> str:
+    lines = [
+        f"{market.market_date.isoformat()} {market.start_time:%H:%M}–{market.end_time:%H:%M}",
+        market_location(market),
+    ]
+    if market.venue.map_url:
+        lines.append(market.venue.map_url)
+    if market.status is MarketStatus.CANCELLED:
+        lines.insert(0, f"취소됨: {market.cancel_reason}")
+    return "\n".join(lines)
+
+
+def _calendar(name: str | None = None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+    if name:
+        calendar.add("X-WR-CALNAME", name)
+        calendar.add("NAME", name)
+        calendar.add("X-WR-TIMEZONE", "Asia/Seoul")
+    return calendar
+
+
+def _finish(calendar: Calendar) -> Calendar:
+    calendar.add_missing_timezones(first_date=TIMEZONE_FROM)
+    return calendar
+
+
+def market_feed(
+    markets: Iterable[Market],
+    *,
+    name: str,
+    stamp: datetime,
+    url_for: Callable[[Market], str] | None = None,
+    refresh: timedelta = FEED_REFRESH,
+) -> Calendar:
+    """A subscribable feed: no METHOD, no ATTENDEE, cancelled markets kept."""
+    calendar = _calendar(name)
+    calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", vDuration(refresh))
+    for market in markets:
+        calendar.add_component(
+            market_event(
+                market,
+                stamp=stamp,
+                url=url_for(market) if url_for else None,
+                description=describe_market(market),
+            )
+        )
+    return _finish(calendar)
+
+
+def market_download(market: Market, *, stamp: datetime, url: str | None = None) -> Calendar:
+    """One market as a file to open in a calendar (PUBLISH-less, like the feed)."""
+    calendar = _calendar()
+    calendar.add_component(
+        market_event(market, stamp=stamp, url=url, description=describe_market(market))
+    )
+    return _finish(calendar)
+
+
+def google_calendar_link(market: Market, details: str = "") -> str:
+    """A 'TEMPLATE' link that opens Google Calendar's new-event form."""
+
+    def utc(value: datetime) -> str:
+        return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    query = urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": market_summary(market),
+            "dates": f"{utc(starts_at(market))}/{utc(ends_at(market))}",
+            "location": market_location(market),
+            "details": details or describe_market(market),
+            "ctz": "Asia/Seoul",
+        }
+    )
+    return f"https://calendar.google.com/calendar/render?{query}"

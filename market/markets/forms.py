@@ -1,0 +1,158 @@
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from market.markets.models import MAX_BOOTHS, MIN_BOOTHS, MarketStatus
+from market.timeutil import SEOUL
+from market.validators import WonField
+
+REQUIRED_DATE = _l("Enter a date like 2026-11-26.")
+REQUIRED_TIME = _l("Enter a time like 10:00.")
+
+
+class VenueForm(FlaskForm):
+    name = StringField(
+        _l("Venue name"), validators=[DataRequired(_l("Enter the venue's name.")), Length(max=100)]
+    )
+    address = StringField(
+        _l("Road address"),
+        validators=[DataRequired(_l("Enter the road address (도로명주소).")), Length(max=200)],
+    )
+    map_url = URLField(
+        _l("Map link"),
+        validators=[
+            Optional(),
+            URL(message=_l("Enter a full link starting with https://")),
+            Length(max=500),
+        ],
+    )
+    booth_spots = IntegerField(
+        _l("Booth spots"),
+        validators=[
+            InputRequired(_l("Enter how many booths fit at the venue.")),
+            NumberRange(1, 100, _l("Enter a number from 1 to 100.")),
+        ],
+    )
+
+
+class MarketForm(FlaskForm):
+    market_date = DateField(_l("Date"), validators=[InputRequired(REQUIRED_DATE)])
+    start_time = TimeField(_l("Starts"), validators=[InputRequired(REQUIRED_TIME)])
+    end_time = TimeField(_l("Ends"), validators=[InputRequired(REQUIRED_TIME)])
+    venue_id = SelectField(
+        _l("Venue"), coerce=int, validators=[InputRequired(_l("Choose a venue."))]
+    )
+    booth_count = IntegerField(
+        _l("Number of booths"),
+        validators=[
+            InputRequired(_l("Enter the number of booths.")),
+            NumberRange(
+                MIN_BOOTHS,
+                MAX_BOOTHS,
+                _l(
+                    "A market has between %(min)d and %(max)d booths.",
+                    min=MIN_BOOTHS,
+                    max=MAX_BOOTHS,
+                ),
+            ),
+        ],
+    )
+    application_deadline = DateTimeLocalField(
+        _l("Application deadline"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    takings_ceiling = WonField(
+        _l("Daily takings ceiling (won)"),
+        minimum=1,
+        validators=[DataRequired(_l("Enter an amount in won."))],
+    )
+    date_exception_reason = StringField(
+        _l("Reason if not a Thursday"), validators=[Optional(), Length(max=500)]
+    )
+    note = TextAreaField(
+        _l("Note for vendors and visitors"), validators=[Optional(), Length(max=2000)]
+    )
+
+    def deadline_seoul(self) -> datetime | None:
+        """The deadline as typed, read as Korea time."""
+        value = self.application_deadline.data
+        return value.replace(tzinfo=SEOUL) if value else None
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(
+        _l("New status"),
+        choices=[SelectChoice(s.value, s.value) for s in MarketStatus],
+        validators=[DataRequired()],
+    )
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+
+class VenueRotationField(SelectMultipleField):
+    """Several <select name="venue_ids"> in a row; their order is the rotation.
+    Empty selects are ignored."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([value for value in valuelist if value])
+
+
+class SeasonForm(FlaskForm):
+    start = DateField(_l("First day"), validators=[InputRequired(REQUIRED_DATE)])
+    end = DateField(_l("Last day"), validators=[InputRequired(REQUIRED_DATE)])
+    venue_ids = VenueRotationField(_l("Venues, used in turn week by week"), coerce=int)
+    start_time = TimeField(_l("Starts"), validators=[InputRequired(REQUIRED_TIME)])
+    end_time = TimeField(_l("Ends"), validators=[InputRequired(REQUIRED_TIME)])
+    booth_count = IntegerField(
+        _l("Number of booths"),
+        validators=[
+            InputRequired(_l("Enter the number of booths.")),
+            NumberRange(
+                MIN_BOOTHS,
+                MAX_BOOTHS,
+                _l(
+                    "A market has between %(min)d and %(max)d booths.",
+                    min=MIN_BOOTHS,
+                    max=MAX_BOOTHS,
+                ),
+            ),
+        ],
+    )
+    blackout_dates = TextAreaField(
+        _l("Blackout dates (one per line or separated by commas)"), validators=[Optional()]
+    )
+
+    def validate_blackout_dates(self, field):
+        self.parsed_blackouts = parse_dates(field.data or "")
+
+
+def parse_dates(text: str) -> frozenset[date]:
+    dates = set()
+    for chunk in text.replace(",", "\n").split():
+        try:
+            dates.add(date.fromisoformat(chunk.strip().replace(".", "-").replace("/", "-")))
+        except ValueError as error:
+            raise ValidationError(
+                _l("“%(value)s” is not a date like 2026-05-07.", value=chunk)
+            ) from error
+    return frozenset(dates)

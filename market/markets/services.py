@@ -1,0 +1,384 @@
+"""Rules for venues and market days. No Flask request in here: views, CLI
+commands and tests all call these with plain values."""
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+
+from blinker import Namespace
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from market.audit.services import record
+from market.extensions import db
+from market.markets.models import (
+    MAX_BOOTHS,
+    MIN_BOOTHS,
+    THURSDAY,
+    Market,
+    MarketStatus,
+    Venue,
+    new_calendar_uid,
+)
+from market.timeutil import SEOUL
+
+signals = Namespace()
+# Sent after a change to a market's date, time, place or status has been
+# flushed (not yet committed): listeners such as invitations queue updates in
+# the same transaction.
+market_calendar_changed = signals.signal("market-calendar-changed")
+
+# What calendar clients care about: a change here raises the SEQUENCE.
+CALENDAR_FIELDS = ("market_date", "start_time", "end_time", "venue_id", "status")
+
+STATUS_FLOW = {
+    MarketStatus.PLANNED: {MarketStatus.OPEN, MarketStatus.CANCELLED},
+    MarketStatus.OPEN: {MarketStatus.PLANNED, MarketStatus.ASSIGNED, MarketStatus.CANCELLED},
+    MarketStatus.ASSIGNED: {MarketStatus.OPEN, MarketStatus.HELD, MarketStatus.CANCELLED},
+    MarketStatus.HELD: {MarketStatus.CLOSED},
+    MarketStatus.CLOSED: set(),
+    MarketStatus.CANCELLED: {MarketStatus.PLANNED},
+}
+
+
+class MarketRuleError(ValueError):
+    """A refused change; `errors` maps form field names to messages."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass
+class MarketDetails:
+    market_date: date
+    start_time: time
+    end_time: time
+    venue_id: int
+    booth_count: int
+    application_deadline: datetime
+    takings_ceiling: int
+    date_exception_reason: str | None = None
+    note: str | None = None
+
+
+# -- defaults ---------------------------------------------------------------
+
+
+def default_times() -> tuple[time, time]:
+    config = current_app.config
+    return time.fromisoformat(config["MARKET_START"]), time.fromisoformat(config["MARKET_END"])
+
+
+def default_deadline(market_date: date) -> datetime:
+    """18:00 Korea time on the Monday of the market's week."""
+    monday = market_date - timedelta(days=market_date.weekday())
+    if monday == market_date:  # a Monday market: the Monday before
+        monday -= timedelta(days=7)
+    hour, minute = map(int, current_app.config["APPLICATION_DEADLINE_TIME"].split(":"))
+    return datetime.combine(monday, time(hour, minute), tzinfo=SEOUL)
+
+
+def default_ceiling() -> int:
+    return int(current_app.config["TAKINGS_CEILING_DEFAULT"])
+
+
+def starts_at(market: Market) -> datetime:
+    return datetime.combine(market.market_date, market.start_time, tzinfo=SEOUL)
+
+
+def ends_at(market: Market) -> datetime:
+    return datetime.combine(market.market_date, market.end_time, tzinfo=SEOUL)
+
+
+# -- venues -----------------------------------------------------------------
+
+
+def create_venue(
+    name: str, address: str, booth_spots: int, map_url: str | None = None, actor=None
+) -> Venue:
+    _check_venue_name(name)
+    venue = Venue(
+        name=name.strip(), address=address.strip(), booth_spots=booth_spots, map_url=map_url or None
+    )
+    db.session.add(venue)
+    _flush_or_refuse({"name": _("A venue with this name already exists.")})
+    record(actor, "venue.create", venue, after=_venue_values(venue))
+    return venue
+
+
+def update_venue(
+    venue: Venue, name: str, address: str, booth_spots: int, map_url: str | None, actor=None
+) -> Venue:
+    before = _venue_values(venue)
+    if name.strip() != venue.name:
+        _check_venue_name(name)
+    largest = db.session.scalar(
+        select(func.max(Market.booth_count)).where(
+            Market.venue_id == venue.id, Market.market_date >= date.today()
+        )
+    )
+    if largest and booth_spots < largest:
+        raise MarketRuleError(
+            {
+                "booth_spots": _(
+                    "An upcoming market here has %(count)d booths; "
+                    "the venue needs at least that many spots.",
+                    count=largest,
+                )
+            }
+        )
+    venue.name, venue.address = name.strip(), address.strip()
+    venue.booth_spots, venue.map_url = booth_spots, map_url or None
+    _flush_or_refuse({"name": _("A venue with this name already exists.")})
+    record(actor, "venue.update", venue, before=before, after=_venue_values(venue))
+    return venue
+
+
+def delete_venue(venue: Venue, actor=None) -> None:
+    used = market_count_at(venue)
+    if used:
+        raise MarketRuleError(
+            {
+                "venue": _(
+                    "This venue cannot be deleted: %(count)d markets are held there. "
+                    "Change or delete those markets first.",
+                    count=used,
+                )
+            }
+        )
+    record(actor, "venue.delete", venue, before=_venue_values(venue))
+    db.session.delete(venue)
+    db.session.flush()
+
+
+def market_count_at(venue: Venue) -> int:
+    return db.session.scalar(select(func.count()).where(Market.venue_id == venue.id))
+
+
+def _check_venue_name(name: str) -> None:
+    if db.session.scalar(select(Venue.id).where(Venue.name == name.strip())):
+        raise MarketRuleError({"name": _("A venue with this name already exists.")})
+
+
+def _venue_values(venue: Venue) -> dict:
+    return {
+        "name": venue.name,
+        "address": venue.address,
+        "booth_spots": venue.booth_spots,
+        "map_url": venue.map_url,
+    }
+
+
+# -- markets ----------------------------------------------------------------
+
+
+def check_market(details: MarketDetails, venue: Venue | None, market: Market | None = None) -> dict:
+    """Every rule a market day must keep; an empty dict means it may be saved."""
+    errors: dict[str, str] = {}
+    if venue is None:
+        errors["venue_id"] = _("Choose a venue.")
+    if not MIN_BOOTHS <= details.booth_count <= MAX_BOOTHS:
+        errors["booth_count"] = _(
+            "A market has between %(min)d and %(max)d booths.", min=MIN_BOOTHS, max=MAX_BOOTHS
+        )
+    elif venue is not None and details.booth_count > venue.booth_spots:
+        errors["booth_count"] = _(
+            "%(venue)s has room for at most %(spots)d booths.",
+            venue=venue.name,
+            spots=venue.booth_spots,
+        )
+    if (
+        details.market_date.weekday() != THURSDAY
+        and not (details.date_exception_reason or "").strip()
+    ):
+        errors["date_exception_reason"] = _(
+            "The market is held on Thursdays. For another day, write the reason for the exception."
+        )
+    if details.end_time <= details.start_time:
+        errors["end_time"] = _("The market must end after it starts.")
+    start = datetime.combine(details.market_date, details.start_time, tzinfo=SEOUL)
+    if details.application_deadline > start:
+        errors["application_deadline"] = _(
+            "The application deadline must be before the market starts."
+        )
+    if details.takings_ceiling <= 0:
+        errors["takings_ceiling"] = _("The takings ceiling must be more than 0 won.")
+    if venue is not None and "market_date" not in errors and _taken(details, market):
+        errors["market_date"] = _(
+            "There is already a market at %(venue)s on this date.", venue=venue.name
+        )
+    return errors
+
+
+def _taken(details: MarketDetails, market: Market | None) -> bool:
+    query = select(Market.id).where(
+        Market.market_date == details.market_date, Market.venue_id == details.venue_id
+    )
+    if market is not None and market.id is not None:
+        query = query.where(Market.id != market.id)
+    return db.session.scalar(query) is not None
+
+
+def create_market(details: MarketDetails, actor=None) -> Market:
+    venue = db.session.get(Venue, details.venue_id)
+    errors = check_market(details, venue)
+    if errors:
+        raise MarketRuleError(errors)
+    market = Market(
+        uid=new_calendar_uid(current_app.config["CALENDAR_UID_DOMAIN"]),
+        status=MarketStatus.PLANNED,
+        sequence=0,
+        venue=venue,
+    )
+    _apply(market, details)
+    db.session.add(market)
+    _flush_or_refuse(
+        {"market_date": _("There is already a market at %(venue)s on this date.", venue=venue.name)}
+    )
+    record(actor, "market.create", market, after=market_values(market))
+    return market
+
+
+def update_market(market: Market, details: MarketDetails, actor=None) -> Market:
+    venue = db.session.get(Venue, details.venue_id)
+    errors = check_market(details, venue, market)
+    if errors:
+        raise MarketRuleError(errors)
+    before = market_values(market)
+    _apply(market, details)
+    market.venue = venue
+    _after_change(market, before, actor, "market.update")
+    return market
+
+
+def change_status(
+    market: Market, status: MarketStatus, actor=None, reason: str | None = None
+) -> Market:
+    status = MarketStatus(status)
+    if status not in STATUS_FLOW[market.status]:
+        raise MarketRuleError(
+            {
+                "status": _(
+                    "A market that is %(current)s cannot become %(new)s.",
+                    current=status_label(market.status),
+                    new=status_label(status),
+                )
+            }
+        )
+    if status is MarketStatus.CANCELLED and not (reason or "").strip():
+        raise MarketRuleError({"reason": _("Write why the market is cancelled; visitors see it.")})
+    before = market_values(market)
+    market.status = status
+    market.cancel_reason = reason.strip() if status is MarketStatus.CANCELLED else None
+    _after_change(market, before, actor, "market.status", reason=reason)
+    return market
+
+
+def _apply(market: Market, details: MarketDetails) -> None:
+    for field in fields(MarketDetails):
+        value = getattr(details, field.name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        setattr(market, field.name, value)
+
+
+def _after_change(market: Market, before: dict, actor, action: str, reason: str | None = None):
+    after = market_values(market)
+    changed = [name for name in CALENDAR_FIELDS if before[name] != after[name]]
+    if changed:
+        market.sequence += 1
+        after["sequence"] = market.sequence
+    _flush_or_refuse({"market_date": _("There is already a market at this venue on this date.")})
+    record(actor, action, market, before=before, after=after, reason=reason)
+    if changed:
+        market_calendar_changed.send(market, changed=changed)
+
+
+def market_values(market: Market) -> dict:
+    values = {
+        name: getattr(market, name)
+        for name in (
+            *(f.name for f in fields(MarketDetails)),
+            "status",
+            "cancel_reason",
+            "sequence",
+        )
+    }
+    return {
+        key: (
+            value.isoformat()
+            if hasattr(value, "isoformat")
+            else value.value
+            if hasattr(value, "value")
+            else value
+        )
+        for key, value in values.items()
+    }
+
+
+def _flush_or_refuse(errors: dict[str, str]) -> None:
+    """Turns a unique-constraint race (two staff saving at once) into the same
+    clear refusal the checks give, and leaves the session usable."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        raise MarketRuleError(errors) from error
+
+
+def status_label(status: MarketStatus) -> str:
+    return {
+        MarketStatus.PLANNED: _("planned"),
+        MarketStatus.OPEN: _("open for applications"),
+        MarketStatus.ASSIGNED: _("booths assigned"),
+        MarketStatus.HELD: _("held"),
+        MarketStatus.CLOSED: _("closed"),
+        MarketStatus.CANCELLED: _("cancelled"),
+    }[MarketStatus(status)]
+
+
+# -- queries for pages ------------------------------------------------------
+
+
+def upcoming_markets(today: date, limit: int | None = None):
+    query = (
+        select(Market)
+        .where(Market.market_date >= today)
+        .order_by(Market.market_date, Market.start_time, Market.id)
+    )
+    return query.limit(limit) if limit else query
+
+
+def past_markets(today: date):
+    return (
+        select(Market)
+        .where(Market.market_date < today)
+        .order_by(Market.market_date.desc(), Market.id.desc())
+    )
+
+
+def feed_markets(today: date) -> list[Market]:
+    """Recent past and every upcoming market, in one query (venue joined)."""
+    since = today - timedelta(days=current_app.config["CALENDAR_FEED_PAST_DAYS"])
+    return list(
+        db.session.scalars(
+            select(Market)
+            .where(Market.market_date >= since)
+            .order_by(Market.market_date, Market.id)
+        )
+    )
+
+
+def feed_version(today: date) -> tuple[int, datetime | None]:
+    """Count and newest change of the feed's markets and their venues: a cheap
+    ETag source, so a client polling an unchanged feed costs one small query."""
+    since = today - timedelta(days=current_app.config["CALENDAR_FEED_PAST_DAYS"])
+    count, market_changed, venue_changed = db.session.execute(
+        select(func.count(Market.id), func.max(Market.updated_at), func.max(Venue.updated_at))
+        .join(Market.venue)
+        .where(Market.market_date >= since)
+    ).one()
+    changes = [value for value in (market_changed, venue_changed) if value is not None]
+    return count, max(changes) if changes else None

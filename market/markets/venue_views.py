@@ -1,0 +1,77 @@
+"""Staff pages for venues."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from market.accounts.decorators import staff_required
+from market.extensions import db
+from market.markets import services
+from market.markets.forms import VenueForm
+from market.markets.models import Market, Venue
+
+bp = Blueprint("venues", __name__, url_prefix="/staff/venues")
+
+
+def _get_venue(venue_id: int) -> Venue:
+    return db.session.get(Venue, venue_id) or abort(404)
+
+
+@bp.route("/")
+@staff_required
+def index():
+    rows = db.session.execute(
+        select(Venue, func.count(Market.id))
+        .outerjoin(Market, Market.venue_id == Venue.id)
+        .group_by(Venue.id)
+        .order_by(Venue.name)
+    ).all()
+    return render_template("markets/venues.html", rows=rows)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:venue_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(venue_id: int | None = None):
+    venue = _get_venue(venue_id) if venue_id else None
+    form = VenueForm(obj=venue)
+    if form.validate_on_submit():
+        values = {
+            "name": form.name.data,
+            "address": form.address.data,
+            "booth_spots": form.booth_spots.data,
+            "map_url": form.map_url.data,
+        }
+        try:
+            if venue is None:
+                venue = services.create_venue(**values, actor=current_user)
+            else:
+                services.update_venue(venue, **values, actor=current_user)
+        except services.MarketRuleError as error:
+            db.session.rollback()
+            for name, message in error.errors.items():
+                getattr(form, name).errors = [message]
+        else:
+            db.session.commit()
+            flash(_("The venue %(name)s was saved.", name=venue.name), "success")
+            return redirect(url_for("venues.index"))
+    return render_template("markets/venue_form.html", form=form, venue=venue)
+
+
+@bp.route("/<int:venue_id>/delete", methods=["GET", "POST"])
+@staff_required
+def delete(venue_id: int):
+    venue = _get_venue(venue_id)
+    used = services.market_count_at(venue)
+    if request.method == "POST":
+        try:
+            services.delete_venue(venue, actor=current_user)
+        except services.MarketRuleError as error:
+            db.session.rollback()
+            flash(error.errors["venue"], "error")
+            return redirect(url_for("venues.index"))
+        db.session.commit()
+        flash(_("The venue was deleted."), "success")
+        return redirect(url_for("venues.index"))
+    return render_template("markets/venue_delete.html", venue=venue, used=used)

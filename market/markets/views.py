@@ -1,0 +1,181 @@
+"""Staff pages for market days and the season generator."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from market.accounts.decorators import staff_required
+from market.core.pagination import paginate
+from market.extensions import db
+from market.markets import schedule, services
+from market.markets.forms import MarketForm, SeasonForm, StatusForm
+from market.markets.models import Market, MarketStatus, Venue
+from market.timeutil import SEOUL, utcnow
+
+bp = Blueprint("markets", __name__, url_prefix="/staff/markets")
+
+
+def _venue_choices() -> list[SelectChoice]:
+    venues = db.session.scalars(select(Venue).order_by(Venue.name))
+    return [SelectChoice(v.id, f"{v.name} ({v.booth_spots})") for v in venues]
+
+
+def _get_market(market_id: int) -> Market:
+    return db.session.get(Market, market_id) or abort(404)
+
+
+def _show_errors(form, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+
+
+@bp.route("/")
+@staff_required
+def index():
+    today = utcnow().astimezone(SEOUL).date()
+    which = request.args.get("show", "upcoming")
+    query = services.past_markets(today) if which == "past" else services.upcoming_markets(today)
+    return render_template("markets/index.html", page=paginate(query), which=which)
+
+
+def _details(form: MarketForm, market: Market | None = None) -> services.MarketDetails:
+    deadline = form.deadline_seoul() or services.default_deadline(form.market_date.data)
+    return services.MarketDetails(
+        market_date=form.market_date.data,
+        start_time=form.start_time.data,
+        end_time=form.end_time.data,
+        venue_id=form.venue_id.data,
+        booth_count=form.booth_count.data,
+        application_deadline=deadline,
+        takings_ceiling=form.takings_ceiling.won,
+        date_exception_reason=form.date_exception_reason.data,
+        note=form.note.data,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required
+def new():
+    form = MarketForm()
+    form.venue_id.choices = _venue_choices()
+    if request.method == "GET":
+        form.start_time.data, form.end_time.data = services.default_times()
+        form.booth_count.data = current_app.config["DEFAULT_BOOTH_COUNT"]
+        form.takings_ceiling.process_data(services.default_ceiling())
+    if form.validate_on_submit():
+        try:
+            market = services.create_market(_details(form), actor=current_user)
+        except services.MarketRuleError as error:
+            db.session.rollback()
+            _show_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("The market on %(date)s was created.", date=market.market_date), "success")
+            return redirect(url_for("markets.show", market_id=market.id))
+    return render_template("markets/form.html", form=form, market=None)
+
+
+@bp.route("/<int:market_id>")
+@staff_required
+def show(market_id: int):
+    market = _get_market(market_id)
+    next_statuses = sorted(services.STATUS_FLOW[market.status], key=list(MarketStatus).index)
+    return render_template(
+        "markets/show.html", market=market, status_form=StatusForm(), next_statuses=next_statuses
+    )
+
+
+@bp.route("/<int:market_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(market_id: int):
+    market = _get_market(market_id)
+    form = MarketForm(obj=market)
+    form.venue_id.choices = _venue_choices()
+    if request.method == "GET":
+        form.application_deadline.data = market.application_deadline.astimezone(SEOUL).replace(
+            tzinfo=None
+        )
+        form.takings_ceiling.process_data(market.takings_ceiling)
+    if form.validate_on_submit():
+        try:
+            services.update_market(market, _details(form, market), actor=current_user)
+        except services.MarketRuleError as error:
+            db.session.rollback()
+            _show_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("The market was saved."), "success")
+            return redirect(url_for("markets.show", market_id=market.id))
+    return render_template("markets/form.html", form=form, market=market)
+
+
+@bp.route("/<int:market_id>/status", methods=["POST"])
+@staff_required
+def change_status(market_id: int):
+    market = _get_market(market_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            services.change_status(
+                market, MarketStatus(form.status.data), actor=current_user, reason=form.reason.data
+            )
+        except services.MarketRuleError as error:
+            db.session.rollback()
+            for message in error.errors.values():
+                flash(message, "error")
+        else:
+            db.session.commit()
+            flash(
+                _("The market is now %(status)s.", status=services.status_label(market.status)),
+                "success",
+            )
+    return redirect(url_for("markets.show", market_id=market.id))
+
+
+@bp.route("/season", methods=["GET", "POST"])
+@staff_required
+def season():
+    form = SeasonForm()
+    venues = db.session.scalars(select(Venue).order_by(Venue.name)).all()
+    form.venue_ids.choices = [SelectChoice(v.id, v.name) for v in venues]
+    if request.method == "GET":
+        form.start_time.data, form.end_time.data = services.default_times()
+        form.booth_count.data = current_app.config["DEFAULT_BOOTH_COUNT"]
+    plan = None
+    if form.validate_on_submit():
+        settings = schedule.SeasonSettings(
+            start=form.start.data,
+            end=form.end.data,
+            venue_ids=tuple(form.venue_ids.data),
+            start_time=form.start_time.data,
+            end_time=form.end_time.data,
+            booth_count=form.booth_count.data,
+            blackout_dates=form.parsed_blackouts,
+        )
+        try:
+            if request.form.get("action") == "confirm":
+                created, skipped = schedule.create_season(settings, actor=current_user)
+                db.session.commit()
+                flash(
+                    _(
+                        "%(created)d markets created, %(skipped)d dates skipped.",
+                        created=len(created),
+                        skipped=len(skipped),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("markets.index"))
+            plan = schedule.plan_season(settings)
+        except services.MarketRuleError as error:
+            db.session.rollback()
+            _show_errors(form, error.errors)
+    return render_template("markets/season.html", form=form, venues=venues, plan=plan)
+
+
+bp.add_app_template_global(services.status_label, "status_label")

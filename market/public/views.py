@@ -1,0 +1,90 @@
+"""Pages anyone can open: the schedule, one market, past markets, calendars."""
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from market import calendar
+from market.core.pagination import paginate
+from market.extensions import db
+from market.markets import services
+from market.markets.models import Market
+from market.timeutil import SEOUL, utcnow
+
+bp = Blueprint("public", __name__)
+
+ICS_MIMETYPE = "text/calendar"  # Flask adds "; charset=utf-8"
+
+
+def _today():
+    return utcnow().astimezone(SEOUL).date()
+
+
+def _market_url(market: Market) -> str:
+    return url_for("public.market", market_id=market.id, _external=True)
+
+
+@bp.route("/")
+def schedule():
+    page = paginate(services.upcoming_markets(_today()), per_page=20)
+    feed_url = url_for("public.calendar_feed", _external=True)
+    return render_template(
+        "public/schedule.html",
+        page=page,
+        webcal_url="webcal://" + feed_url.split("://", 1)[1],
+        feed_url=feed_url,
+    )
+
+
+@bp.route("/markets/past")
+def past():
+    return render_template("public/past.html", page=paginate(services.past_markets(_today())))
+
+
+@bp.route("/markets/<int:market_id>")
+def market(market_id: int):
+    market = db.session.get(Market, market_id) or abort(404)
+    return render_template(
+        "public/market.html", market=market, google_link=calendar.google_calendar_link(market)
+    )
+
+
+@bp.route("/markets/<int:market_id>.ics")
+def market_ics(market_id: int):
+    market = db.session.get(Market, market_id) or abort(404)
+    body = calendar.market_download(market, stamp=utcnow(), url=_market_url(market)).to_ical()
+    response = Response(body, mimetype=ICS_MIMETYPE)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="goodmorning-market-{market.market_date.isoformat()}.ics"'
+    )
+    return response
+
+
+@bp.route("/calendar.ics")
+def calendar_feed():
+    """The public feed. Clients poll it; an unchanged feed answers 304 after
+    one small query (ETag from the markets' count and newest change)."""
+    today = _today()
+    count, changed = services.feed_version(today)
+    changed = changed or datetime(2000, 1, 1, tzinfo=UTC)
+    etag = f"{today.isoformat()}-{count}-{int(changed.timestamp() * 1000)}"
+    response = Response(mimetype=ICS_MIMETYPE)
+    response.set_etag(etag)
+    response.last_modified = changed
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    if request.if_none_match.contains(etag) or (
+        not request.if_none_match
+        and request.if_modified_since
+        and request.if_modified_since >= changed.replace(microsecond=0)
+    ):
+        response.status_code = 304
+        return response
+    feed = calendar.market_feed(
+        services.feed_markets(today),
+        name=current_app.config["CALENDAR_NAME"],
+        stamp=changed,
+        url_for=_market_url,
+    )
+    response.set_data(feed.to_ical())
+    return response
