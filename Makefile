@@ -41,8 +41,8 @@ run: install
 	$(FLASK) seed-demo --if-empty
 	@echo "Mail is not sent in development: it is written to instance/mail/ as .eml files."
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the mail worker)"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(FLASK) outbox deliver --poll 5 & \
+	@$(FLASK) outbox deliver --poll 5 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev

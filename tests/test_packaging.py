@@ -1,5 +1,6 @@
 """The catalogue is complete and an installed (non-editable) package works."""
 
+import configparser
 import subprocess
 import sys
 import zipfile
@@ -35,23 +36,40 @@ def test_korean_catalogue_translates_every_string():
     assert missing == [], "untranslated strings (run `make messages`):\n" + "\n".join(missing)
 
 
+def _shipped_folders() -> set[str]:
+    """Every folder of the package and of templates/ and static/, as dotted names."""
+    folders = set()
+    for top, prefix in (
+        ("market", "market"),
+        ("templates", "market.templates"),
+        ("static", "market.static"),
+    ):
+        for path in [ROOT / top, *(ROOT / top).rglob("*")]:
+            if (
+                path.is_dir()
+                and path.name != "__pycache__"
+                and any(child.is_file() and child.suffix != ".pyc" for child in path.iterdir())
+            ):
+                relative = path.relative_to(ROOT / top).parts
+                folders.add(".".join((prefix, *relative)))
+    return folders
+
+
+def test_setup_cfg_lists_every_shipped_folder():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    assert listed == _shipped_folders()
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(out),
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
+    command = [sys.executable, "-m", "build", "--wheel", "--no-isolation"]
+    build = subprocess.run(
+        [*command, "--outdir", str(out), str(ROOT)], check=True, capture_output=True, text=True
     )
+    assert "is absent from the `packages` configuration" not in build.stdout + build.stderr
     return next(out.glob("*.whl"))
 
 

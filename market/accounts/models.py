@@ -3,8 +3,8 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Enum, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.extensions import db
@@ -40,6 +40,12 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Vendor users act for this enterprise only; staff have none.
+    vendor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("vendors.id", ondelete="SET NULL"), index=True
+    )
+
+    vendor = relationship("Vendor", back_populates="users", lazy="joined")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -62,9 +68,3 @@ class User(UserMixin, db.Model):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-def email_lookup(email: str):
-    """A case-insensitive match that still uses the unique index (emails are
-    stored lower-cased)."""
-    return func.lower(User.email) == normalise_email(email)

@@ -5,12 +5,38 @@ and its record are committed (or rolled back) together."""
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 
 from market.audit.models import AuditEntry
 from market.extensions import db
 
 SYSTEM_LABEL = "system"
+
+# Readable names for the audit page; each area adds its own with `describe_actions`.
+ACTION_LABELS: dict[str, Any] = {
+    "user.create": _l("User created"),
+    "user.password_change": _l("Password changed"),
+    "outbox.retry": _l("Email sent again"),
+}
+OBJECT_LABELS: dict[str, Any] = {"users": _l("User"), "outbox_messages": _l("Email")}
+
+
+def describe_actions(actions: dict, objects: dict | None = None) -> None:
+    ACTION_LABELS.update(actions)
+    OBJECT_LABELS.update(objects or {})
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def object_label(object_type: str) -> str:
+    return str(OBJECT_LABELS.get(object_type, object_type))
+
+
+def actor_label(label: str) -> str:
+    return str(_l("System")) if label == SYSTEM_LABEL else label
 
 
 def record(
@@ -86,3 +112,8 @@ def known_actions() -> list[str]:
     return list(
         db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
     )
+
+
+def known_object_types() -> list[str]:
+    query = select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
+    return list(db.session.scalars(query))

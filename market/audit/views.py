@@ -16,5 +16,14 @@ def index():
     }
     page = paginate(services.entries_query(**filters))
     return render_template(
-        "audit/index.html", page=page, filters=filters, actions=services.known_actions()
+        "audit/index.html",
+        page=page,
+        filters=filters,
+        actions=services.known_actions(),
+        object_types=services.known_object_types(),
     )
+
+
+bp.add_app_template_filter(services.action_label, "action_label")
+bp.add_app_template_filter(services.object_label, "object_label")
+bp.add_app_template_filter(services.actor_label, "actor_label")

@@ -7,10 +7,11 @@ from datetime import date, datetime, time, timedelta
 from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from market.audit.services import record
+from market.audit.services import describe_actions, record
 from market.extensions import db
 from market.markets.models import (
     MAX_BOOTHS,
@@ -382,3 +383,16 @@ def feed_version(today: date) -> tuple[int, datetime | None]:
     ).one()
     changes = [value for value in (market_changed, venue_changed) if value is not None]
     return count, max(changes) if changes else None
+
+
+describe_actions(
+    {
+        "venue.create": _l("Venue added"),
+        "venue.update": _l("Venue changed"),
+        "venue.delete": _l("Venue deleted"),
+        "market.create": _l("Market created"),
+        "market.update": _l("Market changed"),
+        "market.status": _l("Market status changed"),
+    },
+    {"venues": _l("Venue"), "markets": _l("Market")},
+)
