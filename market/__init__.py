@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from market.core.web import register_web_hooks
 
     register_web_hooks(app)
+    register_listeners(app)
     return app
 
 
@@ -56,12 +57,24 @@ def register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts_bp
     from market.audit.views import bp as audit_bp
     from market.core.views import bp as core_bp
+    from market.customers.views import bp as customers_bp
+    from market.invitations.views import bp as invitations_bp
     from market.markets.venue_views import bp as venues_bp
     from market.markets.views import bp as markets_bp
     from market.outbox.views import bp as outbox_bp
     from market.public.views import bp as public_bp
 
-    for blueprint in (core_bp, public_bp, accounts_bp, audit_bp, outbox_bp, markets_bp, venues_bp):
+    for blueprint in (
+        core_bp,
+        public_bp,
+        accounts_bp,
+        audit_bp,
+        outbox_bp,
+        markets_bp,
+        venues_bp,
+        customers_bp,
+        invitations_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -69,3 +82,10 @@ def register_cli(app: Flask) -> None:
     from market.cli import register_commands
 
     register_commands(app)
+
+
+def register_listeners(app: Flask) -> None:
+    """Reactions of one area to another's changes (blinker signals)."""
+    from market.invitations.listeners import connect_listeners
+
+    connect_listeners(app)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
-from icalendar import Calendar, Event, vDuration
+from icalendar import Calendar, Event, vCalAddress, vDuration
 
 from market.markets.models import Market, MarketStatus
 from market.markets.services import ends_at, starts_at
@@ -134,3 +134,64 @@ def google_calendar_link(market: Market, details: str = "") -> str:
         }
     )
     return f"https://calendar.google.com/calendar/render?{query}"
+
+
+# -- invitations (iTIP over iMIP: RFC 5546, 6047) ----------------------------
+
+INVITATION_METHODS = ("REQUEST", "CANCEL")
+
+
+def invitation_calendar(
+    market: Market,
+    *,
+    method: str,
+    organizer_email: str,
+    organizer_name: str,
+    attendee_email: str,
+    attendee_name: str,
+    sequence: int,
+    stamp: datetime,
+    url: str | None = None,
+    description: str | None = None,
+) -> Calendar:
+    """One invitation for one customer: METHOD:REQUEST (invite or update, same
+    UID with a higher SEQUENCE) or METHOD:CANCEL (STATUS:CANCELLED). The
+    center is the ORGANIZER, the customer the only ATTENDEE; the two must
+    differ or Gmail shows no invite. No VALARM, ever."""
+    if method not in INVITATION_METHODS:
+        raise ValueError(f"method must be one of {INVITATION_METHODS}, not {method!r}")
+    if organizer_email.strip().lower() == attendee_email.strip().lower():
+        raise ValueError("the ORGANIZER and the ATTENDEE must be different addresses")
+    calendar = _calendar()
+    calendar.add("METHOD", method)
+    event = market_event(
+        market,
+        stamp=stamp.astimezone(UTC),
+        url=url,
+        description=description,
+        sequence=sequence,
+    )
+    event.pop("STATUS", None)
+    event.add("STATUS", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("ORGANIZER", _address(organizer_email, CN=organizer_name))
+    event.add(
+        "ATTENDEE",
+        _address(
+            attendee_email,
+            CN=attendee_name,
+            CUTYPE="INDIVIDUAL",
+            ROLE="REQ-PARTICIPANT",
+            PARTSTAT="NEEDS-ACTION",
+            RSVP="TRUE",
+        ),
+    )
+    calendar.add_component(event)
+    return _finish(calendar)
+
+
+def _address(email: str, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email.strip()}")
+    for name, value in params.items():
+        if value:
+            address.params[name] = value
+    return address

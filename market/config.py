@@ -48,9 +48,21 @@ class DefaultConfig:
     CALENDAR_UID_DOMAIN = "goodmorning-market.gbsec.kr"
     CALENDAR_FEED_PAST_DAYS = 90
     CALENDAR_NAME = "굿모닝장터"
+    # Customers and invitations.
+    IMPORT_DIR = None  # default instance/imports
+    IMPORT_INLINE_MAX_BYTES = 2_000_000  # bigger files run in a background thread
+    IMPORT_RUN_INLINE = False  # tests: always run inside the request
+    MAX_CONTENT_LENGTH = 512 * 1024 * 1024  # a million-row export is ~150 MB
+    CONSENT_WORDING_VERSION = "G마켓 마케팅 수신 동의 (2026-01)"
+    CUSTOMER_INACTIVE_DAYS = 730
+    SEND_WINDOW = "08:00-21:00"  # advertising mail goes out only then (Korea time)
+    ADVERTISING_CATEGORIES = ("invitation",)  # outbox categories the window applies to
+    PUBLIC_BASE_URL = None  # e.g. https://market.example.kr: links in mail made outside a request
+    UNSUBSCRIBE_MAILTO = None  # only if someone handles that mailbox
 
 
 ENV_STRINGS = (
+    "PUBLIC_BASE_URL",
     "SECRET_KEY",
     "MARKET_ENV",
     "MAIL_SERVER",

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 
 from market.accounts import services as accounts
 from market.accounts.models import Role, User
+from market.customers.demo import seed_customers
 from market.extensions import db
+from market.invitations.demo import seed_invitations
 from market.markets.demo import seed_markets
 
 DEMO_PASSWORD = "market-demo-1234"
@@ -27,6 +29,8 @@ def seed_demo() -> list[str]:
             accounts.create_user(email, name, DEMO_PASSWORD, role)
             created.append(f"user {email} ({role.value})")
     created += seed_markets()
+    created += seed_customers()
+    created += seed_invitations()
     return created
 
 

@@ -2,6 +2,8 @@
 
 from market.accounts.models import Role, User
 from market.audit.models import AuditEntry
+from market.customers.models import Customer, CustomerImport, ImportStatus, Order, Suppression
+from market.invitations.models import Invitation, InvitationStatus
 from market.markets.models import Market, MarketStatus, Venue
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.vendors.models import (
@@ -18,12 +20,19 @@ __all__ = [
     "ApplicationStatus",
     "AuditEntry",
     "Category",
+    "Customer",
+    "CustomerImport",
     "EnterpriseType",
+    "ImportStatus",
+    "Invitation",
+    "InvitationStatus",
     "Market",
     "MarketStatus",
+    "Order",
     "OutboxMessage",
     "OutboxStatus",
     "Role",
+    "Suppression",
     "User",
     "Vendor",
     "VendorStatus",

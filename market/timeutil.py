@@ -1,6 +1,6 @@
 """UTC in the database, Asia/Seoul on the screen."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -55,3 +55,34 @@ def format_won(amount: int | None) -> str:
     if amount is None:
         return ""
     return f"₩{amount:,}"
+
+
+# Advertising (정보통신망법 제50조) may only arrive between these hours, Korea time.
+DEFAULT_SEND_WINDOW = "08:00-21:00"
+
+
+def parse_window(text: str) -> tuple[time, time]:
+    """'08:00-21:00' -> (08:00, 21:00), Korea time."""
+    start, _, end = text.partition("-")
+    window = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    if window[0] >= window[1]:
+        raise ValueError(f"the send window {text!r} must start before it ends")
+    return window
+
+
+def in_window(now: datetime, window: tuple[time, time]) -> bool:
+    return window[0] <= now.astimezone(SEOUL).time() < window[1]
+
+
+def next_send_time(
+    now: datetime, window: tuple[time, time] = parse_window(DEFAULT_SEND_WINDOW)
+) -> datetime:
+    """The first moment at or after `now` inside the sending hours, in UTC:
+    advertising made at 23:30 waits for 08:00 the next morning."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if in_window(now, window):
+        return now.astimezone(UTC)
+    local = now.astimezone(SEOUL)
+    day = local.date() if local.time() < window[0] else local.date() + timedelta(days=1)
+    return datetime.combine(day, window[0], tzinfo=SEOUL).astimezone(UTC)

@@ -5,7 +5,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 
-_WON = re.compile(r"^\s*₩?\s*(\d{1,3}(,\d{3})+|\d+)\s*(원)?\s*$")
+_WON = re.compile(r"^\s*[₩￦]?\s*(\d{1,3}(,\d{3})+|\d+)\s*(원)?\s*$")
 
 
 class WonParseError(ValueError):

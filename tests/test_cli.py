@@ -89,3 +89,18 @@ def test_seed_demo_adds_venues_and_a_season_once(runner):
     assert {MarketStatus.CLOSED, MarketStatus.OPEN, MarketStatus.CANCELLED} <= statuses
     runner.invoke(args=["seed-demo"])
     assert db.session.scalar(select(func.count()).select_from(Market)) == markets
+
+
+def test_seed_demo_imports_customers_and_queues_invitations_once(runner):
+    from market.customers.models import Order
+    from market.invitations.models import Invitation
+    from market.outbox.models import OutboxMessage
+
+    runner.invoke(args=["seed-demo"])
+    orders = db.session.scalar(select(func.count()).select_from(Order))
+    invitations = db.session.scalar(select(func.count()).select_from(Invitation))
+    assert orders == 3000 and invitations == 15
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) >= 15
+    runner.invoke(args=["seed-demo"])
+    assert db.session.scalar(select(func.count()).select_from(Order)) == orders
+    assert db.session.scalar(select(func.count()).select_from(Invitation)) == invitations

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from market.audit.services import record
 from market.extensions import db
 from market.outbox.models import OutboxMessage, OutboxStatus
-from market.timeutil import utcnow
+from market.timeutil import in_window, parse_window, utcnow
 
 log = logging.getLogger("market.mail")
 
@@ -45,10 +45,20 @@ class OutboxError(ValueError):
 
 
 def _due(now: datetime):
-    return or_(
+    due = or_(
         and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until <= now),
     )
+    window = parse_window(current_app.config["SEND_WINDOW"])
+    if in_window(now, window):
+        return due
+    # At night advertising waits, even after a retry back-off or a worker
+    # outage pushed it past its planned morning slot.
+    quiet = [
+        OutboxMessage.category.startswith(prefix)
+        for prefix in current_app.config["ADVERTISING_CATEGORIES"]
+    ]
+    return and_(due, ~or_(*quiet)) if quiet else due
 
 
 def _lease() -> timedelta:

@@ -1,0 +1,128 @@
+import enum
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from market.extensions import db
+from market.timeutil import UTCDateTime, utcnow
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_hash(email: str) -> str:
+    """What the suppression list keeps: it survives purge and re-import
+    without keeping the address itself."""
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+class Customer(db.Model):
+    """An online buyer from the marketplace's order export (고객).
+
+    Name, phone and consent come from the newest order row seen
+    (`details_as_of`), so importing an older file never overwrites them."""
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_normalised"),
+        CheckConstraint("NOT consent OR consent_at IS NOT NULL", name="consent_has_date"),
+        Index("ix_customers_email_hash", "email_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    consent: Mapped[bool] = mapped_column(default=False)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_source: Mapped[str | None] = mapped_column(String(255))
+    consent_wording: Mapped[str | None] = mapped_column(String(100))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    details_as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Order(db.Model):
+    """One marketplace order. The order number is unique, so re-importing a
+    file counts nothing twice."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        Index("ix_orders_customer_ordered", "customer_id", "ordered_at"),
+        Index("ix_orders_ordered_at", "ordered_at"),
+        Index("ix_orders_vendor_ordered", "vendor_id", "ordered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(64), unique=True)
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id", ondelete="SET NULL"))
+    seller_name: Mapped[str] = mapped_column(String(100))
+    product: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_imports.id", ondelete="SET NULL")
+    )
+
+
+class ImportStatus(enum.StrEnum):
+    UPLOADED = "uploaded"
+    CHECKING = "checking"
+    CHECKED = "checked"  # preview ready
+    IMPORTING = "importing"
+    DONE = "done"
+    REFUSED = "refused"  # bad rows and no "good rows only"
+    FAILED = "failed"  # unexpected error; nothing saved
+
+
+class CustomerImport(db.Model):
+    """One uploaded order file and what became of it; the page polls it for
+    progress while a large file is checked or imported."""
+
+    __tablename__ = "customer_imports"
+    __table_args__ = (CheckConstraint("rows_done >= 0", name="rows_done_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[ImportStatus] = mapped_column(
+        Enum(
+            ImportStatus,
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda members: [m.value for m in members],
+        ),
+        default=ImportStatus.UPLOADED,
+    )
+    good_rows_only: Mapped[bool] = mapped_column(default=False)
+    bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    rows_total: Mapped[int | None]
+    rows_bad: Mapped[int | None]
+    orders_new: Mapped[int | None]
+    orders_known: Mapped[int | None]
+    customers_new: Mapped[int | None]
+    report: Mapped[dict | None] = mapped_column(db.JSON)  # bad rows, unmatched sellers
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Suppression(db.Model):
+    """Addresses that must never get advertising again (unsubscribed)."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(50), default="unsubscribed")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,268 @@
+"""Reading the marketplace's order export, row by row, without loading it.
+
+CSV in UTF-8 (with or without BOM) or CP949, and XLSX; Korean or English
+headers. `parse_row` turns one raw row into an OrderRow or the list of what
+is wrong with it, in words staff understand."""
+
+import codecs
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import phonenumbers
+from flask_babel import gettext as _
+
+from market.customers.models import normalise_email
+from market.timeutil import SEOUL
+from market.validators import WonParseError, parse_won
+
+# canonical key -> accepted header names (compared without spaces, lower-cased)
+COLUMNS = {
+    "order_no": ("주문번호", "order_no"),
+    "ordered_at": ("주문일자", "ordered_at"),
+    "buyer_name": ("구매자명", "buyer_name"),
+    "email": ("구매자이메일", "email"),
+    "phone": ("구매자연락처", "phone"),
+    "seller": ("판매자", "seller"),
+    "product": ("상품명", "product"),
+    "amount": ("결제금액", "amount"),
+    "marketing_consent": ("마케팅수신동의", "marketing_consent"),
+    "consent_at": ("동의일자", "consent_at"),
+}
+REQUIRED = ("order_no", "ordered_at", "buyer_name", "email", "seller", "amount")
+_HEADER_LOOKUP = {alias: key for key, aliases in COLUMNS.items() for alias in aliases}
+
+_DATE = re.compile(
+    r"^(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\.?"
+    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_KR_MOBILE = re.compile(r"^0(1[016789])[- ]?(\d{3,4})[- ]?(\d{4})$")
+_YES, _NO = (
+    {"y", "yes", "예", "동의", "1", "true", "o"},
+    {"n", "no", "아니오", "미동의", "0", "false", "x", ""},
+)
+
+
+class FileProblem(ValueError):
+    """The whole file cannot be read (not a row-level problem)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    line: int
+    order_no: str
+    ordered_at: datetime
+    buyer_name: str
+    email: str
+    phone: str | None
+    seller: str
+    product: str
+    amount: int
+    consent: bool
+    consent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    line: int
+    problems: tuple[str, ...]
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (BOM or not) when the whole file decodes as UTF-8, else CP949.
+    Reads in chunks, so a large file is never held in memory."""
+    with path.open("rb") as handle:
+        head = handle.read(3)
+        if head == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp949"
+    return "utf-8"
+
+
+class RowSource:
+    """Iterates (line number, {canonical key: raw value}) over a CSV or XLSX
+    file; `position`/`size` give progress in bytes (CSV) or rows (XLSX)."""
+
+    def __init__(self, path: Path, filename: str):
+        self.path = Path(path)
+        self.is_xlsx = filename.lower().endswith((".xlsx", ".xlsm"))
+        self.position = 0
+        self.size = self.path.stat().st_size
+        self.encoding = None if self.is_xlsx else detect_encoding(self.path)
+
+    def __iter__(self) -> Iterator[tuple[int, dict]]:
+        yield from (self._xlsx_rows() if self.is_xlsx else self._csv_rows())
+
+    def _csv_rows(self):
+        with self.path.open("r", encoding=self.encoding, newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            keys = _map_header(header)
+            for values in reader:
+                self.position = handle.buffer.tell()
+                if not any(v.strip() for v in values):
+                    continue
+                yield reader.line_num, _row_dict(keys, values)
+        self.position = self.size
+
+    def _xlsx_rows(self):
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a bad file
+            raise FileProblem(
+                _("The file could not be opened as an Excel (.xlsx) file.")
+            ) from error
+        try:
+            sheet = workbook.worksheets[0]
+            self.size = max(sheet.max_row or 1, 1)
+            rows = sheet.iter_rows(values_only=True)
+            keys = _map_header(next(rows, None))
+            for number, values in enumerate(rows, start=2):
+                self.position = number
+                if not any(v not in (None, "") for v in values):
+                    continue
+                yield number, _row_dict(keys, values)
+        finally:
+            workbook.close()
+        self.position = self.size
+
+
+def _map_header(header) -> list[str | None]:
+    if not header:
+        raise FileProblem(_("The file is empty: the first row must name the columns."))
+    keys = [
+        _HEADER_LOOKUP.get(re.sub(r"\s+", "", str(h or "")).lower().lstrip("\ufeff"))
+        for h in header
+    ]
+    missing = [key for key in REQUIRED if key not in keys]
+    if missing:
+        names = ", ".join(f"{COLUMNS[key][0]}({key})" for key in missing)
+        raise FileProblem(_("Required columns are missing: %(columns)s", columns=names))
+    return keys
+
+
+def _row_dict(keys, values) -> dict:
+    row = {}
+    for key, value in zip(keys, values, strict=False):
+        if key is not None:
+            row[key] = value
+    return row
+
+
+def parse_row(line: int, raw: dict) -> OrderRow | BadRow:
+    problems = []
+
+    def text(key: str, label: str, required: bool = True, limit: int = 200) -> str:
+        value = raw.get(key)
+        value = "" if value is None else str(value).strip()
+        if required and not value:
+            problems.append(_("%(column)s is empty.", column=label))
+        elif len(value) > limit:
+            problems.append(
+                _("%(column)s is longer than %(limit)d characters.", column=label, limit=limit)
+            )
+        return value
+
+    order_no = text("order_no", "주문번호", limit=64)
+    buyer_name = text("buyer_name", "구매자명", limit=100)
+    seller = text("seller", "판매자", limit=100)
+    product = text("product", "상품명", required=False)
+    email = normalise_email(text("email", "구매자이메일", limit=254))
+    if email and not _EMAIL.match(email):
+        problems.append(_("The email address “%(value)s” is not valid.", value=email))
+    ordered_at = _parse_when(raw.get("ordered_at"), "주문일자", problems, required=True)
+    amount = _parse_amount(raw.get("amount"), problems)
+    phone = _parse_phone(raw.get("phone"), problems)
+    consent = _parse_consent(raw.get("marketing_consent"), problems)
+    consent_at = _parse_when(raw.get("consent_at"), "동의일자", problems, required=False)
+    if consent and consent_at is None and not any("동의일자" in p for p in problems):
+        problems.append(_("Marketing consent is Y but the consent date (동의일자) is empty."))
+    if problems:
+        return BadRow(line, tuple(problems))
+    return OrderRow(
+        line,
+        order_no,
+        ordered_at,
+        buyer_name,
+        email,
+        phone,
+        seller,
+        product,
+        amount,
+        consent,
+        consent_at if consent else None,
+    )
+
+
+def _parse_when(value, label: str, problems: list, required: bool) -> datetime | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.append(_("%(column)s is empty.", column=label))
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=SEOUL)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=SEOUL)
+    match = _DATE.match(str(value).strip())
+    if match:
+        year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+        try:
+            return datetime(year, month, day, hour, minute, second, tzinfo=SEOUL)
+        except ValueError:
+            pass
+    problems.append(
+        _("%(column)s “%(value)s” is not a date like 2026-11-26.", column=label, value=value)
+    )
+    return None
+
+
+def _parse_amount(value, problems: list) -> int:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value < 0 or value != int(value):
+            problems.append(_("결제금액 must be a whole, non-negative amount in won."))
+            return 0
+        return int(value)
+    try:
+        return parse_won("" if value is None else str(value))
+    except WonParseError as error:
+        problems.append(f"결제금액: {error}")
+        return 0
+
+
+def _parse_phone(value, problems: list) -> str | None:
+    raw = "" if value is None else str(value).strip()
+    if not raw:
+        return None
+    if match := _KR_MOBILE.match(raw):  # the common case, without the slower parser
+        return "+82" + "".join(match.groups())
+    try:
+        number = phonenumbers.parse(raw, "KR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        problems.append(_("The phone number “%(value)s” is not valid.", value=raw))
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse_consent(value, problems: list) -> bool:
+    raw = "" if value is None else str(value).strip().lower()
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    problems.append(_("마케팅수신동의 must be Y or N, not “%(value)s”.", value=value))
+    return False

@@ -1,0 +1,179 @@
+"""Running import jobs, and purging customers nobody has heard from."""
+
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import Flask, current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, exists, func, select
+
+from market.accounts.models import User
+from market.audit.services import record
+from market.customers import importer
+from market.customers.models import Customer, CustomerImport, ImportStatus, Order
+from market.customers.rows import FileProblem
+from market.extensions import db
+from market.invitations.models import Invitation
+from market.timeutil import utcnow
+
+ALLOWED_SUFFIXES = (".csv", ".xlsx")
+
+
+class ImportError_(ValueError):
+    pass
+
+
+def imports_dir() -> Path:
+    folder = Path(
+        current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path, "imports")
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def register_file(path: Path, actor=None) -> CustomerImport:
+    """A job for a file already on this machine (the CLI): read in place."""
+    path = Path(path).resolve()
+    if path.suffix.lower() not in ALLOWED_SUFFIXES:
+        raise ImportError_(_("Upload the order export as a .csv or .xlsx file."))
+    job = CustomerImport(
+        filename=path.name,
+        stored_path=str(path),
+        size_bytes=path.stat().st_size,
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def store_upload(stream, filename: str, actor=None) -> CustomerImport:
+    """Saves the uploaded file in chunks (never whole in memory) and makes a job."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise ImportError_(_("Upload the order export as a .csv or .xlsx file."))
+    target = imports_dir() / f"{uuid.uuid4().hex}{suffix}"
+    with target.open("wb") as out:
+        while chunk := stream.read(1 << 20):
+            out.write(chunk)
+    size = target.stat().st_size
+    if size == 0:
+        target.unlink()
+        raise ImportError_(_("The file is empty."))
+    job = CustomerImport(
+        filename=Path(filename).name,
+        stored_path=str(target),
+        size_bytes=size,
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(job)
+    db.session.flush()
+    record(actor, "customers.upload", job, after={"filename": job.filename, "bytes": size})
+    return job
+
+
+def _progress(job: CustomerImport, also: importer.Progress | None):
+    def report(rows: int, position: int, size: int) -> None:
+        job.rows_done, job.bytes_done = rows, position
+        job.size_bytes = size  # for xlsx the unit is rows; keeps the bar honest
+        db.session.commit()
+        if also:
+            also(rows, position, size)
+
+    return report
+
+
+def run_check(job_id: int, on_progress: importer.Progress | None = None) -> CustomerImport:
+    return _run(job_id, ImportStatus.CHECKING, importer.check_file, on_progress)
+
+
+def run_import(
+    job_id: int, actor_id: int | None = None, on_progress: importer.Progress | None = None
+) -> CustomerImport:
+    job = _run(job_id, ImportStatus.IMPORTING, importer.import_file, on_progress)
+    if job.status is ImportStatus.DONE:
+        actor = db.session.get(User, actor_id) if actor_id else None
+        skipped = job.rows_bad if job.good_rows_only else 0
+        after = {
+            "orders_new": job.orders_new,
+            "customers_new": job.customers_new,
+            "rows_skipped": skipped,
+        }
+        record(actor, "customers.import", job, after=after)
+        db.session.commit()
+    return job
+
+
+def _run(job_id: int, running: ImportStatus, step, on_progress=None) -> CustomerImport:
+    job = db.session.get(CustomerImport, job_id)
+    job.status, job.rows_done, job.bytes_done, job.error = running, 0, 0, None
+    db.session.commit()
+    try:
+        step(job, _progress(job, on_progress))
+    except FileProblem as problem:
+        db.session.rollback()
+        job.status, job.error = ImportStatus.REFUSED, str(problem)
+    except Exception as error:
+        db.session.rollback()
+        current_app.logger.exception("customer import %s failed", job_id)
+        job.status = ImportStatus.FAILED
+        job.error = _(
+            "The import stopped unexpectedly (%(error)s). Orders saved so far are kept; "
+            "running the import again adds the rest without counting any twice.",
+            error=type(error).__name__,
+        )
+    db.session.commit()
+    return job
+
+
+def start(app: Flask, job: CustomerImport, task, *args) -> None:
+    """Small files run inside the request; larger ones in a background
+    thread while the page shows progress (the job row holds it)."""
+    if (
+        current_app.config["IMPORT_RUN_INLINE"]
+        or job.size_bytes <= current_app.config["IMPORT_INLINE_MAX_BYTES"]
+    ):
+        task(job.id, *args)
+        return
+
+    def work():
+        with app.app_context():
+            task(job.id, *args)
+
+    threading.Thread(target=work, name=f"customer-import-{job.id}", daemon=True).start()
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    customers: int
+    orders: int
+    invitations: int
+
+
+def purge_inactive(days: int, now: datetime | None = None, actor=None) -> PurgeReport:
+    """Deletes customers without an order in the last `days` (and their
+    orders and invitations). Suppression hashes are kept, so an unsubscribed
+    address stays suppressed if it is ever imported again."""
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    recent = exists().where(Order.customer_id == Customer.id, Order.ordered_at >= cutoff)
+    stale = select(Customer.id).where(~recent)
+    counts = PurgeReport(
+        customers=db.session.scalar(select(func.count()).select_from(stale.subquery())),
+        orders=db.session.scalar(select(func.count()).where(Order.customer_id.in_(stale))),
+        invitations=db.session.scalar(
+            select(func.count()).where(Invitation.customer_id.in_(stale))
+        ),
+    )
+    db.session.execute(delete(Invitation).where(Invitation.customer_id.in_(stale)))
+    db.session.execute(delete(Order).where(Order.customer_id.in_(stale)))
+    db.session.execute(delete(Customer).where(Customer.id.in_(stale.scalar_subquery())))
+    record(
+        actor,
+        "customers.purge",
+        ("customers", None),
+        after={"inactive_days": days, **counts.__dict__},
+    )
+    return counts

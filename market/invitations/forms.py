@@ -1,0 +1,67 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, NumberRange
+
+from market.invitations.services import MAX_BATCH
+
+
+class RankingForm(FlaskForm):
+    """The ranking's options, read from the query string (GET: no CSRF, it
+    changes nothing and the URL can be shared between staff)."""
+
+    class Meta:
+        csrf = False
+
+    top_n = IntegerField(
+        _l("How many customers"),
+        default=50,
+        validators=[
+            InputRequired(_l("Enter how many customers to list.")),
+            NumberRange(1, MAX_BATCH, _l("Enter a number from %(min)s to %(max)s.")),
+        ],
+    )
+    window_days = IntegerField(
+        _l("Orders from the last … days"),
+        default=365,
+        validators=[
+            InputRequired(_l("Enter a number of days.")),
+            NumberRange(1, 3650, _l("Enter a number from %(min)s to %(max)s.")),
+        ],
+    )
+    assigned_only = BooleanField(_l("Only buyers from vendors assigned to this market"))
+    min_orders = IntegerField(
+        _l("At least … orders"),
+        default=1,
+        validators=[
+            InputRequired(_l("Enter a number of orders.")),
+            NumberRange(1, 1000, _l("Enter a number from %(min)s to %(max)s.")),
+        ],
+    )
+    skip_weeks = IntegerField(
+        _l("Leave out anyone invited in the last … weeks"),
+        default=0,
+        validators=[
+            InputRequired(_l("Enter a number of weeks (0 leaves no one out).")),
+            NumberRange(0, 104, _l("Enter a number from %(min)s to %(max)s.")),
+        ],
+    )
+
+
+class SendForm(FlaskForm):
+    """The reviewed customers (checkboxes named customer_id) and, on the
+    second step, the confirmation."""
+
+    confirmed = HiddenField()
+
+
+class AnswerForm(FlaskForm):
+    answer = RadioField(
+        _l("Your answer"),
+        choices=[
+            SelectChoice("accept", _l("I will come")),
+            SelectChoice("decline", _l("I can't come")),
+        ],
+        validators=[InputRequired(_l("Choose an answer."))],
+    )

@@ -1,0 +1,263 @@
+"""The invitation email: an iMIP message (RFC 6047) as ../shared/CALENDAR.md
+describes it, with what the advertising law (정보통신망법 제50조) asks of it.
+
+    multipart/mixed
+      multipart/alternative
+        text/plain; charset=UTF-8
+        text/html; charset=UTF-8
+        text/calendar; method=REQUEST|CANCEL; charset=UTF-8   (base64, inline)
+      application/ics; name=invite.ics                         (attachment, same bytes)
+
+The bodies are Korean whatever language the staff member sending them reads
+(templates/mail/); links are absolute, built from PUBLIC_BASE_URL when it is
+set, else from SERVER_NAME (or the current request's host)."""
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template, url_for
+from sqlalchemy import select
+
+from market import calendar, mail
+from market.customers.models import Customer
+from market.extensions import db
+from market.markets.models import Market
+from market.markets.services import ends_at, starts_at
+from market.timeutil import format_korean_date, to_seoul
+from market.vendors.models import Application, ApplicationStatus, Category, Vendor
+
+# Outbox categories: the first invitation, an update, a cancellation.
+CATEGORIES = ("invitation", "invitation-update", "invitation-cancel")
+ADVERTISING_PREFIX = "(광고)"
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+# Korean regardless of the UI language: the mail always goes out in Korean.
+CATEGORY_LABELS_KO = {
+    Category.FOOD: "먹거리",
+    Category.FARM: "농산물",
+    Category.HOUSEHOLD: "생활용품",
+    Category.CLOTHING: "의류",
+    Category.ELECTRONICS: "리퍼브 가전",
+    Category.CRAFTS: "공예품",
+    Category.OTHER: "기타",
+}
+
+
+class MailKind(enum.StrEnum):
+    INVITE = "invite"  # the first REQUEST
+    UPDATE = "update"  # REQUEST again: same UID, higher SEQUENCE
+    CANCEL = "cancel"  # CANCEL with STATUS:CANCELLED
+
+    @property
+    def method(self) -> str:
+        return "CANCEL" if self is MailKind.CANCEL else "REQUEST"
+
+    @property
+    def category(self) -> str:
+        return CATEGORIES[list(MailKind).index(self)]
+
+
+@dataclass(frozen=True)
+class AttendingVendor:
+    name: str
+    category: str  # Korean label
+
+
+def attending_vendors(market: Market) -> list[AttendingVendor]:
+    """Vendors with an assigned booth at this market, by name (one query)."""
+    rows = db.session.execute(
+        select(Vendor.name, Vendor.category)
+        .join(Application, Application.vendor_id == Vendor.id)
+        .where(Application.market_id == market.id, Application.status == ApplicationStatus.ASSIGNED)
+        .order_by(Vendor.name, Vendor.id)
+    ).all()
+    return [
+        AttendingVendor(name, CATEGORY_LABELS_KO.get(category, "기타")) for name, category in rows
+    ]
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail: from PUBLIC_BASE_URL (say
+    https://market.example.kr) when set, so mail made by a worker or a CLI
+    command links to the public host; else Flask's own external URL."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        parts = urlsplit(base.rstrip("/"))
+        adapter = current_app.url_map.bind(
+            parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
+        )
+        return adapter.build(endpoint, values, force_external=True)
+    return url_for(endpoint, _external=True, **values)
+
+
+def organizer() -> tuple[str, str]:
+    """The center's real, monitored From address and its name."""
+    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    return address, name or current_app.config["CENTER_NAME"]
+
+
+def mask_email(email: str) -> str:
+    """h***@example.com: enough for staff and the customer to recognise it."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else f"{email[:1]}***"
+
+
+def subject_for(market: Market, kind: MailKind) -> str:
+    day = f"{market.market_date.month}월 {market.market_date.day}일"
+    weekday = format_korean_date(market.market_date).rsplit(" ", 1)[1]
+    where = market.venue.name
+    if kind is MailKind.CANCEL:
+        return (
+            f"{ADVERTISING_PREFIX} [취소] 굿모닝장터 {day} {weekday} {where} 장터가 취소되었습니다"
+        )
+    if kind is MailKind.UPDATE:
+        return f"{ADVERTISING_PREFIX} [변경] 굿모닝장터 {day} {weekday} {where} 일정 안내"
+    return f"{ADVERTISING_PREFIX} 굿모닝장터 초대: {day} {weekday} {where}"
+
+
+def mail_context(
+    *,
+    customer: Customer,
+    market: Market,
+    token: str,
+    vendors: list[AttendingVendor],
+    kind: MailKind,
+    changed: tuple[str, ...] = (),
+) -> dict:
+    config = current_app.config
+    start, end = starts_at(market), ends_at(market)
+    rsvp_url = public_url("invitations.rsvp", token=token)
+    return {
+        "kind": kind.value,
+        "customer_name": customer.name,
+        "market": market,
+        "date_text": format_korean_date(market.market_date),
+        "time_text": f"{start:%H:%M}–{end:%H:%M}",
+        "venue_name": market.venue.name,
+        "venue_address": market.venue.address,
+        "map_url": market.venue.map_url,
+        "cancel_reason": market.cancel_reason,
+        "changed": changed,
+        "vendors": vendors,
+        "rsvp_url": rsvp_url,
+        "accept_url": f"{rsvp_url}?answer=accept",
+        "decline_url": f"{rsvp_url}?answer=decline",
+        "unsubscribe_url": public_url("invitations.unsubscribe", token=token),
+        "market_url": public_url("public.market", market_id=market.id),
+        "center_name": config["CENTER_NAME"],
+        "center_address": config["CENTER_ADDRESS"],
+        "center_phone": config["CENTER_PHONE"],
+        "center_email": organizer()[0],
+        "consent_text": consent_text(customer),
+        "consent_source": customer.consent_source or "",
+        "masked_email": mask_email(customer.email),
+    }
+
+
+def consent_text(customer: Customer) -> str:
+    """When the customer said yes, in Korea time: 2026년 11월 20일 14:03."""
+    if customer.consent_at is None:
+        return ""
+    local = to_seoul(customer.consent_at)
+    return f"{local.year}년 {local.month}월 {local.day}일 {local:%H:%M}"
+
+
+def calendar_description(context: dict) -> str:
+    lines = []
+    if context["kind"] == MailKind.CANCEL:
+        lines.append(f"취소된 장터입니다. 사유: {context['cancel_reason'] or '-'}")
+    lines += [
+        f"일시: {context['date_text']} {context['time_text']}",
+        f"장소: {context['venue_name']}",
+        f"주소: {context['venue_address']}",
+    ]
+    if context["map_url"]:
+        lines.append(f"지도: {context['map_url']}")
+    if context["kind"] != MailKind.CANCEL:
+        lines.append(f"참석 여부: {context['rsvp_url']}")
+    lines.append(f"보낸 곳: {context['center_name']} ({context['center_phone']})")
+    return "\n".join(lines)
+
+
+def invitation_message(
+    *,
+    customer: Customer,
+    market: Market,
+    token: str,
+    vendors: list[AttendingVendor],
+    kind: MailKind,
+    sequence: int,
+    stamp: datetime,
+    changed: tuple[str, ...] = (),
+) -> EmailMessage:
+    """The complete message for one customer: only that customer is the
+    ATTENDEE and the only recipient."""
+    context = mail_context(
+        customer=customer, market=market, token=token, vendors=vendors, kind=kind, changed=changed
+    )
+    organizer_email, organizer_name = organizer()
+    ics = calendar.invitation_calendar(
+        market,
+        method=kind.method,
+        organizer_email=organizer_email,
+        organizer_name=organizer_name,
+        attendee_email=customer.email,
+        attendee_name=customer.name,
+        sequence=sequence,
+        stamp=stamp,
+        url=context["market_url"],
+        description=calendar_description(context),
+    ).to_ical()
+    message = mail.build_message(
+        Address(display_name=customer.name, addr_spec=customer.email),
+        subject_for(market, kind),
+        render_template("mail/invitation.txt", **context),
+        html=render_template("mail/invitation.html", **context),
+        alternatives=[
+            mail.Part("text", "calendar", ics, {"method": kind.method, "charset": "UTF-8"})
+        ],
+        attachments=[
+            mail.Part("application", "ics", ics, {"name": "invite.ics"}, filename="invite.ics")
+        ],
+    )
+    _tidy_calendar_part(message, kind.method)
+    # One line each (a folded URL is one more thing for a provider to misread):
+    # raw headers go out as written; the others are still folded as usual.
+    message.policy = message.policy.clone(refold_source="none")
+    _set_raw(message, "List-Unsubscribe", _list_unsubscribe(context["unsubscribe_url"]))
+    _set_raw(message, "List-Unsubscribe-Post", ONE_CLICK)
+    return message
+
+
+def _list_unsubscribe(url: str) -> str:
+    """The one-click link (RFC 8058), and a mailto where one is configured."""
+    value = f"<{url}>"
+    mailto = current_app.config.get("UNSUBSCRIBE_MAILTO")
+    if mailto:
+        value += f", <mailto:{mailto}?subject=unsubscribe>"
+    return value
+
+
+def _set_raw(part: EmailMessage, name: str, value: str) -> None:
+    """Stores a header as raw text, the way a parsed message holds it, so it
+    goes out exactly as written instead of re-folded or re-quoted. Only for
+    plain ASCII values under the 998-octet line limit."""
+    line = f"{name}: {value}"
+    if not line.isascii() or len(line) > 998:
+        raise ValueError(f"{name} cannot be written raw")
+    del part[name]
+    part.set_raw(*part.policy.header_source_parse([line + "\r\n"]))
+
+
+def _tidy_calendar_part(message: EmailMessage, method: str) -> None:
+    """The calendar part's Content-Type as CALENDAR.md and Outlook's
+    documentation write it, ``text/calendar; method=REQUEST; charset=UTF-8``
+    (the email package would quote every parameter)."""
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            _set_raw(part, "Content-Type", f"text/calendar; method={method}; charset=UTF-8")

@@ -1,0 +1,351 @@
+"""Invitation pages: for staff, the ranking, a preview of the mail and
+sending; for customers (no login, the token in the link is the key), the
+answer page and the unsubscribe page.
+
+GET never changes anything (mail scanners follow links); the unsubscribe
+POST also takes the RFC 8058 one-click request that mail providers send,
+which carries no CSRF token."""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
+
+from market.accounts.decorators import staff_required
+from market.core.pagination import paginate
+from market.customers.models import Customer
+from market.customers.ranking import RankingOptions, rank_customers
+from market.extensions import csrf, db
+from market.invitations import services
+from market.invitations.forms import AnswerForm, RankingForm, SendForm
+from market.invitations.messages import (
+    ONE_CLICK,
+    MailKind,
+    attending_vendors,
+    invitation_message,
+    mask_email,
+)
+from market.invitations.models import Invitation, InvitationStatus
+from market.mail import parse
+from market.markets.models import Market
+from market.outbox.models import OutboxMessage, OutboxStatus
+from market.outbox.views import HTML_PART_POLICY
+from market.timeutil import utcnow
+
+bp = Blueprint("invitations", __name__)
+
+PREVIEW_TOKEN = "preview"  # links in a preview lead nowhere
+
+ANSWER_LABELS = {
+    InvitationStatus.INVITED: _l("No answer yet"),
+    InvitationStatus.ACCEPTED: _l("Coming"),
+    InvitationStatus.DECLINED: _l("Not coming"),
+}
+SKIP_REASONS = {
+    "unknown": _l("no longer in the customer list"),
+    "already_invited": _l("already invited to this market"),
+    "no_consent": _l("no marketing consent"),
+    "unsubscribed": _l("unsubscribed"),
+    "suppressed": _l("on the suppression list"),
+}
+MAIL_LABELS = {
+    OutboxStatus.QUEUED: _l("Queued"),
+    OutboxStatus.SENDING: _l("Sending"),
+    OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.FAILED: _l("Failed"),
+    None: _l("Withdrawn"),
+}
+
+
+@bp.app_template_filter("mask_email")
+def _mask_email_filter(email: str) -> str:
+    return mask_email(email)
+
+
+def _market_or_404(market_id: int) -> Market:
+    return db.session.get(Market, market_id) or abort(404)
+
+
+def _private(response: Response) -> Response:
+    """Pages behind a customer's token: never cached, never indexed, and
+    the token never leaves in a Referer."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# -- staff ------------------------------------------------------------------------
+
+
+def _ranking_form() -> RankingForm:
+    """From the query string; on the first visit, the defaults (as if sent)."""
+    if "top_n" in request.args:
+        return RankingForm(formdata=request.args)
+    defaults = RankingForm(formdata=None)
+    return RankingForm(
+        formdata=MultiDict(
+            {
+                name: str(field.data)
+                for name, field in defaults._fields.items()
+                if field.data is not None and field.data is not False
+            }
+        )
+    )
+
+
+def _options(form: RankingForm) -> RankingOptions:
+    return RankingOptions(
+        top_n=form.top_n.data,
+        window_days=form.window_days.data,
+        assigned_vendors_only=bool(form.assigned_only.data),
+        min_orders=form.min_orders.data,
+        skip_invited_weeks=form.skip_weeks.data,
+    )
+
+
+def _ranking_args(form: RankingForm) -> dict:
+    args = {
+        "top_n": form.top_n.data,
+        "window_days": form.window_days.data,
+        "min_orders": form.min_orders.data,
+        "skip_weeks": form.skip_weeks.data,
+    }
+    if form.assigned_only.data:
+        args["assigned_only"] = "y"
+    return args
+
+
+def _preview(market: Market, customer_id: int | None):
+    """The message this customer would get, built exactly as `invite` builds
+    it (only the token in its links is a placeholder)."""
+    if customer_id is None:
+        return None
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    message = invitation_message(
+        customer=customer,
+        market=market,
+        token=PREVIEW_TOKEN,
+        vendors=attending_vendors(market),
+        kind=MailKind.INVITE,
+        sequence=market.sequence,
+        stamp=utcnow(),
+    )
+    return customer, parse(bytes(message))
+
+
+@bp.route("/staff/markets/<int:market_id>/invitations")
+@staff_required
+def index(market_id: int):
+    market = _market_or_404(market_id)
+    now = utcnow()
+    form = _ranking_form()
+    valid = form.validate()
+    ranked = rank_customers(market, _options(form), now) if valid else []
+    ranked_ids = [row.customer_id for row in ranked]
+    invited_ids = (
+        set(
+            db.session.scalars(
+                select(Invitation.customer_id).where(
+                    Invitation.market_id == market.id, Invitation.customer_id.in_(ranked_ids)
+                )
+            )
+        )
+        if ranked_ids
+        else set()
+    )
+    preview_id = request.args.get("preview", type=int) or (ranked_ids[0] if ranked_ids else None)
+    preview = _preview(market, preview_id)
+    page = paginate(
+        select(Invitation)
+        .options(joinedload(Invitation.customer))
+        .where(Invitation.market_id == market.id)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    message_ids = [i.outbox_message_id for i in page.items if i.outbox_message_id]
+    mail_status = (
+        dict(
+            db.session.execute(
+                select(OutboxMessage.id, OutboxMessage.status).where(
+                    OutboxMessage.id.in_(message_ids)
+                )
+            ).all()
+        )
+        if message_ids
+        else {}
+    )
+    return render_template(
+        "invitations/index.html",
+        market=market,
+        form=form,
+        ranked=ranked,
+        invited_ids=invited_ids,
+        counts=services.invitation_counts([market.id])[market.id],
+        preview=preview,
+        page=page,
+        mail_status=mail_status,
+        answer_labels=ANSWER_LABELS,
+        mail_labels=MAIL_LABELS,
+        ranking_args=_ranking_args(form) if valid else {},
+        can_invite=_can_invite(market, now),
+        not_before=services.next_send_time(now, services.send_window()),
+        now=now,
+    )
+
+
+def _can_invite(market: Market, now) -> bool:
+    try:
+        services.check_market_invitable(market, now)
+    except services.InvitationError:
+        return False
+    return True
+
+
+@bp.route("/staff/markets/<int:market_id>/invitations/preview/<int:customer_id>.html")
+@staff_required
+def preview(market_id: int, customer_id: int):
+    """The HTML part alone, for a sandboxed iframe (like the outbox's)."""
+    market = _market_or_404(market_id)
+    found = _preview(market, customer_id) or abort(404)
+    html = found[1].get_body(preferencelist=("html",)).get_content()
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = HTML_PART_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _chosen_ids() -> list[int]:
+    ids = []
+    for value in request.form.getlist("customer_id"):
+        try:
+            ids.append(int(value))
+        except ValueError:
+            abort(400)
+    return list(dict.fromkeys(ids))
+
+
+@bp.route("/staff/markets/<int:market_id>/invitations/send", methods=["POST"])
+@staff_required
+def send(market_id: int):
+    """First POST: the confirmation page with who gets a mail and when.
+    Second POST (confirmed): invites them."""
+    market = _market_or_404(market_id)
+    form = SendForm()
+    back = redirect(url_for("invitations.index", market_id=market.id))
+    if not form.validate_on_submit():
+        abort(400)
+    ids = _chosen_ids()
+    if not ids:
+        flash(_("Choose at least one customer to invite."), "warning")
+        return back
+    if len(ids) > services.MAX_BATCH:
+        flash(_("At most %(max)d customers at once.", max=services.MAX_BATCH), "error")
+        return back
+    now = utcnow()
+    if not _can_invite(market, now):
+        flash(_("Invitations can only be sent for an upcoming market."), "error")
+        return back
+    if form.confirmed.data != "yes":
+        eligible, skipped = services.classify(market, ids)
+        return render_template(
+            "invitations/confirm.html",
+            market=market,
+            form=form,
+            eligible=eligible,
+            skipped=_skipped_text(skipped),
+            not_before=services.next_send_time(now, services.send_window()),
+            now=now,
+        )
+    try:
+        result = services.invite(market, ids, current_user, now)
+    except services.InvitationError:
+        db.session.rollback()
+        flash(_("Someone else sent invitations at the same time. Please try again."), "error")
+        return back
+    db.session.commit()
+    flash(_("Invitations queued: %(count)d.", count=result.invited), "success")
+    if result.skipped_count:
+        flash(_("Not invited: %(reasons)s", reasons=_skipped_text(result.skipped)), "info")
+    return back
+
+
+def _skipped_text(skipped: dict[str, list[int]]) -> str:
+    return ", ".join(
+        f"{SKIP_REASONS.get(reason, reason)}: {len(ids)}" for reason, ids in skipped.items()
+    )
+
+
+# -- customers (no login) --------------------------------------------------------------
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+def rsvp(token: str):
+    found = services.get_invitation(token) or abort(404)
+    invitation, customer, market = found
+    now = utcnow()
+    form = AnswerForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            services.answer(token, form.answer.data == "accept", now)
+        except services.AnswerError:
+            db.session.rollback()
+            flash(_("This market can no longer be answered."), "warning")
+        else:
+            db.session.commit()
+            if form.answer.data == "accept":
+                flash(_("Thank you! We look forward to seeing you at the market."), "success")
+            else:
+                flash(_("Thank you for letting us know."), "success")
+        return _private(redirect(url_for("invitations.rsvp", token=token), code=303))
+    suggested = request.args.get("answer")
+    response = Response(
+        render_template(
+            "invitations/rsvp.html",
+            invitation=invitation,
+            customer=customer,
+            market=market,
+            form=form,
+            vendors=attending_vendors(market),
+            can_answer=services.can_answer(market, now),
+            suggested=suggested if suggested in ("accept", "decline") else None,
+        )
+    )
+    return _private(response)
+
+
+@bp.route("/u/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token: str):
+    """GET shows a button; POST unsubscribes: from that button, or the
+    one-click POST (body ``List-Unsubscribe=One-Click``) of a mail provider."""
+    found = services.get_invitation(token) or abort(404)
+    _invitation, customer, _market = found
+    if request.method == "POST":
+        one_click = request.form.get("List-Unsubscribe") == ONE_CLICK.partition("=")[2]
+        services.unsubscribe(customer, utcnow(), source="one-click" if one_click else "page")
+        db.session.commit()
+        current_app.logger.info("invitations: a customer unsubscribed (%s)", customer.id)
+        return _private(
+            Response(
+                render_template("invitations/unsubscribed.html", customer=customer), status=200
+            )
+        )
+    return _private(Response(render_template("invitations/unsubscribe.html", customer=customer)))
