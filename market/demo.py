@@ -10,6 +10,7 @@ from market.accounts import services as accounts
 from market.accounts.models import Role, User
 from market.extensions import db
 from market.markets.demo import seed_markets
+from market.vendors.demo import seed_vendors
 
 DEMO_PASSWORD = "market-demo-1234"
 DEMO_USERS = (
@@ -27,6 +28,7 @@ def seed_demo() -> list[str]:
             accounts.create_user(email, name, DEMO_PASSWORD, role)
             created.append(f"user {email} ({role.value})")
     created += seed_markets()
+    created += seed_vendors()
     return created
 
 
