@@ -107,8 +107,9 @@ def test_applying_after_the_deadline_is_refused(vendor_client, venue):
     assert f"/vendor/markets/{market.id}/apply" not in vendor_client.get("/vendor/").get_data(
         as_text=True
     )
-    response = vendor_client.post(f"/vendor/markets/{market.id}/apply", data={"note": "늦었어요"})
-    assert response.status_code == 200
+    response = vendor_client.post(
+        f"/vendor/markets/{market.id}/apply", data={"note": "늦었어요"}, follow_redirects=True
+    )
     assert "신청 마감" in response.get_data(as_text=True)
     assert _applications() == []
 
@@ -118,7 +119,7 @@ def test_an_expired_certification_cannot_apply(client, login_as, market):
     login_as(make_vendor_login(vendor))
     home = client.get("/vendor/").get_data(as_text=True)
     assert "인증이 이 장터 전인" in home
-    response = client.post(f"/vendor/markets/{market.id}/apply", data={})
+    response = client.post(f"/vendor/markets/{market.id}/apply", follow_redirects=True)
     assert "인증이 이 장터 전인" in response.get_data(as_text=True)
     assert _applications() == []
 
@@ -133,14 +134,16 @@ def test_a_certification_valid_on_the_market_day_is_enough(client, login_as, mar
 @pytest.mark.parametrize("status", ["pending", "rejected", "suspended"])
 def test_only_approved_enterprises_apply(client, login_as, market, status):
     login_as(make_vendor_login(make_vendor(status=status)))
-    response = client.post(f"/vendor/markets/{market.id}/apply", data={})
+    response = client.post(f"/vendor/markets/{market.id}/apply", follow_redirects=True)
     assert "승인된 기업만" in response.get_data(as_text=True)
     assert _applications() == []
 
 
 def test_a_market_not_open_is_refused(vendor_client, venue):
     planned = make_market(venue, next_thursday(today(), weeks=4))
-    response = vendor_client.post(f"/vendor/markets/{planned.id}/apply", data={})
+    page = vendor_client.get(f"/vendor/markets/{planned.id}/apply").get_data(as_text=True)
+    assert "참가 신청을 받고 있지 않습니다" in page
+    response = vendor_client.post(f"/vendor/markets/{planned.id}/apply", follow_redirects=True)
     assert "참가 신청을 받고 있지 않습니다" in response.get_data(as_text=True)
     assert _applications() == []
 

@@ -109,7 +109,9 @@ def apply(market_id: int):
             applications.apply(vendor, market, form.note.data, actor=current_user)
         except services.VendorRuleError as error:
             db.session.rollback()
-            show_errors(form, error.errors)
+            for message in error.errors.values():
+                flash(message, "error")
+            return redirect(url_for("vendor.home"))
         else:
             db.session.commit()
             flash(_("You applied for the market on %(date)s.", date=market.market_date), "success")
