@@ -63,6 +63,10 @@ def register_blueprints(app: Flask) -> None:
     from market.markets.views import bp as markets_bp
     from market.outbox.views import bp as outbox_bp
     from market.public.views import bp as public_bp
+    from market.vendors.staff_views import applications_bp
+    from market.vendors.staff_views import bp as vendor_admin_bp
+    from market.vendors.vendor_views import bp as vendor_bp
+    from market.vendors.views import bp as vendors_bp
 
     for blueprint in (
         core_bp,
@@ -74,8 +78,30 @@ def register_blueprints(app: Flask) -> None:
         venues_bp,
         customers_bp,
         invitations_bp,
+        vendors_bp,
+        vendor_bp,
+        vendor_admin_bp,
+        applications_bp,
     ):
         app.register_blueprint(blueprint)
+    register_vendor_labels(app)
+
+
+def register_vendor_labels(app: Flask) -> None:
+    from market.validators import format_business_number, format_phone
+    from market.vendors import labels
+
+    app.add_template_filter(format_business_number, "business_number")
+    app.add_template_filter(format_phone, "phone")
+    for name in (
+        "enterprise_type_label",
+        "category_label",
+        "vendor_status_label",
+        "application_status_label",
+    ):
+        app.add_template_global(getattr(labels, name), name)
+    app.add_template_global(labels.VENDOR_BADGES, "vendor_badges")
+    app.add_template_global(labels.APPLICATION_BADGES, "application_badges")
 
 
 def register_cli(app: Flask) -> None:

@@ -21,6 +21,7 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
+    REGISTRATION_RATE_LIMIT = "10 per hour"  # enterprise sign-ups from one address
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default cost; tests use a cheaper one
     PAGE_SIZE = 50
     # Mail: without MAIL_SERVER, delivery writes .eml files into instance/mail.

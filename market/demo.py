@@ -12,6 +12,7 @@ from market.customers.demo import seed_customers
 from market.extensions import db
 from market.invitations.demo import seed_invitations
 from market.markets.demo import seed_markets
+from market.vendors.demo import seed_vendors
 
 DEMO_PASSWORD = "market-demo-1234"
 DEMO_USERS = (
@@ -29,6 +30,7 @@ def seed_demo() -> list[str]:
             accounts.create_user(email, name, DEMO_PASSWORD, role)
             created.append(f"user {email} ({role.value})")
     created += seed_markets()
+    created += seed_vendors()
     created += seed_customers()
     created += seed_invitations()
     return created

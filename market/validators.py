@@ -2,6 +2,7 @@
 
 import re
 
+import phonenumbers
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 
@@ -63,3 +64,133 @@ class WonField(StringField):
             self.errors.append(
                 str(_l("The amount must be at least %(min)s won.", min=f"{self.minimum:,}"))
             )
+
+
+# -- 사업자등록번호 (business registration number) ------------------------------
+
+BUSINESS_NUMBER_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
+
+
+class BusinessNumberError(ValueError):
+    pass
+
+
+def business_check_digit(first_nine: str) -> int:
+    """The National Tax Service check digit: weights 1,3,7,1,3,7,1,3,5 over the
+    first nine digits, plus the tens digit of (9th digit × 5)."""
+    digits = [int(c) for c in first_nine]
+    total = sum(d * w for d, w in zip(digits, BUSINESS_NUMBER_WEIGHTS, strict=True))
+    total += digits[8] * 5 // 10
+    return (10 - total % 10) % 10
+
+
+def business_number_valid(digits: str) -> bool:
+    return (
+        len(digits) == 10
+        and digits.isascii()
+        and digits.isdigit()
+        and digits != "0" * 10
+        and business_check_digit(digits[:9]) == int(digits[9])
+    )
+
+
+def parse_business_number(text: str | None) -> str:
+    """Ten digits from `124-81-00998`, `1248100998` or `124 81 00998`."""
+    raw = re.sub(r"[\s\-]", "", text or "")
+    if not raw:
+        raise BusinessNumberError(_l("Enter the business registration number."))
+    if not (raw.isascii() and raw.isdigit()) or len(raw) != 10:
+        raise BusinessNumberError(
+            _l("A business registration number has 10 digits, like 124-81-00998.")
+        )
+    if not business_number_valid(raw):
+        raise BusinessNumberError(
+            _l("This business registration number does not exist: check the digits.")
+        )
+    return raw
+
+
+def format_business_number(digits: str | None) -> str:
+    if not digits or len(digits) != 10:
+        return digits or ""
+    return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
+
+
+class BusinessNumberField(StringField):
+    """Typed with or without hyphens; `digits` holds the 10 checked digits."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {}).update(
+            {"inputmode": "numeric", "autocomplete": "off", "placeholder": "000-00-00000"}
+        )
+        super().__init__(label, validators, **kwargs)
+        self.digits: str | None = None
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.digits = None
+        if self.data and self.data.strip():
+            try:
+                self.digits = parse_business_number(self.data)
+            except BusinessNumberError as error:
+                raise ValueError(str(error)) from error
+
+    def process_data(self, value):
+        self.data = format_business_number(value) if value else value
+        self.digits = value or None
+
+
+# -- phone numbers ---------------------------------------------------------------
+
+
+class PhoneError(ValueError):
+    pass
+
+
+def parse_phone(text: str | None, region: str = "KR") -> str:
+    """E.164 (+821012345678) from what people type: 010-1234-5678, 01012345678,
+    +82 10 1234 5678, 02-123-4567."""
+    if not text or not text.strip():
+        raise PhoneError(_l("Enter a phone number."))
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as error:
+        raise PhoneError(_l("Enter a phone number like 010-1234-5678.")) from error
+    if not phonenumbers.is_valid_number(number):
+        raise PhoneError(_l("This is not a valid phone number; enter it like 010-1234-5678."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str | None) -> str:
+    """010-1234-5678 for Korean numbers, the international form for others."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 82:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+class PhoneField(StringField):
+    """A phone number; `e164` holds the parsed number."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {}).update({"inputmode": "tel", "autocomplete": "tel"})
+        super().__init__(label, validators, **kwargs)
+        self.e164: str | None = None
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.e164 = None
+        if self.data and self.data.strip():
+            try:
+                self.e164 = parse_phone(self.data)
+            except PhoneError as error:
+                raise ValueError(str(error)) from error
+
+    def process_data(self, value):
+        self.data = format_phone(value) if value else value
+        self.e164 = value or None

@@ -2,7 +2,9 @@
 
 Every endpoint must be listed in ACCESS, so a new page cannot ship without
 deciding who may use it; each is then requested as anonymous, as a vendor and
-as staff. Ownership between two vendors is tested in each area's own tests."""
+as staff. VENDOR pages act for the signed-in user's own enterprise, so staff
+get 403 there (they have their own pages for every enterprise). Ownership
+between two vendors is tested in each area's own tests."""
 
 import pytest
 from werkzeug.routing import Rule
@@ -10,7 +12,7 @@ from werkzeug.routing import Rule
 from market import create_app
 from market.accounts.models import Role
 
-PUBLIC, LOGGED_IN, STAFF = "public", "logged-in", "staff"
+PUBLIC, LOGGED_IN, STAFF, VENDOR = "public", "logged-in", "staff", "vendor"
 
 ACCESS = {
     "static": PUBLIC,
@@ -50,6 +52,22 @@ ACCESS = {
     "outbox.raw": STAFF,
     "outbox.html_part": STAFF,
     "outbox.retry": STAFF,
+    "vendors.directory": PUBLIC,
+    "vendors.register": PUBLIC,
+    "vendors.feed": PUBLIC,  # the unguessable token is the key
+    "vendor.home": VENDOR,
+    "vendor.history": VENDOR,
+    "vendor.profile": VENDOR,
+    "vendor.apply": VENDOR,
+    "vendor.withdraw": VENDOR,
+    "vendor.feed_token": VENDOR,
+    "vendor_admin.index": STAFF,
+    "vendor_admin.expiring": STAFF,
+    "vendor_admin.show": STAFF,
+    "vendor_admin.edit": STAFF,
+    "vendor_admin.decide": STAFF,
+    "applications_admin.market_applications": STAFF,
+    "applications_admin.application_status": STAFF,
 }
 
 
@@ -104,6 +122,7 @@ def test_vendor(client, make_user, login_as, endpoint, method, url):
         assert "접근 권한이 없습니다" in response.get_data(as_text=True)
     else:
         assert response.status_code != 403
+    assert response.status_code < 500
 
 
 @pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN])
@@ -111,4 +130,7 @@ def test_vendor(client, make_user, login_as, endpoint, method, url):
 def test_staff_and_admin(client, make_user, login_as, role, endpoint, method, url):
     login_as(make_user(role))
     response = _request(client, method, url)
-    assert response.status_code not in (401, 403, 500)
+    if ACCESS[endpoint] == VENDOR:
+        assert response.status_code == 403
+    else:
+        assert response.status_code not in (401, 403, 500)

@@ -5,6 +5,9 @@ from sqlalchemy import func, select
 from market.audit.models import AuditEntry
 from market.extensions import db
 from market.outbox.models import OutboxMessage, OutboxStatus
+from market.timeutil import SEOUL, utcnow
+from market.vendors import services as vendors
+from market.vendors.models import VendorStatus
 
 
 def staff_summary() -> dict:
@@ -16,7 +19,10 @@ def staff_summary() -> dict:
     recent = db.session.scalars(
         select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(8)
     ).all()
+    vendor_counts = vendors.status_counts()
     return {
+        "vendors_pending": vendor_counts.get(VendorStatus.PENDING, 0),
+        "certifications_expiring": vendors.expiring_count(utcnow().astimezone(SEOUL).date()),
         "outbox_failed": counts.get(OutboxStatus.FAILED, 0),
         "outbox_queued": counts.get(OutboxStatus.QUEUED, 0),
         "recent_audit": recent,

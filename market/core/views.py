@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from market.accounts.decorators import staff_required
+from market.accounts.models import Role
 from market.core import dashboard
 from market.extensions import csrf, db, limiter
 
@@ -20,10 +21,12 @@ bp = Blueprint("core", __name__)
 
 @bp.route("/home")
 def home():
-    """Where each person starts: staff on the dashboard, everyone else on the
-    public schedule (vendors get their own home with the vendors area)."""
+    """Where each person starts: staff on the dashboard, vendors on their
+    enterprise's home, everyone else on the public schedule."""
     if current_user.is_authenticated and current_user.is_staff:
         return redirect(url_for("core.staff_home"))
+    if current_user.is_authenticated and current_user.role is Role.VENDOR:
+        return redirect(url_for("vendor.home"))
     return redirect(url_for("public.schedule"))
 
 

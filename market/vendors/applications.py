@@ -1,0 +1,248 @@
+"""Applications to market days (참가신청): apply, withdraw, staff changes, and
+the lists the vendor home and the staff pages show. No Flask request in here.
+
+An enterprise may change its applications only while a market is open and
+its deadline has not passed; after that only staff change anything."""
+
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+
+from market.audit.services import describe_actions, record
+from market.extensions import db
+from market.markets.models import Market, MarketStatus
+from market.timeutil import format_seoul, utcnow
+from market.vendors.labels import application_status_label, vendor_status_label
+from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
+from market.vendors.services import VendorRuleError
+
+WITHDRAWABLE = {ApplicationStatus.APPLIED, ApplicationStatus.WAITLISTED, ApplicationStatus.ASSIGNED}
+# What staff may set here; booths (and so "assigned") come with booth assignment.
+STAFF_STATUSES = (
+    ApplicationStatus.APPLIED,
+    ApplicationStatus.DECLINED,
+    ApplicationStatus.WITHDRAWN,
+)
+PAST_ON_HOME = 10
+
+
+def deadline_passed(market: Market, now: datetime) -> bool:
+    return now >= market.application_deadline
+
+
+def apply_refusal(vendor: Vendor, market: Market, now: datetime) -> str | None:
+    """Why this enterprise cannot apply for this market now, or None."""
+    if vendor.status is not VendorStatus.APPROVED:
+        return _(
+            "Only approved enterprises can apply; yours is %(status)s.",
+            status=vendor_status_label(vendor.status),
+        )
+    if market.status is not MarketStatus.OPEN:
+        return _("This market is not open for applications.")
+    if deadline_passed(market, now):
+        return _(
+            "The application deadline (%(deadline)s) has passed; contact the center "
+            "for any change.",
+            deadline=format_seoul(market.application_deadline),
+        )
+    if not vendor.certification_valid_on(market.market_date):
+        return _(
+            "Your certification expires on %(date)s, before this market. "
+            "Update your certification first.",
+            date=vendor.cert_expires_on.isoformat(),
+        )
+    return None
+
+
+def find_application(vendor: Vendor, market: Market) -> Application | None:
+    return db.session.scalar(
+        select(Application).where(
+            Application.vendor_id == vendor.id, Application.market_id == market.id
+        )
+    )
+
+
+def apply(
+    vendor: Vendor, market: Market, note: str | None, actor, now: datetime | None = None
+) -> Application:
+    """Applies, or applies again after a withdrawal (same row, new time)."""
+    now = now or utcnow()
+    refusal = apply_refusal(vendor, market, now)
+    if refusal:
+        raise VendorRuleError({"market": refusal})
+    note = (note or "").strip() or None
+    application = find_application(vendor, market)
+    if application is not None and application.status is not ApplicationStatus.WITHDRAWN:
+        raise VendorRuleError({"market": already_applied_message()})
+    action = "application.create" if application is None else "application.reapply"
+    if application is None:
+        application = Application(vendor_id=vendor.id, market_id=market.id)
+        db.session.add(application)
+    application.status, application.status_reason = ApplicationStatus.APPLIED, None
+    application.note, application.applied_at, application.status_changed_at = note, now, now
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:  # the same enterprise applying twice at once
+        raise VendorRuleError({"market": already_applied_message()}) from error
+    record(actor, action, application, after={"market_id": market.id, "note": note})
+    return application
+
+
+def already_applied_message() -> str:
+    return _("Your enterprise has already applied for this market.")
+
+
+def withdraw(application: Application, market: Market, actor, now: datetime | None = None):
+    """The enterprise takes its application back; the row stays (status withdrawn)."""
+    now = now or utcnow()
+    if deadline_passed(market, now):
+        raise VendorRuleError(
+            {
+                "market": _(
+                    "The application deadline (%(deadline)s) has passed; contact the center "
+                    "for any change.",
+                    deadline=format_seoul(market.application_deadline),
+                )
+            }
+        )
+    if application.status not in WITHDRAWABLE:
+        raise VendorRuleError(
+            {
+                "market": _(
+                    "An application that is %(status)s cannot be withdrawn.",
+                    status=application_status_label(application.status),
+                )
+            }
+        )
+    _set_status(application, ApplicationStatus.WITHDRAWN, actor, "application.withdraw", now)
+
+
+def staff_set_status(
+    application: Application, status: ApplicationStatus, actor, reason: str | None = None
+) -> None:
+    """Staff may change an application at any time, also after the deadline."""
+    status = ApplicationStatus(status)
+    reason = (reason or "").strip() or None
+    if status not in STAFF_STATUSES:
+        raise VendorRuleError({"status": _("Choose a status.")})
+    if status is ApplicationStatus.DECLINED and not reason:
+        raise VendorRuleError({"reason": _("Write why the application is not selected.")})
+    _set_status(application, status, actor, "application.status", utcnow(), reason)
+
+
+def _set_status(application, status, actor, action, now, reason=None) -> None:
+    before = {"status": application.status, "status_reason": application.status_reason}
+    application.status, application.status_reason = status, reason
+    application.status_changed_at = now
+    db.session.flush()
+    record(
+        actor,
+        action,
+        application,
+        before=before,
+        after={"status": status, "status_reason": reason},
+        reason=reason,
+    )
+
+
+# -- queries for pages ----------------------------------------------------------
+
+
+def open_markets_with_mine(vendor: Vendor, now: datetime) -> list[tuple[Market, Application]]:
+    """Markets open for applications whose deadline has not passed, each with
+    this enterprise's application (or None), in one query."""
+    rows = db.session.execute(
+        select(Market, Application)
+        .outerjoin(
+            Application,
+            and_(Application.market_id == Market.id, Application.vendor_id == vendor.id),
+        )
+        .where(Market.status == MarketStatus.OPEN, Market.application_deadline > now)
+        .order_by(Market.market_date, Market.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def _mine(vendor: Vendor):
+    return (
+        select(Application)
+        .join(Application.market)
+        .options(contains_eager(Application.market))
+        .where(Application.vendor_id == vendor.id)
+    )
+
+
+def upcoming_applications(vendor: Vendor, today: date) -> list[Application]:
+    query = _mine(vendor).where(Market.market_date >= today)
+    return list(db.session.scalars(query.order_by(Market.market_date, Market.id)).unique())
+
+
+def past_applications_query(vendor: Vendor, today: date):
+    query = _mine(vendor).where(Market.market_date < today)
+    return query.order_by(Market.market_date.desc(), Market.id.desc())
+
+
+def past_applications(vendor: Vendor, today: date, limit: int = PAST_ON_HOME) -> list:
+    query = past_applications_query(vendor, today).limit(limit)
+    return list(db.session.scalars(query).unique())
+
+
+def assigned_markets(vendor: Vendor, today: date) -> list[Market]:
+    """The enterprise's own calendar: markets it has a booth at, recent and upcoming."""
+    since = today - timedelta(days=current_app.config["CALENDAR_FEED_PAST_DAYS"])
+    return list(
+        db.session.scalars(
+            select(Market)
+            .join(Application, Application.market_id == Market.id)
+            .where(
+                Application.vendor_id == vendor.id,
+                Application.status == ApplicationStatus.ASSIGNED,
+                Market.market_date >= since,
+            )
+            .order_by(Market.market_date, Market.id)
+        )
+    )
+
+
+def market_applications_query(market: Market, status: ApplicationStatus | None = None):
+    query = (
+        select(Application)
+        .join(Application.vendor)
+        .options(contains_eager(Application.vendor))
+        .where(Application.market_id == market.id)
+    )
+    if status is not None:
+        query = query.where(Application.status == status)
+    return query.order_by(Application.applied_at, Application.id)
+
+
+def market_status_counts(market: Market) -> dict[ApplicationStatus, int]:
+    rows = db.session.execute(
+        select(Application.status, func.count())
+        .where(Application.market_id == market.id)
+        .group_by(Application.status)
+    )
+    return {ApplicationStatus(status): count for status, count in rows}
+
+
+def vendor_applications(vendor: Vendor, limit: int = 20) -> list[Application]:
+    """The latest applications of one enterprise, for the staff's vendor page."""
+    query = _mine(vendor).order_by(Market.market_date.desc(), Market.id.desc()).limit(limit)
+    return list(db.session.scalars(query).unique())
+
+
+describe_actions(
+    {
+        "application.create": _l("Applied for a market"),
+        "application.reapply": _l("Applied again for a market"),
+        "application.withdraw": _l("Application withdrawn"),
+        "application.status": _l("Application status changed"),
+    },
+    {"applications": _l("Application")},
+)

@@ -1,0 +1,70 @@
+"""Readable names for the vendor enums, in the catalogue's language.
+
+Lazy strings, so they can be used at import time (form choices) and are
+translated when shown."""
+
+from flask_babel import lazy_gettext as _l
+
+from market.vendors.models import ApplicationStatus, Category, EnterpriseType, VendorStatus
+
+ENTERPRISE_TYPES = {
+    EnterpriseType.SOCIAL: _l("Social enterprise"),
+    EnterpriseType.PRE_SOCIAL_REGIONAL: _l("Pre-certified social enterprise (regional)"),
+    EnterpriseType.PRE_SOCIAL_MINISTRY: _l("Pre-certified social enterprise (ministry)"),
+    EnterpriseType.VILLAGE: _l("Village enterprise"),
+    EnterpriseType.SELF_SUFFICIENCY: _l("Self-sufficiency enterprise"),
+    EnterpriseType.COOPERATIVE: _l("Cooperative"),
+    EnterpriseType.SOCIAL_COOPERATIVE: _l("Social cooperative"),
+    EnterpriseType.OTHER: _l("Other social-economy enterprise"),
+}
+
+CATEGORIES = {
+    Category.FOOD: _l("Food"),
+    Category.FARM: _l("Farm produce"),
+    Category.HOUSEHOLD: _l("Household goods"),
+    Category.CLOTHING: _l("Clothing and accessories"),
+    Category.ELECTRONICS: _l("Refurbished electronics"),
+    Category.CRAFTS: _l("Crafts"),
+    Category.OTHER: _l("Other products"),
+}
+
+VENDOR_STATUSES = {
+    VendorStatus.PENDING: _l("pending review"),
+    VendorStatus.APPROVED: _l("approved"),
+    VendorStatus.REJECTED: _l("rejected"),
+    VendorStatus.SUSPENDED: _l("suspended"),
+}
+
+APPLICATION_STATUSES = {
+    ApplicationStatus.APPLIED: _l("applied"),
+    ApplicationStatus.ASSIGNED: _l("booth assigned"),
+    ApplicationStatus.WAITLISTED: _l("waitlisted"),
+    ApplicationStatus.DECLINED: _l("not selected"),
+    ApplicationStatus.WITHDRAWN: _l("withdrawn"),
+}
+
+# Badge colours (static/css/app.css .badge-*).
+VENDOR_BADGES = {"pending": "warn", "approved": "ok", "rejected": "bad", "suspended": "bad"}
+APPLICATION_BADGES = {
+    "applied": "warn",
+    "assigned": "ok",
+    "waitlisted": "muted",
+    "declined": "bad",
+    "withdrawn": "muted",
+}
+
+
+def enterprise_type_label(value) -> str:
+    return str(ENTERPRISE_TYPES[EnterpriseType(value)])
+
+
+def category_label(value) -> str:
+    return str(CATEGORIES[Category(value)])
+
+
+def vendor_status_label(value) -> str:
+    return str(VENDOR_STATUSES[VendorStatus(value)])
+
+
+def application_status_label(value) -> str:
+    return str(APPLICATION_STATUSES[ApplicationStatus(value)])

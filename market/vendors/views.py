@@ -1,0 +1,104 @@
+"""Pages anyone can open: the directory of enterprises, registration, and an
+enterprise's private calendar feed (its token is the only key)."""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from market import calendar
+from market.core.pagination import paginate
+from market.extensions import db, limiter
+from market.timeutil import SEOUL, utcnow
+from market.vendors import applications, services
+from market.vendors.forms import RegistrationForm
+from market.vendors.labels import CATEGORIES
+from market.vendors.models import Category
+
+bp = Blueprint("vendors", __name__, url_prefix="/vendors")
+
+DIRECTORY_PAGE_SIZE = 20
+
+
+def show_errors(form, errors: dict[str, str]) -> None:
+    """A service's refusals next to the fields they concern; the rest as flashes."""
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+
+
+@bp.route("/")
+def directory():
+    category = request.args.get("category") or None
+    try:
+        chosen = Category(category) if category else None
+    except ValueError:
+        chosen = None
+    page = paginate(services.directory_query(chosen), per_page=DIRECTORY_PAGE_SIZE)
+    return render_template(
+        "vendors/directory.html", page=page, categories=CATEGORIES, chosen=chosen
+    )
+
+
+def _registration_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_registration_limit, methods=["POST"])
+def register():
+    if current_user.is_authenticated and current_user.vendor_id:
+        return redirect(url_for("vendor.home"))
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        try:
+            vendor, user = services.register_vendor(form.details(), form.password.data)
+        except services.VendorRuleError as error:
+            db.session.rollback()
+            show_errors(form, error.errors)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated and current_user.is_staff:
+                flash(_("%(name)s is registered.", name=vendor.name), "success")
+                return redirect(url_for("vendor_admin.show", vendor_id=vendor.id))
+            login_user(user)
+            flash(
+                _(
+                    "%(name)s is registered. The center will review it; "
+                    "you will get an email when it is approved.",
+                    name=vendor.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("vendor.home"))
+    return render_template("vendors/register.html", form=form)
+
+
+@bp.route("/feed/<token>.ics")
+def feed(token: str):
+    vendor = services.vendor_by_feed_token(token) or abort(404)
+    now = utcnow()
+    markets = applications.assigned_markets(vendor, now.astimezone(SEOUL).date())
+    feed = calendar.market_feed(
+        markets,
+        name=f"{current_app.config['CALENDAR_NAME']} · {vendor.name}",
+        stamp=now,
+        url_for=lambda market: url_for("public.market", market_id=market.id, _external=True),
+    )
+    response = Response(feed.to_ical(), mimetype="text/calendar")
+    response.cache_control.private = True
+    response.cache_control.max_age = 300
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
