@@ -9,7 +9,12 @@ ran=()
 echo "== ruff check"
 $BIN/ruff check . || exit 1
 
-echo "== pytest on SQLite"
+if [ -x /usr/bin/chromium ]; then
+  echo "== pytest on SQLite, with the browser journeys in /usr/bin/chromium"
+else
+  echo "== pytest on SQLite; browser journeys SKIPPED: /usr/bin/chromium is not installed"
+  echo "   (apt-get install chromium fonts-noto-cjk, or let .ci/run do it)"
+fi
 $BIN/pytest "$@" || exit 1
 ran+=("SQLite")
 
@@ -41,7 +46,8 @@ as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -o \
   start >/dev/null || { cat "$PG_DIR/server.log"; exit 1; }
 as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres market_test || exit 1
 
-echo "== pytest on PostgreSQL"
-TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/market_test" $BIN/pytest "$@" || exit 1
+echo "== pytest on PostgreSQL (the browser journeys ran above)"
+TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/market_test" \
+  $BIN/pytest -m "not browser" "$@" || exit 1
 ran+=("PostgreSQL")
 echo "Databases tested: ${ran[*]}"

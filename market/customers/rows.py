@@ -238,7 +238,7 @@ def _parse_amount(value, problems: list) -> int:
     try:
         return parse_won("" if value is None else str(value))
     except WonParseError as error:
-        problems.append(f"결제금액: {error}")
+        problems.append(f"결제금액 “{value}”: {error}")
         return 0
 
 
