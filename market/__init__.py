@@ -112,6 +112,8 @@ def register_cli(app: Flask) -> None:
 
 def register_listeners(app: Flask) -> None:
     """Reactions of one area to another's changes (blinker signals)."""
-    from market.invitations.listeners import connect_listeners
+    from market.booths.listeners import connect_listeners as connect_booths
+    from market.invitations.listeners import connect_listeners as connect_invitations
 
-    connect_listeners(app)
+    connect_invitations(app)
+    connect_booths(app)
