@@ -17,18 +17,17 @@ from sqlalchemy.orm import contains_eager
 
 from market.audit.services import record
 from market.booths import reasons
-from market.booths.loading import BoothRuleError, current_state, today_in_seoul
+from market.booths.loading import BoothRuleError
 from market.booths.mails import News, queue
-from market.booths.models import Attendance, Booth
-from market.booths.promotion import Promotion, promote
-from market.booths.services import STORED_OUTCOMES, concurrent_change_message, lock_market
+from market.booths.models import Booth
+from market.booths.services import concurrent_change_message, lock_market
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
 from market.timeutil import utcnow
 from market.vendors.models import Application, ApplicationStatus
 
 PINNABLE = (MarketStatus.OPEN, MarketStatus.ASSIGNED)
-ATTENDANCE_STATUSES = (MarketStatus.ASSIGNED, MarketStatus.HELD, MarketStatus.CLOSED)
+
 PIN_STATUSES = (ApplicationStatus.APPLIED, ApplicationStatus.ASSIGNED, ApplicationStatus.WAITLISTED)
 
 
@@ -56,7 +55,7 @@ def _booth_at(market: Market, number: int) -> Booth | None:
     )
 
 
-def _taken(market: Market, number: int) -> Booth:
+def taken_booth(market: Market, number: int) -> Booth:
     booth = _booth_at(market, _check_number(market, number))
     if booth is None:
         raise BoothRuleError(_("Booth %(number)d is empty.", number=number))
@@ -88,7 +87,7 @@ def _pin_holder(market: Market, number: int, *not_ids: int) -> Application | Non
     )
 
 
-def _flush() -> None:
+def flush_or_refuse() -> None:
     try:
         with db.session.begin_nested():
             db.session.flush()
@@ -96,7 +95,7 @@ def _flush() -> None:
         raise BoothRuleError(concurrent_change_message()) from error
 
 
-def _set_reason(application: Application, status, reason: str, now: datetime) -> None:
+def set_outcome(application: Application, status, reason: str, now: datetime) -> None:
     application.status, application.status_reason = status, reason
     application.status_changed_at = now
 
@@ -107,7 +106,7 @@ def _set_reason(application: Application, status, reason: str, now: datetime) ->
 def move(market_id: int, from_number: int, to_number: int, actor) -> Booth:
     """Move the vendor of one booth to an empty booth; a pin moves along."""
     market = _manual_market(market_id)
-    booth = _taken(market, from_number)
+    booth = taken_booth(market, from_number)
     _check_number(market, to_number)
     if _booth_at(market, to_number) is not None:
         raise BoothRuleError(
@@ -120,13 +119,13 @@ def move(market_id: int, from_number: int, to_number: int, actor) -> Booth:
         free = _pin_holder(market, to_number, application.id) is None
         application.pinned_booth = to_number if free else None
     booth.pinned = application.pinned_booth == to_number
-    _set_reason(
+    set_outcome(
         application,
         ApplicationStatus.ASSIGNED,
         reasons.moved_by_staff(from_number, to_number),
         now,
     )
-    _flush()
+    flush_or_refuse()
     record(
         actor,
         "booths.move",
@@ -148,7 +147,7 @@ def swap(market_id: int, first_number: int, second_number: int, actor) -> None:
     if first_number == second_number:
         raise BoothRuleError(_("Choose two different booths."))
     market = _manual_market(market_id)
-    first, second = _taken(market, first_number), _taken(market, second_number)
+    first, second = taken_booth(market, first_number), taken_booth(market, second_number)
     one = _application(market, first.application_id)
     other = _application(market, second.application_id)
     kept = {
@@ -161,9 +160,9 @@ def swap(market_id: int, first_number: int, second_number: int, actor) -> None:
     )
     one.pinned_booth = other.pinned_booth = None  # free both pins before setting them again
     db.session.delete(second)
-    _flush()
+    flush_or_refuse()
     first.number = second_number
-    _flush()
+    flush_or_refuse()
     second = Booth(market_id=market.id, number=first_number, **kept)
     db.session.add(second)
     for application, pin in zip((one, other), pins, strict=True):
@@ -172,16 +171,16 @@ def swap(market_id: int, first_number: int, second_number: int, actor) -> None:
     first.pinned = one.pinned_booth == second_number
     second.pinned = other.pinned_booth == first_number
     now = utcnow()
-    _set_reason(
+    set_outcome(
         one, ApplicationStatus.ASSIGNED, reasons.swapped_by_staff(first_number, second_number), now
     )
-    _set_reason(
+    set_outcome(
         other,
         ApplicationStatus.ASSIGNED,
         reasons.swapped_by_staff(second_number, first_number),
         now,
     )
-    _flush()
+    flush_or_refuse()
     record(
         actor,
         "booths.swap",
@@ -223,7 +222,7 @@ def pin(market_id: int, application_id: int, number: int, actor) -> bool:
     booth = db.session.scalar(select(Booth).where(Booth.application_id == application.id))
     if booth is not None:
         booth.pinned = booth.number == number
-    _flush()
+    flush_or_refuse()
     record(
         actor,
         "booths.pin",
@@ -244,7 +243,7 @@ def unpin(market_id: int, application_id: int, actor) -> None:
     booth = db.session.scalar(select(Booth).where(Booth.application_id == application.id))
     if booth is not None:
         booth.pinned = False
-    _flush()
+    flush_or_refuse()
     record(actor, "booths.unpin", application, before={"pinned_booth": before}, after=None)
 
 
@@ -252,7 +251,7 @@ def unassign(market_id: int, number: int, actor) -> Application:
     """Take a booth back: the booth stays empty, the vendor goes to the end of
     the waitlist (staff fill the booth deliberately with `add_from_waitlist`)."""
     market = _manual_market(market_id)
-    booth = _taken(market, number)
+    booth = taken_booth(market, number)
     application = _application(market, booth.application_id)
     last = db.session.scalar(
         select(func.max(Application.waitlist_position)).where(
@@ -263,13 +262,13 @@ def unassign(market_id: int, number: int, actor) -> Application:
     position = (last or 0) + 1
     db.session.delete(booth)
     application.waitlist_position, application.pinned_booth = position, None
-    _set_reason(
+    set_outcome(
         application,
         ApplicationStatus.WAITLISTED,
         reasons.unassigned_by_staff(number, position),
         utcnow(),
     )
-    _flush()
+    flush_or_refuse()
     record(
         actor,
         "booths.unassign",
@@ -302,8 +301,8 @@ def add_from_waitlist(market_id: int, application_id: int, number: int, actor) -
     )
     db.session.add(booth)
     application.waitlist_position = None
-    _set_reason(application, ApplicationStatus.ASSIGNED, reasons.added_by_staff(number, gone), now)
-    _flush()
+    set_outcome(application, ApplicationStatus.ASSIGNED, reasons.added_by_staff(number, gone), now)
+    flush_or_refuse()
     _close_gap(market, gone, now)
     record(
         actor,
@@ -330,97 +329,5 @@ def _close_gap(market: Market, gone: int, now: datetime) -> None:
     for position, application in enumerate(behind, gone):
         application.waitlist_position = position
         reason = reasons.moved_up_after_promotion(position)
-        _set_reason(application, ApplicationStatus.WAITLISTED, reason, now)
-    _flush()
-
-
-# -- withdrawals -----------------------------------------------------------------------
-
-
-def release(application: Application, before_status, actor) -> Promotion | None:
-    """An assigned or waiting vendor left (withdrew, or staff set it back or
-    declined it): free its booth, promote from the waitlist, close the gap.
-
-    Called from the vendors' status change (see `listeners`), after the new
-    status is flushed; the application still holds its old waitlist place."""
-    if before_status not in (ApplicationStatus.ASSIGNED, ApplicationStatus.WAITLISTED):
-        return None
-    market = lock_market(application.market_id)
-    if market.status not in PINNABLE:
-        return None  # held, closed or cancelled: the booths are history now
-    now = utcnow()
-    try:
-        state, by_number, waiting = current_state(market, including=application.id)
-    except BoothRuleError:  # booth numbers out of range: free the booth, move nobody
-        booth = db.session.scalar(select(Booth).where(Booth.application_id == application.id))
-        if booth is not None:
-            db.session.delete(booth)
-        application.waitlist_position = None
-        _flush()
-        return None
-    promotion = promote(state, application.vendor_id)
-    if promotion.freed_booth is not None:
-        db.session.delete(by_number[promotion.freed_booth])
-        _flush()
-    application.waitlist_position = None
-    applications = {a.vendor_id: a for a in waiting}
-    for decision in promotion.decisions:
-        if decision.vendor_id == application.vendor_id:
-            application.status_reason = application.status_reason or decision.reason
-            continue
-        changed = applications[decision.vendor_id]
-        changed.waitlist_position = decision.waitlist_position
-        _set_reason(changed, STORED_OUTCOMES[decision.outcome], decision.reason, now)
-    promoted = applications.get(promotion.promoted) if promotion.promoted else None
-    if promoted is not None:
-        db.session.add(
-            Booth(
-                market_id=market.id,
-                number=promotion.freed_booth,
-                vendor_id=promoted.vendor_id,
-                application_id=promoted.id,
-                pinned=promoted.pinned_booth == promotion.freed_booth,
-                assigned_at=now,
-            )
-        )
-    _flush()
-    record(
-        actor,
-        "booths.promote",
-        market,
-        before={"vendor_id": application.vendor_id, "booth": promotion.freed_booth},
-        after={
-            "promoted": promotion.promoted,
-            "waitlist": [w.vendor_id for w in promotion.state.waitlist],
-        },
-    )
-    if promoted is not None:
-        queue(promoted, market, News.ASSIGNED, promotion.freed_booth)
-    return promotion
-
-
-# -- attendance ------------------------------------------------------------------------
-
-
-def mark_attendance(market_id: int, number: int, value: Attendance | None, actor) -> Booth:
-    """Present, no-show, or None to clear a mistake; counted by later rankings."""
-    market = db.session.get(Market, market_id)
-    if market is None:
-        raise BoothRuleError(_("There is no such market."))
-    if market.status not in ATTENDANCE_STATUSES:
-        raise BoothRuleError(_("Attendance is taken at markets whose booths are assigned."))
-    if market.market_date > today_in_seoul():
-        raise BoothRuleError(_("Attendance can be taken from the market day on."))
-    booth = _taken(market, number)
-    before = booth.attendance
-    booth.attendance = Attendance(value) if value else None
-    booth.attendance_at = utcnow() if value else None
-    _flush()
-    record(
-        actor,
-        "booths.attendance",
-        booth,
-        before={"attendance": before},
-        after={"attendance": booth.attendance, "vendor_id": booth.vendor_id},
-    )
-    return booth
+        set_outcome(application, ApplicationStatus.WAITLISTED, reason, now)
+    flush_or_refuse()

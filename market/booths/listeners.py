@@ -6,7 +6,7 @@ withdrawal that is rolled back moves nobody."""
 
 from flask import Flask
 
-from market.booths.changes import release
+from market.booths.withdrawals import release
 from market.vendors.applications import application_status_changed
 from market.vendors.models import Application
 

@@ -15,9 +15,8 @@ becomes the same clean refusal (`BoothRuleError`).
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, text
@@ -26,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from market.audit.services import describe_actions, record
 from market.booths import reasons
 from market.booths.assignment import (
-    MINIMUM_VENDORS,
     AssignmentResult,
     Basis,
     Decision,
@@ -43,7 +41,7 @@ from market.mail import enqueue_many
 from market.markets import services as markets
 from market.markets.models import Market, MarketStatus
 from market.timeutil import utcnow
-from market.vendors.models import Application, ApplicationStatus, Vendor
+from market.vendors.models import Application, ApplicationStatus
 
 __all__ = ["BoothRuleError", "Plan", "confirm", "lock_market", "preview"]
 
@@ -132,6 +130,13 @@ class Plan:
         return len(self.result.state.assigned)
 
     @property
+    def pinnable(self) -> list[Application]:
+        """Applications a pin may be set on, by name."""
+        live = (ApplicationStatus.APPLIED, ApplicationStatus.ASSIGNED, ApplicationStatus.WAITLISTED)
+        found = [a for a in self.applications.values() if a.status in live]
+        return sorted(found, key=lambda a: (a.vendor.name, a.id))
+
+    @property
     def under_minimum(self) -> bool:
         return self.result.under_minimum
 
@@ -199,8 +204,8 @@ def confirm(
         raise BoothRuleError(
             _(
                 "The booths of this market were already confirmed, perhaps by someone else "
-                "a moment ago. Look at the assignment below; to start again, run a new preview "
-                "and confirm it as a replacement."
+                "a moment ago. To start again, preview a new assignment and confirm it as a "
+                "replacement."
             )
         )
     if any(row.attendance is not None for row in existing):
@@ -288,68 +293,6 @@ def _summary(plan: Plan) -> dict:
     summary["declined"] = ", ".join(map(str, plan.result.declined))
     summary["pin_problems"] = " / ".join(p.message for p in plan.pin_problems)
     return summary
-
-
-# -- figures for other pages --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MarketCount:
-    market: Market
-    count: int
-    assigned: bool  # True: booths assigned; False: open, counting applications
-
-
-def under_minimum(today: date, weeks: int | None = None) -> list[MarketCount]:
-    """Markets in the coming weeks with fewer than the minimum of vendors:
-    assigned ones by their booths, open ones by the applications still in play."""
-    weeks = weeks or current_app.config["BOOTH_WARNING_WEEKS"]
-    until = today + timedelta(weeks=weeks)
-    window = (Market.market_date >= today, Market.market_date <= until)
-    booths = (
-        select(Market, func.count(Booth.id))
-        .outerjoin(Booth, Booth.market_id == Market.id)
-        .where(*window, Market.status == MarketStatus.ASSIGNED)
-        .group_by(Market.id)
-    )
-    in_play = (ApplicationStatus.APPLIED, ApplicationStatus.ASSIGNED, ApplicationStatus.WAITLISTED)
-    applications = (
-        select(Market, func.count(Application.id))
-        .outerjoin(
-            Application,
-            (Application.market_id == Market.id) & Application.status.in_(in_play),
-        )
-        .where(*window, Market.status == MarketStatus.OPEN)
-        .group_by(Market.id)
-    )
-    found = [MarketCount(m, n, True) for m, n in db.session.execute(booths)]
-    found += [MarketCount(m, n, False) for m, n in db.session.execute(applications)]
-    found = [item for item in found if item.count < MINIMUM_VENDORS]
-    return sorted(found, key=lambda item: (item.market.market_date, item.market.id))
-
-
-def booth_numbers(application_ids: list[int]) -> dict[int, int]:
-    """application id -> booth number, for the vendor home (one query)."""
-    if not application_ids:
-        return {}
-    rows = db.session.execute(
-        select(Booth.application_id, Booth.number).where(Booth.application_id.in_(application_ids))
-    )
-    return dict(rows.all())
-
-
-def public_booths(market: Market) -> list[tuple[int, str, str]] | None:
-    """(number, enterprise name, category) of the occupied booths, for the
-    public map; None while booths are not assigned. Nothing private."""
-    if market.status not in (MarketStatus.ASSIGNED, MarketStatus.HELD, MarketStatus.CLOSED):
-        return None
-    rows = db.session.execute(
-        select(Booth.number, Vendor.name, Vendor.category)
-        .join(Vendor, Vendor.id == Booth.vendor_id)
-        .where(Booth.market_id == market.id)
-        .order_by(Booth.number)
-    )
-    return [(number, name, category.value) for number, name, category in rows]
 
 
 describe_actions(
