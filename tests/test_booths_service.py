@@ -73,6 +73,15 @@ def test_history_counts_no_shows_separately_and_ignores_markets_to_come(venue):
     assert upcoming not in counts
 
 
+def test_a_past_market_left_as_assigned_counts_as_held(venue):
+    market = open_market(weeks=2, venue=venue)
+    vendor = applicant(market, "지난주기업").vendor_id
+    last_week = past_market(venue, 1, status=MarketStatus.ASSIGNED)  # nobody moved it on
+    past_booth(vendor, last_week, 1, attendance=None)
+    assert history(market)[vendor] == (1, 0)
+    assert history(market, today=last_week.market_date) == {}  # on its day, not yet
+
+
 def test_no_shows_older_than_six_months_are_forgotten(venue):
     market = open_market(weeks=1, venue=venue)
     vendor = applicant(market, "옛불참").vendor_id

@@ -9,8 +9,9 @@ History, counted for the vendors who applied to this market:
 
 - markets attended: booths in the 8 previous market weeks (the 8 latest dates
   before this market that had a market not cancelled) marked present, or with
-  no attendance recorded at a market that was held (held or closed). A no-show
-  is not attendance, and a booth at a market still to come is not either.
+  no attendance recorded at a market that was held: status held or closed, or
+  still "booths assigned" but with its day gone (staff do not always move a
+  market on). A no-show is not attendance, nor is a booth at a market to come.
 - no-shows: booths marked no-show at markets in the 6 months before this one.
 """
 
@@ -71,7 +72,15 @@ def applications_with_vendors(market: Market) -> list[Application]:
     )
 
 
-def history(market: Market) -> dict[int, tuple[int, int]]:
+def was_held(today: date):
+    """SQL: the market took place (by its status, or by its date once assigned)."""
+    return or_(
+        Market.status.in_(WAS_HELD),
+        and_(Market.status == MarketStatus.ASSIGNED, Market.market_date < today),
+    )
+
+
+def history(market: Market, today: date | None = None) -> dict[int, tuple[int, int]]:
     """vendor id -> (markets attended recently, recent no-shows), two queries."""
     applicants = select(Application.vendor_id).where(Application.market_id == market.id)
     recent_dates = (
@@ -90,7 +99,7 @@ def history(market: Market) -> dict[int, tuple[int, int]]:
             Market.market_date.in_(select(recent_dates.c.market_date)),
             or_(
                 Booth.attendance == Attendance.PRESENT,
-                and_(Booth.attendance.is_(None), Market.status.in_(WAS_HELD)),
+                and_(Booth.attendance.is_(None), was_held(today or today_in_seoul())),
             ),
         )
         .group_by(Booth.vendor_id)
