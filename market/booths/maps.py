@@ -27,7 +27,7 @@ COLOURS = {
     "other": "#e6e8eb",
 }
 EMPTY_FILL = "#ffffff"
-SQUEEZE_AT_MOST = 0.85  # a name squeezed to 85 % of its width stays on one line
+SQUEEZE_AT_MOST = 0.9  # a name squeezed to 90 % of its width stays on one line
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def draw(booths: tuple[MapBooth, ...], layout: Layout) -> Drawing:
 
 def _lines(booth: MapBooth, x: int, y: int, layout: Layout) -> tuple[TextLine, ...]:
     middle = x + layout.box_width / 2
-    room = layout.box_width - 10
+    room = layout.box_width - 16
     number = f"{booth.number}" + (f" · {_('pinned')}" if booth.pinned else "")
     lines = [TextLine(number, x + 8, y + 8 + layout.number_size, layout.number_size)]
     if booth.name is None:
