@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts_bp
     from market.audit.views import bp as audit_bp
+    from market.booths.views import bp as booths_bp
     from market.core.views import bp as core_bp
     from market.customers.views import bp as customers_bp
     from market.invitations.views import bp as invitations_bp
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         audit_bp,
         outbox_bp,
         markets_bp,
+        booths_bp,
         venues_bp,
         customers_bp,
         invitations_bp,
@@ -112,6 +114,8 @@ def register_cli(app: Flask) -> None:
 
 def register_listeners(app: Flask) -> None:
     """Reactions of one area to another's changes (blinker signals)."""
-    from market.invitations.listeners import connect_listeners
+    from market.booths.listeners import connect_listeners as connect_booths
+    from market.invitations.listeners import connect_listeners as connect_invitations
 
-    connect_listeners(app)
+    connect_invitations(app)
+    connect_booths(app)

@@ -49,6 +49,9 @@ class DefaultConfig:
     CALENDAR_UID_DOMAIN = "goodmorning-market.gbsec.kr"
     CALENDAR_FEED_PAST_DAYS = 90
     CALENDAR_NAME = "굿모닝장터"
+    # Booths (issue: booths).
+    BOOTH_CATEGORY_CAP = None  # vendors of one category per market; None: booths / 3, rounded up
+    BOOTH_WARNING_WEEKS = 4  # the dashboard flags markets this far ahead under the minimum
     # Customers and invitations.
     IMPORT_DIR = None  # default instance/imports
     IMPORT_INLINE_MAX_BYTES = 2_000_000  # bigger files run in a background thread

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from market.accounts import services as accounts
 from market.accounts.models import Role, User
+from market.booths.demo import seed_booths
 from market.customers.demo import seed_customers
 from market.extensions import db
 from market.invitations.demo import seed_invitations
@@ -31,6 +32,7 @@ def seed_demo() -> list[str]:
             created.append(f"user {email} ({role.value})")
     created += seed_markets()
     created += seed_vendors()
+    created += seed_booths()
     created += seed_customers()
     created += seed_invitations()
     return created

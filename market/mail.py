@@ -31,7 +31,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from market.extensions import db
 from market.outbox.models import OutboxMessage, OutboxStatus
@@ -60,6 +60,7 @@ __all__ = [
     "claim_due",
     "deliver_due",
     "enqueue",
+    "enqueue_many",
     "retry",
     "retry_delay",
 ]
@@ -134,17 +135,34 @@ def enqueue(
     message: EmailMessage, category: str = "general", not_before: datetime | None = None
 ) -> OutboxMessage:
     """Adds the message to the session; the caller commits."""
-    row = OutboxMessage(
-        category=category,
-        to_address=", ".join(recipients(message))[:254],
-        subject=str(message["Subject"] or "")[:500],
-        mime=bytes(message),
-        status=OutboxStatus.QUEUED,
-        attempts=0,
-        next_attempt_at=not_before or utcnow(),
-    )
+    row = OutboxMessage(**_outbox_values(message, category, not_before or utcnow()))
     db.session.add(row)
     return row
+
+
+def enqueue_many(
+    messages: Iterable[EmailMessage], category: str = "general", not_before: datetime | None = None
+) -> int:
+    """Like `enqueue` for many messages, in one INSERT whatever their number
+    (the ORM would insert row by row on SQLite). Runs at once, inside the
+    caller's transaction; the caller commits. Returns how many were queued."""
+    when = not_before or utcnow()
+    rows = [_outbox_values(message, category, when) for message in messages]
+    if rows:
+        db.session.execute(insert(OutboxMessage), rows)
+    return len(rows)
+
+
+def _outbox_values(message: EmailMessage, category: str, not_before: datetime) -> dict:
+    return {
+        "category": category,
+        "to_address": ", ".join(recipients(message))[:254],
+        "subject": str(message["Subject"] or "")[:500],
+        "mime": bytes(message),
+        "status": OutboxStatus.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": not_before,
+    }
 
 
 def recipients(message) -> list[str]:

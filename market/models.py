@@ -2,6 +2,7 @@
 
 from market.accounts.models import Role, User
 from market.audit.models import AuditEntry
+from market.booths.models import Attendance, Booth
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order, Suppression
 from market.invitations.models import Invitation, InvitationStatus
 from market.markets.models import Market, MarketStatus, Venue
@@ -18,7 +19,9 @@ from market.vendors.models import (
 __all__ = [
     "Application",
     "ApplicationStatus",
+    "Attendance",
     "AuditEntry",
+    "Booth",
     "Category",
     "Customer",
     "CustomerImport",

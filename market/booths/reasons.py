@@ -83,3 +83,24 @@ def moved_up_after_promotion(position: int) -> str:
 
 def moved_up_after_withdrawal(position: int) -> str:
     return f"앞 순위 기업의 철회로 대기 {position}순위"
+
+
+# -- staff changes after the assignment is confirmed (market.booths.changes) -------------------
+
+PIN_DECLINED = "운영자가 참가를 거절한 기업"
+
+
+def moved_by_staff(from_booth: int, to_booth: int) -> str:
+    return f"운영자가 {from_booth}번에서 {to_booth}번 부스로 옮겨 배정"
+
+
+def swapped_by_staff(from_booth: int, to_booth: int) -> str:
+    return f"운영자가 {from_booth}번 부스와 {to_booth}번 부스를 맞바꿔 {to_booth}번 부스 배정"
+
+
+def unassigned_by_staff(booth: int, position: int) -> str:
+    return f"운영자가 {booth}번 부스 배정을 취소하여 대기 {position}순위"
+
+
+def added_by_staff(booth: int, from_position: int) -> str:
+    return f"운영자가 대기 {from_position}순위에서 {booth}번 부스에 배정"

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from market import calendar
+from market.booths import screens as booth_screens
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets import services
@@ -45,7 +46,10 @@ def past():
 def market(market_id: int):
     market = db.session.get(Market, market_id) or abort(404)
     return render_template(
-        "public/market.html", market=market, google_link=calendar.google_calendar_link(market)
+        "booths/public_market.html",
+        market=market,
+        google_link=calendar.google_calendar_link(market),
+        booth_map=None if market.is_cancelled else booth_screens.public_map(market),
     )
 
 

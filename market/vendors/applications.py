@@ -6,6 +6,7 @@ its deadline has not passed; after that only staff change anything."""
 
 from datetime import date, datetime, timedelta
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,6 +30,12 @@ STAFF_STATUSES = (
     ApplicationStatus.WITHDRAWN,
 )
 PAST_ON_HOME = 10
+
+signals = Namespace()
+# Sent after an application's new status is flushed (not yet committed), with
+# `before` (its status and reason before) and `actor`: booths listen, to free a
+# booth and promote from the waitlist in the same transaction.
+application_status_changed = signals.signal("application-status-changed")
 
 
 def deadline_passed(market: Market, now: datetime) -> bool:
@@ -149,6 +156,7 @@ def _set_status(application, status, actor, action, now, reason=None) -> None:
         after={"status": status, "status_reason": reason},
         reason=reason,
     )
+    application_status_changed.send(application, before=before, actor=actor)
 
 
 # -- queries for pages ----------------------------------------------------------

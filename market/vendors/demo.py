@@ -187,7 +187,11 @@ def _applications(vendors: list[Vendor], today: date) -> int:
             if not vendor.certification_valid_on(market.market_date):
                 continue
             count += _add(existing, vendor, market, ApplicationStatus.ASSIGNED, None)
-    open_markets = [m for m in markets if m.status is MarketStatus.OPEN]
+    # Upcoming markets open for applications; once booths are assigned (the
+    # booths demo does that for the nearest) a market still counts, so a second
+    # run sees the same markets and adds nothing.
+    taking = (MarketStatus.OPEN, MarketStatus.ASSIGNED)
+    open_markets = [m for m in markets if m.status in taking and m.market_date >= today]
     for index, market in enumerate(open_markets):
         for k, vendor in enumerate(approved):
             if not vendor.certification_valid_on(market.market_date):

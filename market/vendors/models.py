@@ -121,6 +121,10 @@ class Application(db.Model):
     __tablename__ = "applications"
     __table_args__ = (
         UniqueConstraint("vendor_id", "market_id", name="uq_applications_vendor_market"),
+        # One staff pin per booth; NULLs (no pin) never collide.
+        UniqueConstraint("market_id", "pinned_booth", name="uq_applications_market_pinned_booth"),
+        CheckConstraint("pinned_booth BETWEEN 1 AND 10", name="pinned_booth_range"),
+        CheckConstraint("waitlist_position >= 1", name="waitlist_position_positive"),
         Index("ix_applications_market_status", "market_id", "status"),
     )
 
@@ -134,6 +138,10 @@ class Application(db.Model):
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    # Booth assignment (market.booths): a staff pin, kept for every (re)assignment,
+    # and the place on the waitlist while waitlisted.
+    pinned_booth: Mapped[int | None]
+    waitlist_position: Mapped[int | None]
 
     vendor: Mapped[Vendor] = relationship(lazy="raise")
     market = relationship("Market", lazy="raise")

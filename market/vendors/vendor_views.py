@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from market.accounts.decorators import roles_required
 from market.accounts.models import Role
+from market.booths import screens as booth_screens
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets.models import Market
@@ -43,6 +44,7 @@ def home():
     now = utcnow()
     today = now.astimezone(SEOUL).date()
     feed_url, webcal_url = _feed_urls(vendor)
+    upcoming = applications.upcoming_applications(vendor, today)
     return render_template(
         "vendors/home.html",
         vendor=vendor,
@@ -51,7 +53,14 @@ def home():
             (market, mine, applications.apply_refusal(vendor, market, now))
             for market, mine in applications.open_markets_with_mine(vendor, now)
         ],
-        upcoming=applications.upcoming_applications(vendor, today),
+        upcoming=upcoming,
+        booth_numbers=booth_screens.booth_numbers([a.id for a in upcoming]),
+        withdrawable={
+            a.id
+            for a in upcoming
+            if a.status in applications.WITHDRAWABLE
+            and not applications.deadline_passed(a.market, now)
+        },
         past=applications.past_applications(vendor, today),
         feed_url=feed_url,
         webcal_url=webcal_url,

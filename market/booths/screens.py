@@ -1,0 +1,162 @@
+"""What the booth pages show: the stored assignment, the maps, the attendance
+list, and the figures other pages use (dashboard flag, vendor home). Reads
+only; the rules are in `services`, `changes` and `withdrawals`."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from market.booths.assignment import MINIMUM_VENDORS
+from market.booths.loading import applications_with_vendors, booth_rows
+from market.booths.maps import BoothMap, MapBooth, booth_map
+from market.booths.models import Booth
+from market.booths.services import Plan
+from market.extensions import db
+from market.markets.models import Market, MarketStatus
+from market.vendors.models import Application, ApplicationStatus, Vendor
+
+PUBLIC_MAP_STATUSES = (MarketStatus.ASSIGNED, MarketStatus.HELD, MarketStatus.CLOSED)
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    booth: Booth | None
+    application: Application | None
+
+
+@dataclass(frozen=True)
+class Current:
+    """The stored assignment of one market, for the staff screen."""
+
+    market: Market
+    rows: tuple[Row, ...]
+    waitlist: tuple[Application, ...]
+    declined: tuple[Application, ...]
+    applications: tuple[Application, ...]  # all, by id
+
+    @property
+    def assigned_count(self) -> int:
+        return sum(1 for row in self.rows if row.booth is not None)
+
+    @property
+    def under_minimum(self) -> bool:
+        return self.assigned_count < MINIMUM_VENDORS
+
+    @property
+    def empty_numbers(self) -> list[int]:
+        return [row.number for row in self.rows if row.booth is None]
+
+    @property
+    def taken_numbers(self) -> list[int]:
+        return [row.number for row in self.rows if row.booth is not None]
+
+    @property
+    def pinnable(self) -> list[Application]:
+        live = (ApplicationStatus.APPLIED, ApplicationStatus.ASSIGNED, ApplicationStatus.WAITLISTED)
+        found = [a for a in self.applications if a.status in live]
+        return sorted(found, key=lambda a: (a.vendor.name, a.id))
+
+
+def current(market: Market) -> Current:
+    """Two queries: the applications with vendors, the booths."""
+    applications = applications_with_vendors(market)
+    by_id = {a.id: a for a in applications}
+    booths = {
+        booth.number: booth
+        for booth in db.session.scalars(select(Booth).where(Booth.market_id == market.id))
+    }
+    numbers = range(1, max([market.booth_count, *booths]) + 1)
+    rows = tuple(
+        Row(n, booths.get(n), by_id.get(booths[n].application_id) if n in booths else None)
+        for n in numbers
+    )
+    waitlist = sorted(
+        (a for a in applications if a.status is ApplicationStatus.WAITLISTED),
+        key=lambda a: (a.waitlist_position or 0, a.id),
+    )
+    declined = [a for a in applications if a.status is ApplicationStatus.DECLINED]
+    return Current(market, rows, tuple(waitlist), tuple(declined), tuple(applications))
+
+
+def staff_map(market: Market, source: Plan | Current) -> BoothMap:
+    """The map of a preview or of the stored booths, pins marked."""
+    occupied = []
+    for row in source.rows:
+        if row.application is not None:
+            vendor = row.application.vendor
+            pinned = row.pinned if isinstance(source, Plan) else row.booth.pinned
+            occupied.append(MapBooth(row.number, vendor.name, vendor.category.value, pinned))
+    return booth_map(market.booth_count, occupied)
+
+
+def public_map(market: Market) -> BoothMap | None:
+    """Enterprise names and categories only; None until booths are assigned."""
+    if market.status not in PUBLIC_MAP_STATUSES:
+        return None
+    rows = db.session.execute(
+        select(Booth.number, Vendor.name, Vendor.category)
+        .join(Vendor, Vendor.id == Booth.vendor_id)
+        .where(Booth.market_id == market.id, Booth.number <= market.booth_count)
+        .order_by(Booth.number)
+    ).all()
+    if not rows:
+        return None
+    return booth_map(
+        market.booth_count,
+        [MapBooth(number, name, category.value) for number, name, category in rows],
+    )
+
+
+def attendance_rows(market: Market) -> list[tuple[Booth, Vendor]]:
+    return booth_rows(market)
+
+
+# -- figures for other pages ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarketCount:
+    market: Market
+    count: int
+    assigned: bool  # True: booths assigned; False: open, counting applications
+
+
+def under_minimum(today: date, weeks: int | None = None) -> list[MarketCount]:
+    """Markets in the coming weeks with fewer than the minimum of vendors:
+    assigned ones by their booths, open ones by the applications still in play."""
+    weeks = weeks or current_app.config["BOOTH_WARNING_WEEKS"]
+    until = today + timedelta(weeks=weeks)
+    window = (Market.market_date >= today, Market.market_date <= until)
+    booths = (
+        select(Market, func.count(Booth.id))
+        .outerjoin(Booth, Booth.market_id == Market.id)
+        .where(*window, Market.status == MarketStatus.ASSIGNED)
+        .group_by(Market.id)
+    )
+    in_play = (ApplicationStatus.APPLIED, ApplicationStatus.ASSIGNED, ApplicationStatus.WAITLISTED)
+    applications = (
+        select(Market, func.count(Application.id))
+        .outerjoin(
+            Application,
+            (Application.market_id == Market.id) & Application.status.in_(in_play),
+        )
+        .where(*window, Market.status == MarketStatus.OPEN)
+        .group_by(Market.id)
+    )
+    found = [MarketCount(m, n, True) for m, n in db.session.execute(booths)]
+    found += [MarketCount(m, n, False) for m, n in db.session.execute(applications)]
+    found = [item for item in found if item.count < MINIMUM_VENDORS]
+    return sorted(found, key=lambda item: (item.market.market_date, item.market.id))
+
+
+def booth_numbers(application_ids: list[int]) -> dict[int, int]:
+    """application id -> booth number, for the vendor home (one query)."""
+    if not application_ids:
+        return {}
+    rows = db.session.execute(
+        select(Booth.application_id, Booth.number).where(Booth.application_id.in_(application_ids))
+    )
+    return dict(rows.all())

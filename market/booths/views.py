@@ -1,0 +1,238 @@
+"""Staff pages for the booths of one market: preview and confirm, manual
+changes, and attendance on market day. Thin: each POST validates a small form,
+calls one service, commits once, and goes back to the page it came from."""
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from market.accounts.decorators import staff_required
+from market.booths import changes, forms, screens, services, withdrawals
+from market.booths.loading import BoothRuleError, today_in_seoul
+from market.booths.models import Attendance
+from market.extensions import db
+from market.markets.models import Market
+from market.timeutil import utcnow
+
+bp = Blueprint("booths", __name__, url_prefix="/staff/markets/<int:market_id>")
+
+
+def _market(market_id: int) -> Market:
+    return db.session.get(Market, market_id) or abort(404)
+
+
+@bp.route("/booths")
+@staff_required
+def index(market_id: int):
+    market = _market(market_id)
+    confirmed = services.booths_confirmed(market)
+    current = screens.current(market) if confirmed else None
+    plan = None
+    if market.status in services.ASSIGNABLE and (not confirmed or request.args.get("preview")):
+        try:
+            plan = services.preview(market)
+        except BoothRuleError as error:
+            flash(str(error), "error")
+    shown = plan or current
+    candidates = current.pinnable if current else (plan.pinnable if plan else [])
+    return render_template(
+        "booths/index.html",
+        market=market,
+        plan=plan,
+        current=current,
+        booth_map=screens.staff_map(market, shown) if shown else None,
+        confirm_form=forms.ConfirmForm(
+            fingerprint=plan.fingerprint if plan else "", replace="1" if confirmed else ""
+        ),
+        today=today_in_seoul(),
+        pin_candidates=candidates,
+        pinned=[a for a in candidates if a.pinned_booth],
+        deadline_passed=utcnow() >= market.application_deadline,
+    )
+
+
+@bp.route("/booths/confirm", methods=["POST"])
+@staff_required
+def confirm(market_id: int):
+    market = _market(market_id)
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return redirect(url_for("booths.index", market_id=market.id, preview=form.replace.data))
+    try:
+        plan = services.confirm(
+            market.id,
+            current_user,
+            replace=bool(form.replace.data),
+            expected=form.fingerprint.data or None,
+        )
+    except BoothRuleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("booths.index", market_id=market.id))
+    db.session.commit()
+    flash(
+        _(
+            "The booths are confirmed: %(assigned)d assigned, %(waiting)d waiting, "
+            "%(declined)d not accepted. Each enterprise gets an email.",
+            assigned=plan.assigned_count,
+            waiting=len(plan.waitlist),
+            declined=len(plan.declined),
+        ),
+        "success",
+    )
+    return redirect(url_for("booths.index", market_id=market.id))
+
+
+def _change(market_id: int, form, action: Callable[[], object], done: str, anchor: str = ""):
+    """Validate, act, commit once; a refusal is flashed and nothing is kept."""
+    market = _market(market_id)
+    if not form.validate_on_submit():
+        _form_errors(form)
+    else:
+        try:
+            action()
+        except BoothRuleError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(done, "success")
+    return redirect(url_for("booths.index", market_id=market.id, _anchor=anchor or None))
+
+
+def _form_errors(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+
+
+@bp.route("/booths/move", methods=["POST"])
+@staff_required
+def move(market_id: int):
+    form = forms.MoveForm()
+    return _change(
+        market_id,
+        form,
+        lambda: changes.move(market_id, form.number.data, form.to_number.data, current_user),
+        _("Moved to booth %(number)s; the enterprise gets an email.", number=form.to_number.data),
+        "booths",
+    )
+
+
+@bp.route("/booths/swap", methods=["POST"])
+@staff_required
+def swap(market_id: int):
+    form = forms.SwapForm()
+    return _change(
+        market_id,
+        form,
+        lambda: changes.swap(market_id, form.number.data, form.other.data, current_user),
+        _(
+            "Booths %(one)s and %(other)s swapped; both enterprises get an email.",
+            one=form.number.data,
+            other=form.other.data,
+        ),
+        "booths",
+    )
+
+
+@bp.route("/booths/pin", methods=["POST"])
+@staff_required
+def pin(market_id: int):
+    form = forms.PinForm()
+    return _change(
+        market_id,
+        form,
+        lambda: changes.pin(market_id, form.application_id.data, form.number.data, current_user),
+        _(
+            "Pinned to booth %(number)s. The pin is kept for every assignment of this market.",
+            number=form.number.data,
+        ),
+        "pins",
+    )
+
+
+@bp.route("/booths/unpin", methods=["POST"])
+@staff_required
+def unpin(market_id: int):
+    form = forms.UnpinForm()
+    return _change(
+        market_id,
+        form,
+        lambda: changes.unpin(market_id, form.application_id.data, current_user),
+        _("The pin was removed."),
+        "pins",
+    )
+
+
+@bp.route("/booths/unassign", methods=["POST"])
+@staff_required
+def unassign(market_id: int):
+    form = forms.UnassignForm()
+    return _change(
+        market_id,
+        form,
+        lambda: changes.unassign(market_id, form.number.data, current_user),
+        _(
+            "Booth %(number)s is empty now; the enterprise went to the end of the waitlist "
+            "and gets an email.",
+            number=form.number.data,
+        ),
+        "booths",
+    )
+
+
+@bp.route("/booths/add", methods=["POST"])
+@staff_required
+def add(market_id: int):
+    form = forms.AddForm()
+    return _change(
+        market_id,
+        form,
+        lambda: changes.add_from_waitlist(
+            market_id, form.application_id.data, form.number.data, current_user
+        ),
+        _("Booth %(number)s assigned; the enterprise gets an email.", number=form.number.data),
+        "booths",
+    )
+
+
+@bp.route("/attendance", methods=["GET", "POST"])
+@staff_required
+def attendance(market_id: int):
+    """Market day on a phone: one card per booth, big present / no-show buttons."""
+    market = _market(market_id)
+    if request.method == "POST":
+        form = forms.AttendanceForm()
+        number = request.form.get("number", type=int)
+        if form.validate_on_submit() and number:
+            try:
+                value = Attendance(form.value.data) if form.value.data else None
+                withdrawals.mark_attendance(market.id, number, value, current_user)
+            except BoothRuleError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                db.session.commit()
+        else:
+            flash(_("Choose a booth and present or no-show."), "error")
+        return redirect(
+            url_for("booths.attendance", market_id=market.id, _anchor=f"booth-{number or ''}")
+        )
+    rows = screens.attendance_rows(market)
+    return render_template(
+        "booths/attendance.html",
+        market=market,
+        rows=rows,
+        counts={
+            value: sum(1 for booth, _vendor in rows if booth.attendance == value)
+            for value in (Attendance.PRESENT, Attendance.NO_SHOW, None)
+        },
+        open_today=market.market_date <= today_in_seoul(),
+        attendance_present=Attendance.PRESENT,
+        attendance_no_show=Attendance.NO_SHOW,
+        form=forms.AttendanceForm(),
+    )
