@@ -113,6 +113,15 @@ def finalise(config: dict, instance_path: str) -> None:
     if production:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+    if not config.get("PUBLIC_BASE_URL") and not config.get("SERVER_NAME"):
+        # Mail made outside a request (the worker, seed-demo, market changes
+        # from the CLI) needs the public address for its links.
+        if production:
+            raise ConfigError(
+                "PUBLIC_BASE_URL is not set. In production set it to the address people "
+                "open, for example https://market.example.kr: links in emails use it."
+            )
+        config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
     if not config.get("SECRET_KEY"):
         if production:
             raise ConfigError(

@@ -11,14 +11,31 @@ def test_config_from_test_dict(app):
 
 def test_production_without_secret_key_refuses_to_start(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://market.example.kr")
     monkeypatch.setenv("MARKET_INSTANCE_PATH", str(tmp_path))
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app({"MARKET_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
+def test_production_without_public_address_refuses_to_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARKET_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        create_app({"MARKET_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_development_links_default_to_the_local_server(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARKET_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+
+
 def test_production_cookies_are_secure(tmp_path, monkeypatch):
     monkeypatch.setenv("MARKET_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://market.example.kr")
     app = create_app({"MARKET_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SECRET_KEY"] == "from-the-environment"
     assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -1,8 +1,10 @@
+import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import Role, User
 from market.demo import DEMO_PASSWORD, DEMO_USERS
 from market.extensions import db
+from market.outbox.models import OutboxMessage
 
 
 def _count_users() -> int:
@@ -104,3 +106,18 @@ def test_seed_demo_imports_customers_and_queues_invitations_once(runner):
     runner.invoke(args=["seed-demo"])
     assert db.session.scalar(select(func.count()).select_from(Order)) == orders
     assert db.session.scalar(select(func.count()).select_from(Invitation)) == invitations
+
+
+@pytest.fixture
+def no_server_name(app_config):
+    app_config["SERVER_NAME"] = None  # as in `make run`: nothing but the defaults
+
+
+def test_seed_demo_works_without_a_server_name(no_server_name, runner):
+    """The command line has no request: mail links come from PUBLIC_BASE_URL."""
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    invitation = db.session.scalars(
+        select(OutboxMessage.mime).where(OutboxMessage.category == "invitation")
+    ).first()
+    assert b"List-Unsubscribe: <http://127.0.0.1:5000/u/" in invitation
