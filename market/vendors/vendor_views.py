@@ -12,6 +12,7 @@ from market.accounts.models import Role
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets.models import Market
+from market.takings import history as takings_history
 from market.timeutil import SEOUL, utcnow
 from market.vendors import applications, services
 from market.vendors.forms import ApplyForm, ConfirmForm, VendorProfileForm
@@ -53,6 +54,7 @@ def home():
         ],
         upcoming=applications.upcoming_applications(vendor, today),
         past=applications.past_applications(vendor, today),
+        takings_due=takings_history.open_entries(vendor, today),
         feed_url=feed_url,
         webcal_url=webcal_url,
     )
