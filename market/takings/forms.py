@@ -143,8 +143,8 @@ class CeilingForm(FlaskForm):
 class PeriodForm(Form):
     """The report's date range, read from the query string (a GET form)."""
 
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+    start = DateField(_l("Start date"), validators=[Optional()])
+    end = DateField(_l("End date"), validators=[Optional()])
 
     def period(self, default: tuple[date, date]) -> tuple[date, date]:
         start = self.start.data if not self.start.errors and self.start.data else default[0]
