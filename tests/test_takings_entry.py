@@ -316,3 +316,22 @@ def test_every_entry_and_correction_is_audited_with_before_and_after(app, staff)
     assert corrected.reason == "영수증 대조" and corrected.actor_id == staff.id
     takings = db.session.scalars(select(Takings)).one()
     assert takings.entered_by_id == user.id and takings.updated_by_id == staff.id
+
+
+def test_a_correction_downwards_is_let_through_above_a_lowered_ceiling(app, staff):
+    """Staff lowered the ceiling (market edit) below what was entered: raising
+    an entry is refused, lowering one is not."""
+    market = market_on(days_ago(0), ceiling=30_000_000)
+    other, _ = vendor_at(market, "다른기업")
+    add_takings(other, market, 26_000_000)
+    vendor, user = vendor_at(market)
+    add_takings(vendor, market, 4_000_000)
+    market.takings_ceiling = 25_000_000
+    db.session.commit()
+    with pytest.raises(services.TakingsRuleError) as refused:
+        services.save_by_vendor(vendor, market, values(4_000_001), user)
+    assert "₩0입니다" in refused.value.errors["amount"]
+    db.session.rollback()
+    services.save_by_vendor(vendor, market, values(3_000_000), user)
+    db.session.commit()
+    assert services.market_total(market.id) == 29_000_000

@@ -18,7 +18,7 @@ from sqlalchemy import Integer, and_, func, literal, or_, select, text
 
 from market.audit.services import describe_actions, record
 from market.extensions import db
-from market.markets.models import Market
+from market.markets.models import Market, MarketStatus
 from market.takings.models import Takings
 from market.timeutil import SEOUL, format_korean_date, format_won, utcnow
 from market.vendors.models import Application, ApplicationStatus, Vendor
@@ -118,6 +118,30 @@ def market_total(market_id: int, except_vendor_id: int | None = None) -> int:
     return int(db.session.scalar(query))
 
 
+def latest_market_day(today: date) -> dict | None:
+    """For the staff dashboard: the latest market day up to today, its total
+    and how many of its vendors have not reported yet."""
+    market = db.session.scalar(
+        select(Market)
+        .where(Market.market_date <= today, Market.status != MarketStatus.CANCELLED)
+        .order_by(Market.market_date.desc(), Market.id.desc())
+        .limit(1)
+    )
+    if market is None:
+        return None
+    part = participants()
+    expected, reported = db.session.execute(
+        select(func.count(part.c.vendor_id), func.count(Takings.id))
+        .select_from(part)
+        .outerjoin(
+            Takings,
+            and_(Takings.market_id == part.c.market_id, Takings.vendor_id == part.c.vendor_id),
+        )
+        .where(part.c.market_id == market.id)
+    ).one()
+    return {"market": market, "total": market_total(market.id), "missing": expected - reported}
+
+
 def find_takings(vendor_id: int, market_id: int) -> Takings | None:
     return db.session.scalar(
         select(Takings)
@@ -207,16 +231,14 @@ def save_by_staff(
     needs a reason, which goes into the audit log."""
     if market.is_cancelled:
         raise TakingsRuleError({"form": _("This market was cancelled; there are no takings.")})
-    reason = (reason or "").strip() or None
-    existing = find_takings(vendor.id, market.id)
-    if existing is None and not is_participant(vendor.id, market.id):
+    if find_takings(vendor.id, market.id) is None and not is_participant(vendor.id, market.id):
         raise TakingsRuleError({"form": _("This enterprise does not take part in this market.")})
-    if existing is not None and not reason:
-        raise TakingsRuleError({"reason": _("Write why the takings are corrected.")})
-    return _save(vendor, market, values, actor, reason=reason)
+    return _save(vendor, market, values, actor, reason=(reason or "").strip() or None, staff=True)
 
 
-def _save(vendor: Vendor, market: Market, values: TakingsValues, actor, reason) -> Takings:
+def _save(
+    vendor: Vendor, market: Market, values: TakingsValues, actor, reason, staff: bool = False
+) -> Takings:
     errors = check_values(values)
     if errors:
         raise TakingsRuleError(errors)
@@ -226,8 +248,13 @@ def _save(vendor: Vendor, market: Market, values: TakingsValues, actor, reason) 
     before, after = takings_values(takings), asdict(values)
     if before == after:
         return takings
+    if staff and before is not None and not reason:
+        raise TakingsRuleError({"reason": _("Write why the takings are corrected.")})
     others = market_total(market.id, except_vendor_id=vendor.id)
-    if others + values.amount > ceiling:
+    grows = values.amount > (takings.amount if takings else 0)
+    if grows and others + values.amount > ceiling:
+        # A correction downwards is always let through, even where a lowered
+        # ceiling is already passed: it brings the day nearer the rule.
         raise TakingsRuleError({"amount": ceiling_message(ceiling, max(ceiling - others, 0))})
     if takings is None:
         takings = Takings(vendor_id=vendor.id, market_id=market.id, entered_by_id=actor_id(actor))
