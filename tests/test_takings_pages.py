@@ -124,3 +124,10 @@ def test_staff_correct_with_a_reason_on_the_page(client, login_as, staff, day):
     assert client.post(theirs, data={"amount": "800,000"}).status_code == 302
     db.session.expire_all()
     assert db.session.scalar(select(func.sum(Takings.amount))) == 1_200_000 + 800_000 + 9_999_000
+
+
+def test_the_staff_dashboard_shows_the_latest_market_day(client, login_as, staff, day):
+    login_as(staff)
+    page = client.get("/staff/").get_data(as_text=True)
+    assert f"/staff/markets/{day['market'].id}/takings" in page
+    assert "₩1,111,000" in page and "1곳 미입력" in page

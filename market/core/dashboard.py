@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from market.audit.models import AuditEntry
 from market.extensions import db
 from market.outbox.models import OutboxMessage, OutboxStatus
+from market.takings import services as takings
 from market.timeutil import SEOUL, utcnow
 from market.vendors import services as vendors
 from market.vendors.models import VendorStatus
@@ -20,9 +21,11 @@ def staff_summary() -> dict:
         select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(8)
     ).all()
     vendor_counts = vendors.status_counts()
+    today = utcnow().astimezone(SEOUL).date()
     return {
         "vendors_pending": vendor_counts.get(VendorStatus.PENDING, 0),
-        "certifications_expiring": vendors.expiring_count(utcnow().astimezone(SEOUL).date()),
+        "certifications_expiring": vendors.expiring_count(today),
+        "takings": takings.latest_market_day(today),
         "outbox_failed": counts.get(OutboxStatus.FAILED, 0),
         "outbox_queued": counts.get(OutboxStatus.QUEUED, 0),
         "recent_audit": recent,
