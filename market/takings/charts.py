@@ -7,16 +7,18 @@ forbids inline styles and scripts, and each chart needs a <title>/<desc>
 text alternative and phone-sized lettering. pygal would bring its own CSS
 and script hooks to switch off; these ~150 lines are easier to keep.
 
-Charts are drawn in a 400-unit-wide viewBox that scales to the page: on a
-360 px phone 13-unit text is still about 11 px."""
+Charts are drawn in a 360-unit-wide viewBox that scales to the page: on a
+phone (a card about 320 px wide) 14-unit text is still about 12 px; the
+stylesheet caps their width so they do not grow huge on a desktop."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import floor, log10
 
-WIDTH = 400
-LEFT, RIGHT, TOP, BOTTOM = 52, 8, 12, 30  # plot margins (axis labels live there)
-PLOT_HEIGHT = 180
-ROW_HEIGHT, ROW_BAR = 40, 12
+WIDTH = 360
+LEFT, RIGHT, TOP, BOTTOM = 60, 8, 12, 30  # plot margins (axis labels live there)
+PLOT_HEIGHT = 170
+ROW_HEIGHT, ROW_BAR = 42, 12
+ROW_LABEL_MAX = 14  # characters beside a value label in 360 units
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def columns(chart_id: str, title: str, desc: str, items: list[Item], lang: str =
     chart.ticks = [Tick(_y(v, top), short_won(v, lang)) for v in tick_values]
     chart.baseline = _y(0, top)
     slot = (chart.plot_right - chart.plot_left) / max(len(items), 1)
-    every = max(1, -(-34 // int(slot)) if slot >= 1 else len(items))  # a label needs ~34 units
+    every = max(1, -(-38 // int(slot)) if slot >= 1 else len(items))  # a label needs ~38 units
     for index, item in enumerate(items):
         y = _y(item.value, top)
         chart.shapes.append(
@@ -154,7 +156,9 @@ def rows(chart_id: str, title: str, desc: str, items: list[Item]) -> Chart:
     chart = Chart("rows", chart_id, title, desc, height=len(items) * ROW_HEIGHT + 4)
     chart.plot_left, chart.plot_right = 0, WIDTH
     for index, item in enumerate(items):
-        y = index * ROW_HEIGHT + 18
+        y = index * ROW_HEIGHT + 21
+        if len(item.label) > ROW_LABEL_MAX:  # the full name stays in the tooltip and table
+            item = replace(item, label=item.label[: ROW_LABEL_MAX - 1] + "…")
         chart.shapes.append(
             Shape(x=0, y=y, width=max(WIDTH * item.value / largest, 1), height=ROW_BAR, item=item)
         )

@@ -58,13 +58,12 @@ def _amount_field(label):
 
 class TakingsForm(FlaskForm):
     amount = WonField(
-        _l("Takings today (won)"),
+        _l("Takings of the market day (won)"),
         validators=[DataRequired(_l("Enter an amount in won."))],
         render_kw={
             "inputmode": "numeric",
             "autocomplete": "off",
             "enterkeyhint": "done",
-            "placeholder": "1,234,000",
             "class": "amount-input",
         },
     )
@@ -121,7 +120,7 @@ class CeilingForm(FlaskForm):
     new_ceiling = WonField(
         _l("New daily ceiling (won)"),
         validators=[DataRequired(_l("Enter the new ceiling in won."))],
-        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "35,000,000"},
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
     reason = StringField(
         _l("Reason"),

@@ -45,6 +45,7 @@ def index():
         chart=chart,
         today=today,
         window_of=services.entry_window,
+        window_is_open=services.window_is_open,
     )
 
 
