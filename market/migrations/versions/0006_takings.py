@@ -2,10 +2,10 @@
 
 Revision ID: 0006
 Revises: 0004
+Create Date: 2026-11-28 04:36:50.415592
 
 Written on the takings branch while the booths branch adds 0005; when both are
 merged, down_revision becomes "0005" (takings does not depend on booths).
-Create Date: 2026-11-28 04:36:50.415592
 
 """
 
