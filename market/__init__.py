@@ -64,6 +64,8 @@ def register_blueprints(app: Flask) -> None:
     from market.markets.views import bp as markets_bp
     from market.outbox.views import bp as outbox_bp
     from market.public.views import bp as public_bp
+    from market.takings.staff_views import bp as takings_bp
+    from market.takings.vendor_views import bp as vendor_takings_bp
     from market.vendors.staff_views import applications_bp
     from market.vendors.staff_views import bp as vendor_admin_bp
     from market.vendors.vendor_views import bp as vendor_bp
@@ -84,6 +86,8 @@ def register_blueprints(app: Flask) -> None:
         vendor_bp,
         vendor_admin_bp,
         applications_bp,
+        takings_bp,
+        vendor_takings_bp,
     ):
         app.register_blueprint(blueprint)
     register_vendor_labels(app)

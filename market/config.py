@@ -45,6 +45,7 @@ class DefaultConfig:
     MARKET_END = "15:00"
     APPLICATION_DEADLINE_TIME = "18:00"  # on the Monday of the market's week
     TAKINGS_CEILING_DEFAULT = 30_000_000
+    TAKINGS_WINDOW_DAYS = 3  # vendors enter takings on market day and this many days after
     DEFAULT_BOOTH_COUNT = 8
     CALENDAR_UID_DOMAIN = "goodmorning-market.gbsec.kr"
     CALENDAR_FEED_PAST_DAYS = 90

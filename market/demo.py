@@ -13,6 +13,7 @@ from market.customers.demo import seed_customers
 from market.extensions import db
 from market.invitations.demo import seed_invitations
 from market.markets.demo import seed_markets
+from market.takings.demo import seed_takings
 from market.vendors.demo import seed_vendors
 
 DEMO_PASSWORD = "market-demo-1234"
@@ -33,6 +34,7 @@ def seed_demo() -> list[str]:
     created += seed_markets()
     created += seed_vendors()
     created += seed_booths()
+    created += seed_takings()
     created += seed_customers()
     created += seed_invitations()
     return created

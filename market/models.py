@@ -7,6 +7,7 @@ from market.customers.models import Customer, CustomerImport, ImportStatus, Orde
 from market.invitations.models import Invitation, InvitationStatus
 from market.markets.models import Market, MarketStatus, Venue
 from market.outbox.models import OutboxMessage, OutboxStatus
+from market.takings.models import Takings
 from market.vendors.models import (
     Application,
     ApplicationStatus,
@@ -36,6 +37,7 @@ __all__ = [
     "OutboxStatus",
     "Role",
     "Suppression",
+    "Takings",
     "User",
     "Vendor",
     "VendorStatus",

@@ -77,6 +77,14 @@ ACCESS = {
     "vendor_admin.decide": STAFF,
     "applications_admin.market_applications": STAFF,
     "applications_admin.application_status": STAFF,
+    "takings.market_day": STAFF,
+    "takings.staff_entry": STAFF,
+    "takings.raise_ceiling": STAFF,
+    "takings.report": STAFF,
+    "takings.report_csv": STAFF,
+    "takings.report_xlsx": STAFF,
+    "vendor_takings.index": VENDOR,
+    "vendor_takings.entry": VENDOR,
 }
 
 

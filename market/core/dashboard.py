@@ -6,6 +6,7 @@ from market.audit.models import AuditEntry
 from market.booths import screens as booths
 from market.extensions import db
 from market.outbox.models import OutboxMessage, OutboxStatus
+from market.takings import services as takings
 from market.timeutil import SEOUL, utcnow
 from market.vendors import services as vendors
 from market.vendors.models import VendorStatus
@@ -26,6 +27,7 @@ def staff_summary() -> dict:
         "vendors_pending": vendor_counts.get(VendorStatus.PENDING, 0),
         "certifications_expiring": vendors.expiring_count(today),
         "under_minimum": booths.under_minimum(today),
+        "takings": takings.latest_market_day(today),
         "outbox_failed": counts.get(OutboxStatus.FAILED, 0),
         "outbox_queued": counts.get(OutboxStatus.QUEUED, 0),
         "recent_audit": recent,

@@ -13,6 +13,7 @@ from market.booths import screens as booth_screens
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets.models import Market
+from market.takings import history as takings_history
 from market.timeutil import SEOUL, utcnow
 from market.vendors import applications, services
 from market.vendors.forms import ApplyForm, ConfirmForm, VendorProfileForm
@@ -62,6 +63,7 @@ def home():
             and not applications.deadline_passed(a.market, now)
         },
         past=applications.past_applications(vendor, today),
+        takings_due=takings_history.open_entries(vendor, today),
         feed_url=feed_url,
         webcal_url=webcal_url,
     )

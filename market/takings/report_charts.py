@@ -1,0 +1,117 @@
+"""The report's charts, with their titles and text alternatives (<desc>), in
+the reader's language. Shapes only: drawing is templates/takings/_charts.html."""
+
+from datetime import date
+
+from flask_babel import gettext as _
+
+from market.takings import charts
+from market.takings.charts import Item
+from market.takings.reports import MonthRow, Report
+from market.timeutil import format_korean_date, format_won
+
+MAX_COLUMNS = 26  # up to half a year of weekly markets as columns; more as a monthly line
+TOP_VENDORS = 10
+
+
+def _extremes(items: list[Item]) -> str:
+    if not items:
+        return _("No takings in this period.")
+    high = max(items, key=lambda item: item.value)
+    low = min(items, key=lambda item: item.value)
+    return _(
+        "Highest %(high)s (%(high_label)s), lowest %(low)s (%(low_label)s). "
+        "The table below has every number.",
+        high=format_won(high.value),
+        high_label=high.long_label or high.label,
+        low=format_won(low.value),
+        low_label=low.long_label or low.label,
+    )
+
+
+def over_time(report: Report, lang: str) -> charts.Chart:
+    """Columns per market day for a season; a monthly line for longer ranges."""
+    title = _("Takings per market day")
+    if len(report.markets) <= MAX_COLUMNS:
+        items = [
+            Item(
+                label=f"{row.market_date.month}/{row.market_date.day}",
+                value=row.total,
+                long_label=f"{format_korean_date(row.market_date)} {row.venue}",
+                value_label=format_won(row.total),
+            )
+            for row in report.markets
+        ]
+        return charts.columns("chart-markets", title, _extremes(items), items, lang)
+    items = [
+        Item(
+            label=str(month.year) if month.month == 1 or index == 0 else "",
+            value=month.total,
+            long_label=_("%(year)d-%(month)02d", year=month.year, month=month.month),
+            value_label=format_won(month.total),
+        )
+        for index, month in enumerate(_every_month(report))
+    ]
+    title = _("Takings per month")
+    return charts.line("chart-markets", title, _extremes(items), items, lang)
+
+
+def _every_month(report: Report) -> list[MonthRow]:
+    """Months without a market day count as zero, so the line keeps time."""
+    found = {(row.year, row.month): row for row in report.months}
+    if not found:
+        return []
+    (year, month), last = min(found), max(found)
+    months = []
+    while (year, month) <= last:
+        months.append(found.get((year, month), MonthRow(year, month, 0, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def ranking(chart_id: str, title: str, rows: list, report: Report) -> charts.Chart:
+    items = [
+        Item(
+            label=row.label,
+            value=row.total,
+            long_label=row.label,
+            value_label=f"{format_won(row.total)} · {report.share(row.total):.1f}%",
+        )
+        for row in rows
+    ]
+    return charts.rows(chart_id, title, _extremes(items), items)
+
+
+def report_charts(report: Report, lang: str) -> dict[str, charts.Chart]:
+    return {
+        "time": over_time(report, lang),
+        "vendors": ranking(
+            "chart-vendors",
+            _("Top %(count)d enterprises by takings", count=TOP_VENDORS),
+            report.vendors[:TOP_VENDORS],
+            report,
+        ),
+        "categories": ranking(
+            "chart-categories", _("Takings per product category"), report.categories, report
+        ),
+        "venues": ranking("chart-venues", _("Takings per venue"), report.venues, report),
+        "types": ranking(
+            "chart-types", _("Takings per enterprise type"), report.enterprise_types, report
+        ),
+    }
+
+
+def vendor_history_chart(points: list[tuple[date, str, int]], lang: str) -> charts.Chart:
+    """A vendor's own latest market days, oldest first."""
+    items = [
+        Item(
+            label=f"{day.month}/{day.day}",
+            value=amount,
+            long_label=f"{format_korean_date(day)} {venue}",
+            value_label=format_won(amount),
+        )
+        for day, venue, amount in points
+    ]
+    return charts.columns(
+        "chart-history", _("My takings per market day"), _extremes(items), items, lang
+    )

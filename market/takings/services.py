@@ -1,0 +1,348 @@
+"""Takings rules: who may enter what and when, the daily ceiling and raising
+it. No Flask request in here: views, CLI commands and tests call these with
+plain values and models, and the caller commits (or rolls back on a refusal).
+
+The ceiling is a rule over many rows (the sum of one market's takings), so
+no row constraint can keep it. Every write takes a lock on the market row
+first (`lock_market`) and reads the sum only after that, so two vendors
+saving at the same moment are served one after the other and the second sees
+the first's entry."""
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, text
+
+from market.audit.services import describe_actions, record
+from market.booths.models import Booth
+from market.extensions import db
+from market.markets.models import Market, MarketStatus
+from market.takings.models import Takings
+from market.timeutil import SEOUL, format_korean_date, format_won, utcnow
+from market.vendors.models import Vendor
+
+SPLIT_FIELDS = ("cash", "card", "voucher")
+MAX_CEILING = 1_000_000_000  # ₩10억: far above any market day; catches extra zeros
+
+
+class TakingsRuleError(ValueError):
+    """A refused entry; `errors` maps form field names to messages (the key
+    "split" is the cash/card/voucher group, "form" the page as a whole)."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class TakingsValues:
+    amount: int
+    sales_count: int | None = None
+    cash: int | None = None
+    card: int | None = None
+    voucher: int | None = None
+
+    @property
+    def has_split(self) -> bool:
+        return any(getattr(self, name) is not None for name in SPLIT_FIELDS)
+
+    @property
+    def split_total(self) -> int:
+        return sum(getattr(self, name) or 0 for name in SPLIT_FIELDS)
+
+
+def takings_values(takings: Takings | None) -> dict | None:
+    if takings is None:
+        return None
+    return asdict(
+        TakingsValues(
+            amount=takings.amount,
+            sales_count=takings.sales_count,
+            cash=takings.cash,
+            card=takings.card,
+            voucher=takings.voucher,
+        )
+    )
+
+
+# -- who takes part in a market ----------------------------------------------------
+
+
+def participants():
+    """(market_id, vendor_id, booth_number) of every vendor with a booth at a
+    market day, as a subquery the other queries join."""
+    return select(
+        Booth.market_id.label("market_id"),
+        Booth.vendor_id.label("vendor_id"),
+        Booth.number.label("booth_number"),
+    ).subquery("participants")
+
+
+def is_participant(vendor_id: int, market_id: int) -> bool:
+    part = participants()
+    query = select(part.c.vendor_id).where(
+        part.c.vendor_id == vendor_id, part.c.market_id == market_id
+    )
+    return db.session.scalar(query) is not None
+
+
+def market_vendors(market: Market) -> list[tuple[Vendor, int | None, Takings | None]]:
+    """Each vendor of the market with its booth number and takings (or None),
+    in one query; also a vendor no longer taking part whose takings remain."""
+    part = participants()
+    query = (
+        select(Vendor, part.c.booth_number, Takings)
+        .outerjoin(part, and_(part.c.vendor_id == Vendor.id, part.c.market_id == market.id))
+        .outerjoin(Takings, and_(Takings.vendor_id == Vendor.id, Takings.market_id == market.id))
+        .where(or_(part.c.vendor_id.is_not(None), Takings.id.is_not(None)))
+        .order_by(part.c.booth_number.nulls_last(), Vendor.name, Vendor.id)
+    )
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def market_total(market_id: int, except_vendor_id: int | None = None) -> int:
+    query = select(func.coalesce(func.sum(Takings.amount), 0)).where(Takings.market_id == market_id)
+    if except_vendor_id is not None:
+        query = query.where(Takings.vendor_id != except_vendor_id)
+    return int(db.session.scalar(query))
+
+
+def latest_market_day(today: date) -> dict | None:
+    """For the staff dashboard: the latest market day up to today, its total
+    and how many of its vendors have not reported yet."""
+    market = db.session.scalar(
+        select(Market)
+        .where(Market.market_date <= today, Market.status != MarketStatus.CANCELLED)
+        .order_by(Market.market_date.desc(), Market.id.desc())
+        .limit(1)
+    )
+    if market is None:
+        return None
+    part = participants()
+    expected, reported = db.session.execute(
+        select(func.count(part.c.vendor_id), func.count(Takings.id))
+        .select_from(part)
+        .outerjoin(
+            Takings,
+            and_(Takings.market_id == part.c.market_id, Takings.vendor_id == part.c.vendor_id),
+        )
+        .where(part.c.market_id == market.id)
+    ).one()
+    return {"market": market, "total": market_total(market.id), "missing": expected - reported}
+
+
+def find_takings(vendor_id: int, market_id: int) -> Takings | None:
+    return db.session.scalar(
+        select(Takings)
+        .where(Takings.vendor_id == vendor_id, Takings.market_id == market_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+# -- the entry window ----------------------------------------------------------------
+
+
+def korea_today() -> date:
+    return utcnow().astimezone(SEOUL).date()
+
+
+def entry_window(market: Market) -> tuple[date, date]:
+    """First and last Korean date on which the vendor may enter (both included)."""
+    days = int(current_app.config["TAKINGS_WINDOW_DAYS"])
+    return market.market_date, market.market_date + timedelta(days=days)
+
+
+def window_is_open(market: Market, today: date) -> bool:
+    opens, closes = entry_window(market)
+    return opens <= today <= closes and not market.is_cancelled
+
+
+def vendor_refusal(vendor: Vendor, market: Market, today: date) -> str | None:
+    """Why this enterprise cannot enter or correct takings for this market now."""
+    if market.is_cancelled:
+        return _("This market was cancelled; there are no takings to enter.")
+    if not is_participant(vendor.id, market.id):
+        return _("Your enterprise does not take part in this market.")
+    opens, closes = entry_window(market)
+    if today < opens:
+        return _(
+            "Takings can be entered from the market day, %(date)s.",
+            date=format_korean_date(opens),
+        )
+    if today > closes:
+        return _(
+            "Takings for this market could be entered until %(date)s. "
+            "Ask the center if they need a correction.",
+            date=format_korean_date(closes),
+        )
+    return None
+
+
+# -- saving --------------------------------------------------------------------------
+
+
+def check_values(values: TakingsValues) -> dict[str, str]:
+    """Rules on one entry alone; an empty dict means it may be saved."""
+    errors = {}
+    if values.amount is None:
+        errors["amount"] = _("Enter an amount in won.")
+    elif values.amount < 0:
+        errors["amount"] = _("The amount cannot be negative.")
+    if values.sales_count is not None and values.sales_count < 0:
+        errors["sales_count"] = _("The number of sales cannot be negative.")
+    for name in SPLIT_FIELDS:
+        if (getattr(values, name) or 0) < 0:
+            errors[name] = _("The amount cannot be negative.")
+    if values.has_split and "amount" not in errors and values.split_total != values.amount:
+        errors["split"] = _(
+            "Cash, card and vouchers add up to %(split)s but the takings are %(amount)s. "
+            "Make them add up, or leave all three empty.",
+            split=format_won(values.split_total),
+            amount=format_won(values.amount),
+        )
+    return errors
+
+
+def save_by_vendor(
+    vendor: Vendor, market: Market, values: TakingsValues, actor, today: date | None = None
+) -> Takings:
+    """The enterprise enters or corrects its own takings, within the window."""
+    refusal = vendor_refusal(vendor, market, today or korea_today())
+    if refusal:
+        raise TakingsRuleError({"form": refusal})
+    return _save(vendor, market, values, actor, reason=None)
+
+
+def save_by_staff(
+    vendor: Vendor, market: Market, values: TakingsValues, actor, reason: str | None
+) -> Takings:
+    """Staff enter or correct any vendor's takings at any time; a correction
+    needs a reason, which goes into the audit log."""
+    if market.is_cancelled:
+        raise TakingsRuleError({"form": _("This market was cancelled; there are no takings.")})
+    if find_takings(vendor.id, market.id) is None and not is_participant(vendor.id, market.id):
+        raise TakingsRuleError({"form": _("This enterprise does not take part in this market.")})
+    return _save(vendor, market, values, actor, reason=(reason or "").strip() or None, staff=True)
+
+
+def _save(
+    vendor: Vendor, market: Market, values: TakingsValues, actor, reason, staff: bool = False
+) -> Takings:
+    errors = check_values(values)
+    if errors:
+        raise TakingsRuleError(errors)
+    ceiling = lock_market(market)
+    # Read only now, under the lock: what another request committed meanwhile counts.
+    takings = find_takings(vendor.id, market.id)
+    before, after = takings_values(takings), asdict(values)
+    if before == after:
+        return takings
+    if staff and before is not None and not reason:
+        raise TakingsRuleError({"reason": _("Write why the takings are corrected.")})
+    others = market_total(market.id, except_vendor_id=vendor.id)
+    grows = values.amount > (takings.amount if takings else 0)
+    if grows and others + values.amount > ceiling:
+        # A correction downwards is always let through, even where a lowered
+        # ceiling is already passed: it brings the day nearer the rule.
+        raise TakingsRuleError({"amount": ceiling_message(ceiling, max(ceiling - others, 0))})
+    if takings is None:
+        takings = Takings(vendor_id=vendor.id, market_id=market.id, entered_by_id=actor_id(actor))
+        db.session.add(takings)
+    for name, value in after.items():
+        setattr(takings, name, value)
+    takings.updated_by_id = actor_id(actor)
+    db.session.flush()
+    action = "takings.create" if before is None else "takings.update"
+    record(actor, action, takings, before=before, after=after, reason=reason)
+    return takings
+
+
+def ceiling_message(ceiling: int, headroom: int) -> str:
+    """`headroom` is the most this entry may be: the ceiling less everyone
+    else's takings (for a new entry, what is left of the ceiling)."""
+    return _(
+        "The daily takings ceiling of this market is %(ceiling)s and %(left)s remains. "
+        "Check the amount; if the day really took more, the center can raise the ceiling.",
+        ceiling=format_won(ceiling),
+        left=format_won(headroom),
+    )
+
+
+def actor_id(actor) -> int | None:
+    return getattr(actor, "id", None)
+
+
+def lock_market(market: Market) -> int:
+    """Takes the market row's lock for the rest of the transaction and returns
+    its current ceiling.
+
+    PostgreSQL: SELECT … FOR UPDATE; a second writer waits until the first
+    commits, and (at READ COMMITTED, the default) its next statement sees the
+    first's rows. SQLite has one writer at a time: the write lock is taken
+    before the sum is read, with BEGIN IMMEDIATE when no transaction is open
+    (a deferred one could hold a read lock it cannot upgrade), otherwise by a
+    no-op write on the market row."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        query = select(Market.takings_ceiling).where(Market.id == market.id).with_for_update()
+        return int(db.session.scalar(query))
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if not driver.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            db.session.execute(text("UPDATE markets SET id = id WHERE id = :id"), {"id": market.id})
+    return int(db.session.scalar(select(Market.takings_ceiling).where(Market.id == market.id)))
+
+
+# -- the ceiling -----------------------------------------------------------------------
+
+
+def raise_ceiling(market: Market, new_ceiling: int | None, reason: str | None, actor) -> Market:
+    """Staff raise one market's daily ceiling, with a reason (audited)."""
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = _("Write why the ceiling is raised.")
+    if new_ceiling is None:
+        errors["new_ceiling"] = _("Enter the new ceiling in won.")
+    elif new_ceiling > MAX_CEILING:
+        errors["new_ceiling"] = _(
+            "A ceiling above %(max)s is surely a typing error.", max=format_won(MAX_CEILING)
+        )
+    if errors:
+        raise TakingsRuleError(errors)
+    current = lock_market(market)
+    if new_ceiling <= current:
+        raise TakingsRuleError(
+            {
+                "new_ceiling": _(
+                    "The new ceiling must be more than the current %(ceiling)s.",
+                    ceiling=format_won(current),
+                )
+            }
+        )
+    market.takings_ceiling = new_ceiling
+    db.session.flush()
+    record(
+        actor,
+        "takings.ceiling",
+        market,
+        before={"takings_ceiling": current},
+        after={"takings_ceiling": new_ceiling},
+        reason=reason,
+    )
+    return market
+
+
+describe_actions(
+    {
+        "takings.create": _l("Takings entered"),
+        "takings.update": _l("Takings corrected"),
+        "takings.ceiling": _l("Takings ceiling raised"),
+    },
+    {"takings": _l("Takings")},
+)

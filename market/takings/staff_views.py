@@ -1,0 +1,193 @@
+"""Staff pages for takings: one market day (entries, missing vendors,
+corrections, the ceiling) and the report over a period with its exports."""
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from market.accounts.decorators import staff_required
+from market.extensions import db
+from market.markets.models import Market
+from market.takings import exports, reports, services
+from market.takings.forms import SPLIT_LABELS, CeilingForm, PeriodForm, StaffTakingsForm
+from market.takings.report_charts import report_charts
+from market.timeutil import format_won
+from market.vendors.models import Vendor
+
+bp = Blueprint("takings", __name__, url_prefix="/staff")
+
+
+def _get_market(market_id: int) -> Market:
+    return db.session.get(Market, market_id) or abort(404)
+
+
+@bp.route("/markets/<int:market_id>/takings")
+@staff_required
+def market_day(market_id: int):
+    return _market_day(_get_market(market_id), CeilingForm(formdata=None))
+
+
+def _market_day(market: Market, ceiling_form: CeilingForm, extra_errors=()):
+    rows = services.market_vendors(market)
+    total = services.market_total(market.id)
+    opens, closes = services.entry_window(market)
+    return render_template(
+        "takings/market_day.html",
+        market=market,
+        rows=rows,
+        missing=[vendor for vendor, _booth, takings in rows if takings is None],
+        total=total,
+        headroom=max(market.takings_ceiling - total, 0),
+        ceiling_form=ceiling_form,
+        extra_errors=extra_errors,
+        opens=opens,
+        closes=closes,
+    )
+
+
+@bp.route("/markets/<int:market_id>/takings/ceiling", methods=["POST"])
+@staff_required
+def raise_ceiling(market_id: int):
+    market = _get_market(market_id)
+    form = CeilingForm()
+    extra_errors = []
+    if form.validate_on_submit():
+        before = market.takings_ceiling
+        try:
+            services.raise_ceiling(market, form.new_ceiling.won, form.reason.data, current_user)
+        except services.TakingsRuleError as error:
+            db.session.rollback()
+            extra_errors = form.add_errors(error.errors)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The daily ceiling was raised from %(before)s to %(after)s.",
+                    before=format_won(before),
+                    after=format_won(market.takings_ceiling),
+                ),
+                "success",
+            )
+            return redirect(url_for("takings.market_day", market_id=market.id))
+    return _market_day(market, form, extra_errors)
+
+
+@bp.route("/markets/<int:market_id>/takings/<int:vendor_id>", methods=["GET", "POST"])
+@staff_required
+def staff_entry(market_id: int, vendor_id: int):
+    market = _get_market(market_id)
+    vendor = db.session.get(Vendor, vendor_id) or abort(404)
+    takings = services.find_takings(vendor.id, market.id)
+    if takings is None and not services.is_participant(vendor.id, market.id):
+        abort(404)
+    form = StaffTakingsForm()
+    if request.method == "GET":
+        form.fill(takings)
+    if form.validate_on_submit():
+        try:
+            services.save_by_staff(vendor, market, form.values(), current_user, form.reason.data)
+        except services.TakingsRuleError as error:
+            db.session.rollback()
+            form.add_errors(error.errors)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Takings of %(vendor)s saved: %(amount)s.",
+                    vendor=vendor.name,
+                    amount=format_won(form.amount.won),
+                ),
+                "success",
+            )
+            return redirect(url_for("takings.market_day", market_id=market.id))
+    return render_template(
+        "takings/staff_entry.html",
+        market=market,
+        vendor=vendor,
+        takings=takings,
+        form=form,
+        split_labels=SPLIT_LABELS,
+    )
+
+
+# -- the report ------------------------------------------------------------------------
+
+
+def _period() -> tuple[PeriodForm, date, date]:
+    form = PeriodForm(request.args)
+    form.validate()
+    today = services.korea_today()
+    start, end = form.period((date(today.year, 1, 1), date(today.year, 12, 31)))
+    return form, start, end
+
+
+@bp.route("/takings/report")
+@staff_required
+def report():
+    form, start, end = _period()
+    data = reports.build_report(start, end)
+    return render_template(
+        "takings/report.html",
+        form=form,
+        report=data,
+        charts=report_charts(data, str(get_locale())),
+        years=reports.years_with_takings(),
+        export_args={"start": start.isoformat(), "end": end.isoformat()},
+    )
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.route("/takings/report.csv")
+@staff_required
+def report_csv():
+    _form, start, end = _period()
+    key = request.args.get("table", "markets")
+    if key == "entries":
+        table = exports.entries_table(start, end)
+    else:
+        tables = {
+            table.key: table for table in exports.report_tables(reports.build_report(start, end))
+        }
+        table = tables.get(key) or abort(404)
+    return _download(
+        exports.to_csv(table), "text/csv; charset=utf-8", f"takings-{key}-{start}-{end}.csv"
+    )
+
+
+@bp.route("/takings/report.xlsx")
+@staff_required
+def report_xlsx():
+    _form, start, end = _period()
+    data = reports.build_report(start, end)
+    tables = [
+        exports.summary_table(data),
+        *exports.report_tables(data),
+        exports.entries_table(start, end),
+    ]
+    return _download(
+        exports.to_xlsx(tables),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"takings-{start}-{end}.xlsx",
+    )
