@@ -163,3 +163,19 @@ def test_venue_pages(staff_client):
 def test_staff_market_list_is_paginated(staff_client, venue, count_queries):
     page = staff_client.get("/staff/markets/").get_data(as_text=True)
     assert "시즌 계획" in page
+
+
+def test_season_preview_without_blackout_dates(staff_client, venue):
+    form = {
+        "start": "2026-12-01",
+        "end": "2026-12-31",
+        "venue_ids": [str(venue.id)],
+        "start_time": "10:00",
+        "end_time": "15:00",
+        "booth_count": "8",
+        "blackout_dates": "",
+        "action": "preview",
+    }
+    response = staff_client.post("/staff/markets/season", data=form)
+    assert response.status_code == 200
+    assert "2026년 12월 31일 (목)" in response.get_data(as_text=True)

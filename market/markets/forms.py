@@ -142,6 +142,9 @@ class SeasonForm(FlaskForm):
         _l("Blackout dates (one per line or separated by commas)"), validators=[Optional()]
     )
 
+    # Stays empty when the field is left blank (Optional() skips the validator).
+    parsed_blackouts: frozenset[date] = frozenset()
+
     def validate_blackout_dates(self, field):
         self.parsed_blackouts = parse_dates(field.data or "")
 

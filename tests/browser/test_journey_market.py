@@ -1,0 +1,205 @@
+"""Journeys 1 and 2: staff plan a season and assign booths; a vendor signs up
+on a phone, applies, sees its booth, logs its takings and subscribes."""
+
+import re
+from datetime import date, datetime, timedelta
+
+import holidays
+import pytest
+
+from market.timeutil import SEOUL
+from tests.browser.conftest import log_in
+from tests.browser.test_accessibility import assert_accessible
+
+VENDOR_EMAIL, VENDOR_PASSWORD = "owner@haengbok.kr", "haengbok-pass-1"
+
+
+def _first_thursday_holiday_after(day: date) -> tuple[date, str]:
+    found = holidays.country_holidays("KR", years=range(day.year, day.year + 3), language="ko")
+    return min((d, name) for d, name in found.items() if d > day and d.weekday() == 3)
+
+
+@pytest.fixture(scope="module")
+def venue(server):
+    server.flask(
+        "venue", "add", "수원시청", "--address", "경기도 수원시 팔달구 효원로 241", "--spots", "8"
+    )
+    return "수원시청"
+
+
+def _applicants(server, market_id: int, count: int) -> None:
+    server.python(f"""
+from datetime import date
+from market.extensions import db
+from market.vendors.models import (Application, Category, EnterpriseType, Vendor,
+                                   VendorStatus)
+from market.validators import business_number_valid
+categories = list(Category)
+numbers = (str(n).zfill(10) for n in range(1000000000, 9999999999, 7919))
+for n in range({count}):
+    number = next(x for x in numbers if business_number_valid(x))
+    vendor = Vendor(name=f"기업 {{n + 1}}", business_number=number,
+                    enterprise_type=EnterpriseType.VILLAGE, cert_issuer="경기도",
+                    cert_number=f"C-{{n}}", cert_issued_on=date(2024, 1, 1),
+                    category=categories[n % len(categories)], contact_name="담당",
+                    phone="+821012345678", email=f"v{{n}}@example.kr",
+                    status=VendorStatus.APPROVED)
+    db.session.add(vendor)
+    db.session.flush()
+    db.session.add(Application(vendor_id=vendor.id, market_id={market_id}))
+db.session.commit()
+""")
+
+
+def test_staff_season_applications_and_booths(server, desktop, shoot, venue):
+    page = desktop
+    log_in(page, server.url)
+    today = datetime.now(SEOUL).date()
+    start = today + timedelta(days=70)
+    holiday, name = _first_thursday_holiday_after(start)
+    page.goto(server.url + "/staff/markets/season")
+    page.fill("#start", str(start))
+    page.fill("#end", str(holiday + timedelta(days=14)))
+    page.select_option("#venue-1", label="수원시청 (8)")
+    page.click("button[value=preview]")
+    page.wait_for_load_state()
+    shoot(page, "season-form")
+    preview = page.locator("table.season-preview").inner_text()
+    assert f"공휴일: {name}" in preview
+    shoot(page, "season-preview")
+    page.get_by_role("button", name=re.compile("장터 .*회 만들기")).click()
+    page.wait_for_load_state()
+    assert "만들었고" in page.content()
+
+    page.goto(server.url + "/staff/markets/")
+    page.get_by_role("link", name=re.compile(f"{start.year}년")).last.click()
+    page.wait_for_load_state()
+    market_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    page.get_by_role("button", name=re.compile("참가 신청 중")).click()
+    page.wait_for_load_state()
+    assert "참가 신청 중" in page.content()
+
+    _applicants(server, market_id, 5)
+    page.goto(f"{server.url}/staff/markets/{market_id}/booths?preview=1")
+    shoot(page, "booth-preview")
+    page.check("input[name=checked]")
+    page.get_by_role("button", name=re.compile("확정")).click()
+    page.wait_for_load_state()
+    shoot(page, "booths-confirmed")
+    move = page.locator("form[action$='/booths/move']").first
+    move.locator("button").click()
+    page.wait_for_load_state()
+    assert page.locator(".flash-success").count() == 1, page.locator(".flashes").inner_text()
+    shoot(page, "after-moving-one")
+
+
+def _register(page, business_number: str) -> None:
+    page.fill("#name", "행복플러스")
+    page.fill("#business_number", business_number)
+    page.select_option("#enterprise_type", "social")
+    page.fill("#cert_issuer", "고용노동부")
+    page.fill("#cert_number", "2019-001")
+    page.fill("#cert_issued_on", "2019-03-01")
+    page.select_option("#category", "clothing")
+    page.fill("#description", "따뜻한 양말을 만드는 사회적기업")
+    page.fill("#contact_name", "박행복")
+    page.fill("#phone", "010-2345-6789")
+    page.fill("#email", VENDOR_EMAIL)
+    page.fill("#password", VENDOR_PASSWORD)
+    page.fill("#confirm", VENDOR_PASSWORD)
+    page.get_by_role("button", name="등록 신청").click()
+    page.wait_for_load_state()
+
+
+def test_vendor_on_a_phone(server, phone, desktop, shoot, venue):
+    page = phone
+    page.goto(server.url + "/vendors/register")
+    _register(page, "123-45-67890")
+    assert "유효하지 않은 사업자등록번호" in page.content()
+    assert page.input_value("#name") == "행복플러스"
+    shoot(page, "sign-up-error")
+    page.fill("#password", VENDOR_PASSWORD)
+    page.fill("#confirm", VENDOR_PASSWORD)
+    page.fill("#business_number", "124-81-00998")
+    page.get_by_role("button", name="등록 신청").click()
+    page.wait_for_load_state()
+    shoot(page, "signed-up")
+
+    log_in(desktop, server.url)
+    desktop.goto(server.url + "/staff/vendors/?status=pending")
+    desktop.get_by_role("link", name="행복플러스").click()
+    desktop.get_by_role("button", name="승인").click()
+    desktop.wait_for_load_state()
+
+    market_day = datetime.now(SEOUL).date() + timedelta(days=400)
+    market_day += timedelta(days=(3 - market_day.weekday()) % 7)
+    market_id = int(
+        server.python(f'''
+from datetime import date, time
+from market.markets import services
+from market.markets.models import MarketStatus, Venue
+from sqlalchemy import select
+from market.extensions import db
+venue = db.session.scalar(select(Venue).where(Venue.name == "수원시청"))
+day = date.fromisoformat("{market_day}")
+market = services.create_market(services.MarketDetails(day, time(10), time(15), venue.id, 4,
+                                services.default_deadline(day), 30_000_000))
+services.change_status(market, MarketStatus.OPEN)
+db.session.commit()
+print(market.id)
+''').split()[-1]
+    )
+
+    log_in(page, server.url, VENDOR_EMAIL, VENDOR_PASSWORD)
+    page.goto(server.url + "/vendor/")
+    page.locator(f"a[href$='/vendor/markets/{market_id}/apply']").click()
+    page.wait_for_load_state()
+    page.locator("form button[type=submit].primary").click()
+    page.wait_for_load_state()
+    shoot(page, "applied")
+
+    # Time passes: the deadline is over and the market day has come.
+    server.python(f"""
+from datetime import timedelta
+from sqlalchemy import func, select
+from market.extensions import db
+from market.markets.models import Market
+from market.timeutil import SEOUL, utcnow
+from market.vendors.models import Application
+market = db.session.get(Market, {market_id})
+today = utcnow().astimezone(SEOUL).date()
+applied = db.session.scalar(select(func.max(Application.applied_at))
+                            .where(Application.market_id == market.id))
+market.market_date, market.application_deadline = today, applied + timedelta(seconds=1)
+market.date_exception_reason = None if today.weekday() == 3 else "시험 장터"
+db.session.commit()
+""")
+    desktop.goto(f"{server.url}/staff/markets/{market_id}/booths?preview=1")
+    desktop.check("input[name=checked]")
+    desktop.get_by_role("button", name=re.compile("확정")).click()
+    desktop.wait_for_load_state()
+    shoot(desktop, "staff-confirms-the-booths")
+
+    page.goto(server.url + "/vendor/")
+    assert re.search(r"내 부스: \d+번", page.content())
+    shoot(page, "my-booth")
+    page.get_by_role("link", name="매출 입력").click()
+    page.wait_for_load_state()
+    entry_page = page.url
+    assert_accessible(page)  # the takings entry page, on a phone
+    page.fill("#amount", "1,234,000원")
+    page.locator("form button[type=submit].primary").click()
+    page.wait_for_load_state()
+    assert "₩1,234,000" in page.content()
+    shoot(page, "takings-saved")
+    page.goto(entry_page)
+    page.fill("#amount", "99,999,999")
+    page.locator("form button[type=submit].primary").click()
+    page.wait_for_load_state()
+    assert "₩30,000,000" in page.content() and "남은" in page.content()
+    shoot(page, "takings-over-the-ceiling")
+
+    page.goto(server.url + "/vendor/")
+    webcal = page.get_by_role("link", name=re.compile("캘린더에서 구독")).get_attribute("href")
+    feed = page.request.get(webcal.replace("webcal://", "http://"))
+    assert feed.ok and "BEGIN:VCALENDAR" in feed.text() and "수원시청" in feed.text()
