@@ -1,18 +1,25 @@
 """What the staff home shows; each later area adds its own figures here."""
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from market.audit.models import AuditEntry
 from market.booths import screens as booths
+from market.booths.models import Booth
 from market.extensions import db
+from market.invitations.services import invitation_counts
+from market.markets.models import Market, MarketStatus
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.takings import services as takings
+from market.takings.report_charts import over_time
+from market.takings.reports import build_report
 from market.timeutil import SEOUL, utcnow
 from market.vendors import services as vendors
-from market.vendors.models import VendorStatus
+from market.vendors.models import Application, ApplicationStatus, VendorStatus
 
 
-def staff_summary() -> dict:
+def staff_summary(lang: str = "ko") -> dict:
     counts = dict(
         db.session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
@@ -31,4 +38,47 @@ def staff_summary() -> dict:
         "outbox_failed": counts.get(OutboxStatus.FAILED, 0),
         "outbox_queued": counts.get(OutboxStatus.QUEUED, 0),
         "recent_audit": recent,
+        "next_market": next_market(today),
+        "season": season_takings(today, lang),
     }
+
+
+def next_market(today: date) -> dict | None:
+    """The next market day at a glance: applications by status, booths filled,
+    the booth map, the deadline and the invitations (a fixed handful of queries)."""
+    market = db.session.scalar(
+        select(Market)
+        .where(Market.market_date >= today, Market.status != MarketStatus.CANCELLED)
+        .order_by(Market.market_date, Market.id)
+        .limit(1)
+    )
+    if market is None:
+        return None
+    applications = dict(
+        db.session.execute(
+            select(Application.status, func.count())
+            .where(Application.market_id == market.id)
+            .group_by(Application.status)
+        ).all()
+    )
+    filled = db.session.scalar(select(func.count()).where(Booth.market_id == market.id))
+    return {
+        "market": market,
+        "applications": sum(
+            n for status, n in applications.items() if status is not ApplicationStatus.WITHDRAWN
+        ),
+        "waitlisted": applications.get(ApplicationStatus.WAITLISTED, 0),
+        "filled": filled,
+        "map": booths.public_map(market),
+        "deadline_passed": market.application_deadline <= utcnow(),
+        "deadline_in": market.application_deadline - utcnow(),
+        "invitations": invitation_counts([market.id])[market.id],
+    }
+
+
+def season_takings(today: date, lang: str):
+    """This year's takings per market day as a small chart (SQL aggregates)."""
+    report = build_report(date(today.year, 1, 1), today)
+    if not report.markets:
+        return None
+    return {"report": report, "chart": over_time(report, lang)}

@@ -8,6 +8,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -33,7 +34,8 @@ def home():
 @bp.route("/staff/")
 @staff_required
 def staff_home():
-    return render_template("core/staff_home.html", summary=dashboard.staff_summary())
+    summary = dashboard.staff_summary(lang=str(get_locale()))
+    return render_template("core/staff_home.html", summary=summary)
 
 
 @bp.route("/language", methods=["POST"])

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select
 
 from market.accounts.models import User
-from market.audit.services import record
+from market.audit.services import describe_actions, record
 from market.customers import importer
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order
 from market.customers.rows import FileProblem
@@ -177,3 +178,13 @@ def purge_inactive(days: int, now: datetime | None = None, actor=None) -> PurgeR
         after={"inactive_days": days, **counts.__dict__},
     )
     return counts
+
+
+describe_actions(
+    {
+        "customers.upload": _l("Order file uploaded"),
+        "customers.import": _l("Orders imported"),
+        "customers.purge": _l("Inactive customers purged"),
+    },
+    {"customer_imports": _l("Order file"), "customers": _l("Customer")},
+)

@@ -1,0 +1,43 @@
+"""The staff dashboard: the next market at a glance, in a bounded number of queries."""
+
+from market.extensions import db
+from market.markets import services
+from market.markets.models import MarketStatus
+from market.timeutil import SEOUL, utcnow
+from tests.markets_factories import make_market, make_venue, next_thursday
+from tests.vendors_factories import make_application, make_vendor
+
+
+def _markets(count: int):
+    venue = make_venue(f"장소 {count}", 10)
+    today = utcnow().astimezone(SEOUL).date()
+    markets = [make_market(venue, next_thursday(today, weeks=n)) for n in range(count)]
+    services.change_status(markets[0], MarketStatus.OPEN)
+    db.session.commit()
+    return markets
+
+
+def test_dashboard_shows_the_next_market(client, staff, login_as):
+    first = _markets(2)[0]
+    for n in range(3):
+        make_application(make_vendor(f"기업 {n}"), first)
+    login_as(staff)
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "다음 장터" in page and first.venue.name in page
+    assert "남음" in page  # the deadline countdown
+    assert f"/staff/markets/{first.id}/booths" in page
+    assert f"/staff/markets/{first.id}/invitations" in page
+
+
+def test_dashboard_queries_do_not_grow_with_the_data(client, staff, login_as, count_queries):
+    markets = _markets(3)
+    login_as(staff)
+    with count_queries() as small:
+        assert client.get("/staff/").status_code == 200
+    for n in range(30):
+        make_application(make_vendor(f"기업 {n}"), markets[0])
+    more = _markets(40)
+    assert more
+    with count_queries() as large:
+        assert client.get("/staff/").status_code == 200
+    assert large.count == small.count
