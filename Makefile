@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app market
+# Links in mail made by the worker and seed-demo point at this server.
+RUN_ENV := PUBLIC_BASE_URL=http://$(HOST):$(PORT)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -38,12 +40,12 @@ messages: install-dev
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo --if-empty
+	$(RUN_ENV) $(FLASK) seed-demo --if-empty
 	@echo "Mail is not sent in development: it is written to instance/mail/ as .eml files."
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the mail worker)"
-	@$(FLASK) outbox deliver --poll 5 & worker=$$!; \
+	@$(RUN_ENV) $(FLASK) outbox deliver --poll 5 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT; \
-	  $(FLASK) run --host $(HOST) --port $(PORT)
+	  $(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev
 	@bash scripts/test.sh

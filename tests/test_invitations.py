@@ -268,7 +268,7 @@ def test_invitations_arrive_as_real_calendar_invites(smtp, app, market, customer
             assert "10:00–15:00" in body
             assert "경기도청" in body and market.venue.address in body
             assert "https://map.naver.com/p/entry/place/11" in body
-            assert "햇살협동조합" in body and "먹거리" in body
+            assert "햇살협동조합" in body and "식품" in body
             assert "초록마을기업" in body and "농산물" in body
             assert "대기중기업" not in body, "only vendors with an assigned booth"
             # the sender, as the law asks

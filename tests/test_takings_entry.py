@@ -335,3 +335,14 @@ def test_a_correction_downwards_is_let_through_above_a_lowered_ceiling(app, staf
     services.save_by_vendor(vendor, market, values(3_000_000), user)
     db.session.commit()
     assert services.market_total(market.id) == 29_000_000
+
+
+def test_staff_cannot_enter_takings_before_the_market_day(app, staff):
+    from market.takings.services import TakingsRuleError
+
+    market = market_on(days_ago(-5))
+    vendor, _login = vendor_at(market, "미래상점")
+    with pytest.raises(TakingsRuleError) as refused:
+        services.save_by_staff(vendor, market, values(1_000), staff, reason=None)
+    assert market.market_date.strftime("%-d일") in refused.value.errors["form"]
+    assert db.session.scalar(select(func.count()).select_from(Takings)) == 0

@@ -38,11 +38,11 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 
 # Korean regardless of the UI language: the mail always goes out in Korean.
 CATEGORY_LABELS_KO = {
-    Category.FOOD: "먹거리",
+    Category.FOOD: "식품",
     Category.FARM: "농산물",
     Category.HOUSEHOLD: "생활용품",
-    Category.CLOTHING: "의류",
-    Category.ELECTRONICS: "리퍼브 가전",
+    Category.CLOTHING: "의류·잡화",
+    Category.ELECTRONICS: "재생 전자제품",
     Category.CRAFTS: "공예품",
     Category.OTHER: "기타",
 }

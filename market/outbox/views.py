@@ -119,3 +119,19 @@ def _back_to(message: OutboxMessage) -> str:
     if target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return url_for("outbox.show", message_id=message.id)
+
+
+# What each area's mail is, in the staff's words; unknown kinds show as stored.
+CATEGORY_LABELS = {
+    "general": _l("General"),
+    "vendor-status": _l("Enterprise approval"),
+    "booth": _l("Booth assignment"),
+    "invitation": _l("Invitation (advertising)"),
+    "invitation-update": _l("Invitation update"),
+    "invitation-cancel": _l("Invitation cancelled"),
+}
+
+
+@bp.app_template_filter("outbox_category")
+def outbox_category(category: str) -> str:
+    return str(CATEGORY_LABELS.get(category, category))

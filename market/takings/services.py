@@ -217,12 +217,26 @@ def save_by_vendor(
 
 
 def save_by_staff(
-    vendor: Vendor, market: Market, values: TakingsValues, actor, reason: str | None
+    vendor: Vendor,
+    market: Market,
+    values: TakingsValues,
+    actor,
+    reason: str | None,
+    today: date | None = None,
 ) -> Takings:
-    """Staff enter or correct any vendor's takings at any time; a correction
-    needs a reason, which goes into the audit log."""
+    """Staff enter or correct any vendor's takings from the market day on (no
+    closing date); a correction needs a reason, which goes into the audit log."""
     if market.is_cancelled:
         raise TakingsRuleError({"form": _("This market was cancelled; there are no takings.")})
+    if market.market_date > (today or korea_today()):
+        raise TakingsRuleError(
+            {
+                "form": _(
+                    "Takings can be entered from the market day, %(date)s.",
+                    date=format_korean_date(market.market_date),
+                )
+            }
+        )
     if find_takings(vendor.id, market.id) is None and not is_participant(vendor.id, market.id):
         raise TakingsRuleError({"form": _("This enterprise does not take part in this market.")})
     return _save(vendor, market, values, actor, reason=(reason or "").strip() or None, staff=True)
