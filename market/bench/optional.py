@@ -66,7 +66,7 @@ def _assigned() -> list[tuple[int, int, MarketStatus, int]]:
 
 def _write(model, rows: list[dict]) -> None:
     for start in range(0, len(rows), 10_000):
-        db.session.execute(insert(model), rows[start : start + 10_000])
+        db.session.execute(insert(model.__table__), rows[start : start + 10_000])
         db.session.commit()
 
 

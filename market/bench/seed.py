@@ -137,19 +137,20 @@ def database_is_empty() -> bool:
 
 
 def _write(model, rows: Iterable[dict], label: str, total: int, progress: Progress) -> int:
-    """Bulk INSERTs of BATCH rows, a commit after each."""
+    """Bulk INSERTs of BATCH rows, a commit after each. Through the Table
+    (Core), not the ORM's bulk path, which was 7x slower on PostgreSQL."""
     done, batch, shown = 0, [], 0
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
-            db.session.execute(insert(model), batch)
+            db.session.execute(insert(model.__table__), batch)
             db.session.commit()
             done, batch = done + len(batch), []
             if total >= 10 * BATCH and done * 10 // total > shown:
                 shown = done * 10 // total
                 progress.step(label, done, total)
     if batch:
-        db.session.execute(insert(model), batch)
+        db.session.execute(insert(model.__table__), batch)
         db.session.commit()
         done += len(batch)
     if shown < 10:
@@ -188,8 +189,9 @@ def _users(plan: Plan) -> None:
 
 
 def _after_load() -> None:
-    """PostgreSQL: sequences past the given ids, and fresh planner statistics
-    (what autovacuum would soon do on a real server)."""
+    """PostgreSQL: sequences past the given ids, then VACUUM ANALYZE: the
+    statistics and visibility map autovacuum would soon make on a real server
+    (without them the planner guesses and index-only scans are not)."""
     if db.engine.dialect.name != "postgresql":
         return
     for table in ID_TABLES:
@@ -200,8 +202,8 @@ def _after_load() -> None:
             )
         )
     db.session.commit()
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
+    with db.engine.connect() as connection:  # VACUUM runs outside a transaction
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
 
 
 def counts() -> dict[str, int]:
