@@ -173,9 +173,7 @@ def ensure_seeded(ctx: Context, db: Database) -> Database:
     stale = [n for n in names if n.startswith(key_prefix(db.seed, db.scale))]
     pg_execute(db.admin_url, *(f'DROP DATABASE IF EXISTS "{name}"' for name in stale))
     partial = f"{db.key}_part"
-    pg_execute(
-        db.admin_url, f'DROP DATABASE IF EXISTS "{partial}"', f'CREATE DATABASE "{partial}"'
-    )
+    pg_execute(db.admin_url, f'DROP DATABASE IF EXISTS "{partial}"', f'CREATE DATABASE "{partial}"')
     base = db.url.rsplit("/", 1)[0]
     _seed(ctx, Database(db.kind, f"{base}/{partial}", partial, db.seed, db.scale, db.anchor))
     pg_execute(db.admin_url, f'ALTER DATABASE "{partial}" RENAME TO "{db.key}"')

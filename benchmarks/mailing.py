@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from benchmarks.common import BIN, ROOT, Context, Database, free_port, make_app, say
 
 FULL_INVITATIONS = 10_000
+BOUNDED_MESSAGES = 2_000  # the slow-relay runs, and SQLite when PostgreSQL does the full work
 CHUNK = 1000  # market.invitations.services.MAX_BATCH
 ALL_DAY = "00:00-23:59:59"
 PUBLIC_BASE_URL = "https://market.example.kr"  # links in mail built outside a request

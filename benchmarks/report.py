@@ -131,9 +131,10 @@ def mail_rows(db: str, mail) -> list[tuple]:
     if problem:
         return [("invitations and delivery", db, problem, "", "", "")]
     queue = mail["queue"]
+    bounded = " (bounded run)" if mail.get("light") else ""
     rows = [
         (
-            f"build and queue {queue['invitations']:,} invitations",
+            f"build and queue {queue['invitations']:,} invitations{bounded}",
             db,
             f"{queue['seconds']:.0f} s, {queue['per_s']:,.0f}/s",
             "",

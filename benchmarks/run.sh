@@ -43,13 +43,25 @@ run_on() {
     --scale "$SCALE" --seconds "$SECONDS_PER_PAGE" --steps "$STEPS" --out "$OUT/$kind.json" "$@" || status=1
 }
 
-for kind in $DATABASES; do
-  [ "$kind" = sqlite ] && run_on sqlite
-done
-
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+have_pg=no
+if [[ " $DATABASES " == *" postgresql "* ]] && [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ]; then
+  have_pg=yes
+fi
+
+if [[ " $DATABASES " == *" sqlite "* ]]; then
+  if [ $have_pg = yes ]; then
+    # PostgreSQL, the production database, gets the full mail work (10,000
+    # invitations, the slow-relay run); SQLite delivers 2,000, keeping the
+    # whole run near 20 minutes.
+    run_on sqlite --light-mail
+  else
+    run_on sqlite
+  fi
+fi
+
 if [[ " $DATABASES " == *" postgresql "* ]]; then
-  if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
+  if [ $have_pg = no ]; then
     echo "== PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): SQLite only"
   else
     PG_DIR="$CACHE/postgresql"
