@@ -13,6 +13,7 @@ from sqlalchemy import select
 from benchmarks.common import Context, Database, make_app, run, say
 
 FULL_ROWS = 1_000_000
+BOUNDED_ROWS = 200_000  # SQLite, when PostgreSQL does the full million
 UNMATCHED = ("동네가게", "다른상점")  # sellers that are none of our vendors
 
 

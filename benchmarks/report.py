@@ -114,6 +114,8 @@ def import_row(db: str, imp) -> tuple:
         f"(check {imp['check_seconds']:.0f} s + write {imp['write_seconds']:.0f} s), "
         f"peak {imp['peak_mib']:.0f} MiB; bare load {imp['bare_rows_per_s']:,.0f} rows/s"
     )
+    if imp["rows"] < 1_000_000:
+        result += " (bounded run)"
     met = imp["ratio"] <= IMPORT_FACTOR and imp["peak_mib"] < IMPORT_MIB
     target = f"≤ {IMPORT_FACTOR}× bare, < {IMPORT_MIB} MB"
     return (
@@ -196,6 +198,12 @@ def header(results: list[dict]) -> list[str]:
         for r in results
         if "load" in r
     )
+    durations = "; ".join(
+        f"{NAMES.get(r['kind'], r['kind'])}: "
+        + ", ".join(f"{name} {seconds / 60:.1f}" for name, seconds in r["step_seconds"].items())
+        for r in results
+        if r.get("step_seconds")
+    )
     return [
         f"Run of {first['date']} · {machine['cores']} cores ({machine['cpu']}) · "
         + " · ".join(versions),
@@ -204,6 +212,8 @@ def header(results: list[dict]) -> list[str]:
         f"pages with wrk, {first['wrk_seconds']} s per page at concurrency 8 against "
         "gunicorn with 4 sync workers on 127.0.0.1."
         + (f" Load average before → after: {loads}." if loads else ""),
+        "",
+        f"Minutes per step (seeding not included) — {durations}." if durations else "",
         "",
     ]
 
