@@ -187,15 +187,17 @@ class Server:
 
     def __enter__(self) -> "Server":
         self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.base}/healthz", timeout=2) as answer:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=10) as answer:
                     if answer.status == 200:
+                        time.sleep(2)  # the other workers finish booting too
                         return self
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer within 60 s; see {self.log}")
+            except OSError:  # refused, or accepted while no worker is up yet
+                time.sleep(0.5)
+        self.__exit__()
+        raise RuntimeError(f"gunicorn did not answer within 90 s; see {self.log}")
 
     def __exit__(self, *exc) -> None:
         self.process.send_signal(signal.SIGTERM)
