@@ -8,7 +8,7 @@ RUN_ENV := PUBLIC_BASE_URL=http://$(HOST):$(PORT)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint fmt install install-dev translations messages clean
+.PHONY: run test lint fmt install install-dev translations messages clean bench
 
 # Re-install only when the dependencies change; the stamp files remember.
 $(BIN)/python:
@@ -49,6 +49,16 @@ run: install
 
 test: install-dev
 	@bash scripts/test.sh
+
+# Benchmarks (issue 9), never part of `make test`: seeds large databases once
+# (cached in $(BENCH_CACHE)), then measures; about 20 minutes at scale 1.0.
+# `make bench BENCH_SCALE=0.1` is a quick run. Results: benchmarks/results.md.
+BENCH_SCALE ?= 1.0
+BENCH_SEED ?= 1
+BENCH_CACHE ?= /tmp/market-bench
+bench: install-dev
+	@BENCH_SCALE=$(BENCH_SCALE) BENCH_SEED=$(BENCH_SEED) BENCH_CACHE=$(BENCH_CACHE) \
+	  bash benchmarks/run.sh
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -4,11 +4,13 @@ They take markets and plain values and return `icalendar` objects; callers
 serialise with `to_ical()`. Invitations (iTIP/iMIP) reuse `market_event`.
 See ../shared/CALENDAR.md for what real clients need."""
 
+import copy
+import functools
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
-from icalendar import Calendar, Event, vCalAddress, vDuration
+from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration
 
 from market.markets.models import Market, MarketStatus
 from market.markets.services import ends_at, starts_at
@@ -80,8 +82,26 @@ def _calendar(name: str | None = None) -> Calendar:
 
 
 def _finish(calendar: Calendar) -> Calendar:
-    calendar.add_missing_timezones(first_date=TIMEZONE_FROM)
+    """Adds the VTIMEZONE of every zone the events use (before the events,
+    as add_missing_timezones does), each built once per process."""
+    position = len(calendar.timezones)
+    for tzid in sorted(calendar.get_missing_tzids()):
+        timezone = _timezone(tzid)
+        if timezone is not None:
+            calendar.subcomponents.insert(position, copy.deepcopy(timezone))
+            position += 1
     return calendar
+
+
+@functools.lru_cache(maxsize=8)
+def _timezone(tzid: str) -> Timezone | None:
+    """Building a VTIMEZONE walks the zone's transitions from TIMEZONE_FROM
+    on and took about 50 ms, more than all else in a feed or an invitation
+    (benchmarks/results.md); the result depends only on the zone."""
+    try:
+        return Timezone.from_tzid(tzid, first_date=TIMEZONE_FROM)
+    except ValueError:  # a zone icalendar does not know: left out, as before
+        return None
 
 
 def market_feed(

@@ -5,12 +5,21 @@ from flask import Flask
 
 def register_commands(app: Flask) -> None:
     from market.accounts.cli import create_user
+    from market.bench.seed import seed_bench_command
     from market.booths.cli import booths
     from market.customers.cli import customers
     from market.demo import seed_demo_command
     from market.markets.cli import schedule_group, venue
     from market.outbox.cli import outbox
 
-    commands = (create_user, seed_demo_command, outbox, venue, schedule_group, customers, booths)
-    for command in commands:
+    for command in (
+        create_user,
+        seed_demo_command,
+        seed_bench_command,
+        outbox,
+        venue,
+        schedule_group,
+        customers,
+        booths,
+    ):
         app.cli.add_command(command)

@@ -173,7 +173,7 @@ def _write_batch(
     ]
     if new_customers:
         created = db.session.execute(
-            insert(Customer).returning(Customer.id, Customer.email), new_customers
+            insert(Customer.__table__).returning(Customer.id, Customer.email), new_customers
         )
         existing.update({email: (customer_id, None) for customer_id, email in created})
     updates = [
@@ -205,7 +205,7 @@ def _write_batch(
         if row.order_no not in known
     ]
     if orders:
-        db.session.execute(insert(Order), orders)
+        db.session.execute(insert(Order.__table__), orders)
     return Counter(orders=len(orders), customers=len(new_customers))
 
 

@@ -54,7 +54,8 @@ class Order(db.Model):
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         Index("ix_orders_customer_ordered", "customer_id", "ordered_at"),
-        Index("ix_orders_ordered_at", "ordered_at"),
+        # Covers the ranking's aggregate (window, customer, amount); see migration 0007.
+        Index("ix_orders_ordered_customer_amount", "ordered_at", "customer_id", "amount"),
         Index("ix_orders_vendor_ordered", "vendor_id", "ordered_at"),
     )
 

@@ -7,7 +7,7 @@ then customer id, so the same data always gives the same list."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, literal_column, select
 
 from market.customers.models import Customer, Order, Suppression
 from market.extensions import db
@@ -37,14 +37,32 @@ class RankedCustomer:
 
 
 def ranking_query(market: Market, options: RankingOptions, now: datetime):
+    """Sums each eligible customer's orders in the window and keeps the top
+    N, then fetches those N customers' names (benchmarks/results.md).
+
+    The sums come from the covering index on orders (window, customer,
+    amount); who may be invited is one set that orders are checked against
+    (a hash semi-join on PostgreSQL), instead of one customer lookup per
+    order or per buyer. The ``+ 0`` keeps SQLite from driving the query from
+    that set through ix_orders_customer_ordered, which made it 6x slower."""
     total = func.sum(Order.amount).label("total")
-    orders = func.count(Order.id).label("orders")
-    conditions = [
-        Order.ordered_at >= now - timedelta(days=options.window_days),
-        Order.ordered_at <= now,
+    orders = func.count().label("orders")
+    eligible = [
         Customer.consent.is_(True),
         Customer.unsubscribed_at.is_(None),
         ~exists().where(Suppression.email_hash == Customer.email_hash),
+    ]
+    if options.skip_invited_weeks:
+        since = now - timedelta(weeks=options.skip_invited_weeks)
+        eligible.append(
+            ~exists().where(
+                and_(Invitation.customer_id == Customer.id, Invitation.created_at >= since)
+            )
+        )
+    conditions = [
+        Order.ordered_at >= now - timedelta(days=options.window_days),
+        Order.ordered_at <= now,
+        (Order.customer_id + literal_column("0")).in_(select(Customer.id).where(*eligible)),
     ]
     if options.assigned_vendors_only:
         conditions.append(
@@ -55,28 +73,26 @@ def ranking_query(market: Market, options: RankingOptions, now: datetime):
                 )
             )
         )
-    if options.skip_invited_weeks:
-        since = now - timedelta(weeks=options.skip_invited_weeks)
-        conditions.append(
-            ~exists().where(
-                and_(Invitation.customer_id == Customer.id, Invitation.created_at >= since)
-            )
-        )
+    spend = (
+        select(Order.customer_id, total, orders, func.max(Order.ordered_at).label("last_order_at"))
+        .where(*conditions)
+        .group_by(Order.customer_id)
+        .having(func.count() >= options.min_orders)
+        .order_by(total.desc(), orders.desc(), Order.customer_id)
+        .limit(options.top_n)
+        .subquery("spend")
+    )
     return (
         select(
             Customer.id,
             Customer.name,
             Customer.email,
-            total,
-            orders,
-            func.max(Order.ordered_at).label("last_order_at"),
+            spend.c.total,
+            spend.c.orders,
+            spend.c.last_order_at,
         )
-        .join(Order, Order.customer_id == Customer.id)
-        .where(*conditions)
-        .group_by(Customer.id, Customer.name, Customer.email)
-        .having(func.count(Order.id) >= options.min_orders)
-        .order_by(total.desc(), orders.desc(), Customer.id)
-        .limit(options.top_n)
+        .join(spend, spend.c.customer_id == Customer.id)
+        .order_by(spend.c.total.desc(), spend.c.orders.desc(), Customer.id)
     )
 
 

@@ -329,15 +329,20 @@ def _flush_or_refuse(errors: dict[str, str]) -> None:
         raise MarketRuleError(errors) from error
 
 
+STATUS_LABELS = {
+    MarketStatus.PLANNED: _l("planned"),
+    MarketStatus.OPEN: _l("open for applications"),
+    MarketStatus.ASSIGNED: _l("booths assigned"),
+    MarketStatus.HELD: _l("held"),
+    MarketStatus.CLOSED: _l("closed"),
+    MarketStatus.CANCELLED: _l("cancelled"),
+}
+
+
 def status_label(status: MarketStatus) -> str:
-    return {
-        MarketStatus.PLANNED: _("planned"),
-        MarketStatus.OPEN: _("open for applications"),
-        MarketStatus.ASSIGNED: _("booths assigned"),
-        MarketStatus.HELD: _("held"),
-        MarketStatus.CLOSED: _("closed"),
-        MarketStatus.CANCELLED: _("cancelled"),
-    }[MarketStatus(status)]
+    """One translation per call (lists call it for every row), as in
+    market.vendors.labels."""
+    return str(STATUS_LABELS[MarketStatus(status)])
 
 
 # -- queries for pages ------------------------------------------------------

@@ -1,0 +1,51 @@
+"""One mail worker of the delivery benchmark: market.mail.deliver_due passes
+(what `flask --app market outbox deliver` runs) until a pass finds nothing
+due. It waits for a common start time so that process start-up is not
+measured, and prints one JSON line with what it sent and when it finished.
+
+    DATABASE_URL=... MAIL_SERVER=127.0.0.1 MAIL_PORT=... \\
+        python -m benchmarks.deliver_worker START_AT_EPOCH"""
+
+import json
+import sys
+import time
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from market import create_app, mail
+from market.extensions import db
+
+MAX_PASSES = 10_000  # a bound, far above what 10,000 messages need
+ALL_DAY = "00:00-23:59:59"  # the benchmark runs at any hour; see mailing.py
+
+
+def main(start_at: float) -> None:
+    app = create_app({"SEND_WINDOW": ALL_DAY})
+    sent = failed = errors = 0
+    with app.app_context():
+        db.session.execute(db.select(1))  # connect before the start
+        db.session.remove()
+        late = time.time() - start_at
+        time.sleep(max(0.0, start_at - time.time()))
+        for _ in range(MAX_PASSES):
+            try:
+                report = mail.deliver_due()
+            except SQLAlchemyError:  # as the CLI's loop: a busy database is retried
+                db.session.rollback()
+                errors += 1
+                continue
+            finally:
+                db.session.remove()
+            sent, failed = sent + report.sent, failed + report.failed + report.retried
+            if report.total == 0:
+                break
+    finished = time.time()
+    print(
+        json.dumps(
+            {"sent": sent, "failed": failed, "errors": errors, "finished": finished, "late": late}
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]))
