@@ -245,6 +245,7 @@ def main(argv=None) -> int:
     parser.add_argument("--write", type=Path, help="results.md to update")
     args = parser.parse_args(argv)
     results = [json.loads(path.read_text()) for path in args.results if path.exists()]
+    results.sort(key=lambda result: list(NAMES).index(result["kind"]))  # SQLite first
     if not results:
         print("no results to report")
         return 1
