@@ -98,10 +98,7 @@ def _optional(app, endpoints, **values) -> str | None:
 
     for endpoint in endpoints:
         if endpoint in app.view_functions:
-            rule = next(app.url_map.iter_rules(endpoint))
-            wanted = {k: v for k, v in values.items() if k in rule.arguments}
-            extra = {k: v for k, v in values.items() if k not in rule.arguments}
-            return url_for(endpoint, **wanted, **(extra if "market_id" not in values else {}))
+            return url_for(endpoint, **values)  # values the rule does not take: query string
     return None
 
 

@@ -65,9 +65,14 @@ def _assigned() -> list[tuple[int, int, MarketStatus, int]]:
 
 
 def _write(model, rows: list[dict]) -> None:
-    for start in range(0, len(rows), 10_000):
-        db.session.execute(insert(model.__table__), rows[start : start + 10_000])
-        db.session.commit()
+    """In batches, rows with the same columns together (one executemany each)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    for group in groups.values():
+        for start in range(0, len(group), 10_000):
+            db.session.execute(insert(model.__table__), group[start : start + 10_000])
+            db.session.commit()
 
 
 # -- booths and attendance (issue 5) ------------------------------------------

@@ -84,11 +84,26 @@ def calendar_feed():
     ):
         response.status_code = 304
         return response
-    feed = calendar.market_feed(
-        services.feed_markets(today),
-        name=current_app.config["CALENDAR_NAME"],
-        stamp=changed,
-        url_for=_market_url,
-    )
-    response.set_data(feed.to_ical())
+    response.set_data(_feed_body(etag, today, changed))
     return response
+
+
+def _feed_body(etag: str, today, changed: datetime) -> bytes:
+    """The feed is a function of what its ETag stands for (and the host in
+    its links), so each process keeps the last one built and serves it again
+    to clients that poll without If-None-Match; building it took most of a
+    feed request (benchmarks/results.md)."""
+    cache = current_app.extensions.setdefault("market_feed_cache", {})
+    key = (etag, request.host_url)
+    body = cache.get(key)
+    if body is None:
+        feed = calendar.market_feed(
+            services.feed_markets(today),
+            name=current_app.config["CALENDAR_NAME"],
+            stamp=changed,
+            url_for=_market_url,
+        )
+        body = feed.to_ical()
+        cache.clear()  # only the newest version is ever asked for
+        cache[key] = body
+    return body
