@@ -1,8 +1,7 @@
 """Timings inside one process: the customer ranking next to the bare SQL
 aggregate it is built on, and booth assignment of a market with 500
-applicants (the pure core, and the database-backed path once it exists)."""
+applicants (the pure core, and the database-backed preview the booth screen uses)."""
 
-import importlib
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -19,14 +18,6 @@ BARE_RANKING = text(
     "SELECT customer_id, SUM(amount) AS total, COUNT(*) AS orders FROM orders "
     "WHERE ordered_at >= :since AND ordered_at <= :now "
     "GROUP BY customer_id ORDER BY total DESC LIMIT :top"
-)
-
-# >>> AFTER BOOTHS LANDS: the database-backed assignment (reads the applicants
-# and their history, runs assign(), saves nothing when previewing). Put the
-# real module and function first; it is called as fn(market).
-ASSIGN_SERVICES = (
-    ("market.booths.services", "preview_assignment"),
-    ("market.booths.services", "preview"),
 )
 
 
@@ -106,32 +97,21 @@ def measure_assignment(db: Database, ctx: Context) -> dict:
         )
         applicants = _applicants(vendors, market.application_deadline, random.Random(db.seed))
         core, _runs = median_of(lambda: assign(info, applicants), RUNS)
-        result = {"applicants": len(applicants), "core_ms": core * 1000, "db_ms": None}
-        service = _assign_service()
-        if service is None:
-            say(f"assign(): {core * 1000:.1f} ms for {len(applicants)} applicants")
-            say("database-backed booth assignment: not available yet")
-        else:
-            result["db_ms"] = _measure_db_assignment(service, vendors, market) * 1000
+        say(f"assign(): {core * 1000:.1f} ms for {len(applicants)} applicants")
+        result = {
+            "applicants": len(applicants),
+            "core_ms": core * 1000,
+            "db_ms": _measure_db_assignment(vendors, market) * 1000,
+        }
         sqla.session.rollback()
         sqla.engine.dispose()
     return result
 
 
-def _assign_service():
-    for module_name, function in ASSIGN_SERVICES:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        if hasattr(module, function):
-            return getattr(module, function)
-    return None
-
-
-def _measure_db_assignment(service, vendors, market) -> float:
+def _measure_db_assignment(vendors, market) -> float:
     """500 applications added to the next market inside a transaction that
     is rolled back afterwards, so the cached database stays as seeded."""
+    from market.booths.services import preview
     from market.extensions import db as sqla
     from market.vendors.models import Application, ApplicationStatus
 
@@ -151,7 +131,7 @@ def _measure_db_assignment(service, vendors, market) -> float:
                 )
             )
     sqla.session.flush()
-    took, _runs = median_of(lambda: service(market), 3)
+    took, _runs = median_of(lambda: preview(market), 3)
     sqla.session.rollback()
     say(f"database-backed booth assignment: {took * 1000:.0f} ms")
     return took

@@ -22,16 +22,6 @@ CONCURRENCY = 8
 WORKERS = 4  # gunicorn's rule of thumb for 2 cores: 2 x cores
 LUA = Path(__file__).with_name("wrk_report.lua")
 
-# >>> AFTER BOOTHS / TAKINGS LAND: put the real endpoint names first. A page
-# whose endpoint is not in the app is reported "not available yet".
-BOOTH_SCREEN_ENDPOINTS = ("booths.market", "booths.index", "booths.screen", "booths.show")
-SEASON_REPORT_ENDPOINTS = (
-    "takings.season_report",
-    "takings.season",
-    "takings.report",
-    "reports.season",
-)
-
 
 @dataclass
 class Page:
@@ -64,10 +54,9 @@ def page_list(app, anchor) -> list[Page]:
         )
         dates = db.session.scalars(select(Market.market_date).order_by(Market.market_date)).all()
     with app.test_request_context():
-        booth = _optional(app, BOOTH_SCREEN_ENDPOINTS, market_id=next_market)
-        report = _optional(
-            app, SEASON_REPORT_ENDPOINTS, start=dates[0].isoformat(), end=dates[-1].isoformat()
-        )
+        booth = url_for("booths.index", market_id=next_market)
+        # the season report over every market day there is: all ten years
+        report = url_for("takings.report", start=dates[0].isoformat(), end=dates[-1].isoformat())
         return [
             Page("healthz", "/healthz (the ceiling)", url_for("core.healthz")),
             Page("schedule", "public schedule /", url_for("public.schedule")),
@@ -91,15 +80,6 @@ def page_list(app, anchor) -> list[Page]:
             ),
             Page("vendor", "vendor home /vendor/", url_for("vendor.home"), "vendor"),
         ]
-
-
-def _optional(app, endpoints, **values) -> str | None:
-    from flask import url_for
-
-    for endpoint in endpoints:
-        if endpoint in app.view_functions:
-            return url_for(endpoint, **values)  # values the rule does not take: query string
-    return None
 
 
 # -- SQL statements per request, in-process ------------------------------------

@@ -4,17 +4,16 @@ pages can use, and the same seed giving the same data."""
 import hashlib
 from datetime import date
 
-import pytest
-from sqlalchemy import BigInteger, String, func, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import func, select
 
-import market.models
 from market.accounts.models import User
 from market.bench.generate import Plan
 from market.bench.seed import BENCH_USERS, counts
+from market.booths.models import Attendance, Booth
 from market.customers.models import Customer, Order, Suppression
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
+from market.takings.models import Takings
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
 from tests.conftest import _empty_all_tables
 
@@ -95,12 +94,44 @@ def test_rows_serve_the_benchmark_pages(runner):
     assert db.session.scalar(select(func.count()).select_from(Suppression)) == unsubscribed
 
 
-def test_areas_not_built_yet_are_skipped_and_said_so(runner):
+def test_booths_attendance_and_takings_follow_the_assigned_applications(runner):
     output = seed(runner)
-    if not hasattr(market.models, "Booth"):
-        assert "booths and attendance: not available yet" in output
-    if not hasattr(market.models, "Takings"):
-        assert "takings: not available yet" in output
+    assert "booths: " in output and "takings: " in output
+    booths = db.session.execute(
+        select(Booth.market_id, Booth.vendor_id, Booth.number, Booth.application_id)
+    ).all()
+    assigned = db.session.execute(
+        select(Application.id, Application.market_id, Application.vendor_id).where(
+            Application.status == ApplicationStatus.ASSIGNED
+        )
+    ).all()
+    assert {(m, v, a) for m, v, _, a in booths} == {(m, v, a) for a, m, v in assigned}
+    for market_id in {m for m, *_ in booths}:
+        numbers = sorted(n for m, _, n, _ in booths if m == market_id)
+        assert numbers == list(range(1, len(numbers) + 1))
+    held = set(
+        db.session.scalars(
+            select(Market.id).where(Market.status.in_([MarketStatus.HELD, MarketStatus.CLOSED]))
+        )
+    )
+    with_attendance = {
+        m
+        for (m,) in db.session.execute(select(Booth.market_id).where(Booth.attendance.is_not(None)))
+    }
+    assert with_attendance and with_attendance <= held
+    # takings only for vendors present, within each market's ceiling
+    present = set(
+        db.session.execute(
+            select(Booth.market_id, Booth.vendor_id).where(Booth.attendance == Attendance.PRESENT)
+        ).all()
+    )
+    entries = db.session.execute(select(Takings.market_id, Takings.vendor_id)).all()
+    assert entries and set(entries) <= present
+    ceilings = dict(db.session.execute(select(Market.id, Market.takings_ceiling)).all())
+    per_market = db.session.execute(
+        select(Takings.market_id, func.sum(Takings.amount)).group_by(Takings.market_id)
+    ).all()
+    assert all(0 < total <= ceilings[market_id] for market_id, total in per_market)
 
 
 def test_same_seed_same_data_other_seed_other_data(runner):
@@ -121,78 +152,3 @@ def test_refuses_a_database_with_data(runner):
     result = runner.invoke(args=["seed-bench", "--scale", str(SCALE)])
     assert result.exit_code != 0
     assert "empty" in result.output
-
-
-class _Probe(DeclarativeBase):
-    """Stand-ins for the booths and takings models, outside the app's metadata."""
-
-
-class ProbeBooth(_Probe):
-    __tablename__ = "bench_probe_booths"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    market_id: Mapped[int]
-    vendor_id: Mapped[int]
-    number: Mapped[int]
-    attendance: Mapped[str | None] = mapped_column(String(16))
-
-
-class ProbeTakings(_Probe):
-    __tablename__ = "bench_probe_takings"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    market_id: Mapped[int]
-    vendor_id: Mapped[int]
-    amount: Mapped[int] = mapped_column(BigInteger)
-
-
-class ProbeTakingsNeedsMore(_Probe):
-    __tablename__ = "bench_probe_takings_more"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    market_id: Mapped[int]
-    vendor_id: Mapped[int]
-    amount: Mapped[int]
-    entered_by: Mapped[int]  # nothing the seed knows how to fill
-
-
-@pytest.fixture
-def probe_tables(app):
-    _Probe.metadata.create_all(db.engine)
-    yield
-    db.session.remove()
-    _Probe.metadata.drop_all(db.engine)
-
-
-def test_booths_and_takings_are_seeded_once_their_models_exist(runner, monkeypatch, probe_tables):
-    monkeypatch.setattr(market.models, "Booth", ProbeBooth, raising=False)
-    monkeypatch.setattr(market.models, "Takings", ProbeTakings, raising=False)
-    output = seed(runner)
-    assert "booths: " in output and "takings: " in output and "not available" not in output
-    booths = db.session.execute(
-        select(ProbeBooth.market_id, ProbeBooth.vendor_id, ProbeBooth.number)
-    ).all()
-    assigned = db.session.execute(
-        select(Application.market_id, Application.vendor_id).where(
-            Application.status == ApplicationStatus.ASSIGNED
-        )
-    ).all()
-    assert {(m, v) for m, v, _ in booths} == set(assigned)
-    for market_id in {m for m, _, _ in booths}:
-        numbers = sorted(n for m, _, n in booths if m == market_id)
-        assert numbers == list(range(1, len(numbers) + 1))
-    assert {a for (a,) in db.session.execute(select(ProbeBooth.attendance))} >= {"present"}
-    per_market = db.session.execute(
-        select(ProbeTakings.market_id, func.sum(ProbeTakings.amount)).group_by(
-            ProbeTakings.market_id
-        )
-    ).all()
-    assert per_market
-    ceilings = dict(db.session.execute(select(Market.id, Market.takings_ceiling)).all())
-    assert all(0 < total <= ceilings[market_id] for market_id, total in per_market)
-
-
-def test_a_model_with_unknown_required_columns_is_skipped_and_named(
-    runner, monkeypatch, probe_tables
-):
-    monkeypatch.setattr(market.models, "Takings", ProbeTakingsNeedsMore, raising=False)
-    output = seed(runner)
-    assert "takings: the Takings model needs ['entered_by']" in output
-    assert db.session.scalar(select(func.count()).select_from(ProbeTakingsNeedsMore)) == 0

@@ -5,7 +5,7 @@ applications, 200,000 customers and 2,000,000 orders at scale 1.0, written
 with bulk Core inserts in batches (never ORM objects one by one), so it takes
 minutes on SQLite or PostgreSQL. The same seed, scale and anchor day give the
 same rows (password hashes aside: their salt is random). Booths, attendance
-and takings are added by market.bench.optional when those areas exist.
+and takings follow from the assigned applications (market.bench.market_days).
 
 It only fills an empty, migrated database: mixing generated rows with real
 ones would make both useless."""
@@ -20,8 +20,9 @@ from flask import current_app
 from sqlalchemy import event, func, insert, select, text
 
 from market.accounts.models import Role, User
-from market.bench import generate, optional
+from market.bench import generate
 from market.bench.generate import Plan
+from market.bench.market_days import seed_market_days
 from market.customers.models import Customer, Order, Suppression
 from market.extensions import db
 from market.markets.models import Market, Venue
@@ -98,8 +99,7 @@ def _load(plan: Plan, progress: Progress, echo: Echo) -> None:
     _write(Suppression, suppressions, "suppressions", len(suppressions), progress)
     names = [vendor["name"] for vendor in vendors]
     _write(Order, generate.order_rows(plan, names), "orders", plan.orders, progress)
-    for part in (optional.seed_booths, optional.seed_takings):
-        echo(f"[{progress.elapsed()}] {part(plan)}")
+    echo(f"[{progress.elapsed()}] {seed_market_days(plan)}")
     _after_load()
 
 
