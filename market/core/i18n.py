@@ -1,4 +1,5 @@
 from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
 
 
 def select_locale() -> str:
@@ -14,3 +15,20 @@ def select_locale() -> str:
         if request.args.get("lang") in languages:
             return request.args["lang"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+# (language, id of the lazy label) -> (the label, its text). The label is kept
+# in the value so its id cannot be reused by another object.
+_LABEL_TEXTS: dict[tuple[str, int], tuple[object, str]] = {}
+
+
+def label_text(label) -> str:
+    """A fixed catalogue label (a module-level lazy string) in the current
+    language, looked up once per process and language. str() of a lazy string
+    asks the catalogue again every time (~50 µs), and long lists and maps call
+    the label functions for every row (benchmarks/results.md)."""
+    key = (str(get_locale()), id(label))
+    cached = _LABEL_TEXTS.get(key)
+    if cached is None or cached[0] is not label:
+        cached = _LABEL_TEXTS[key] = (label, str(label))
+    return cached[1]

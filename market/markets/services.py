@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from market.audit.services import describe_actions, record
+from market.core.i18n import label_text
 from market.extensions import db
 from market.markets.models import (
     MAX_BOOTHS,
@@ -340,9 +341,8 @@ STATUS_LABELS = {
 
 
 def status_label(status: MarketStatus) -> str:
-    """One translation per call (lists call it for every row), as in
-    market.vendors.labels."""
-    return str(STATUS_LABELS[MarketStatus(status)])
+    """Lists call it for every row: translated once per language (label_text)."""
+    return label_text(STATUS_LABELS[MarketStatus(status)])
 
 
 # -- queries for pages ------------------------------------------------------

@@ -5,6 +5,7 @@ translated when shown."""
 
 from flask_babel import lazy_gettext as _l
 
+from market.core.i18n import label_text
 from market.vendors.models import ApplicationStatus, Category, EnterpriseType, VendorStatus
 
 ENTERPRISE_TYPES = {
@@ -55,16 +56,16 @@ APPLICATION_BADGES = {
 
 
 def enterprise_type_label(value) -> str:
-    return str(ENTERPRISE_TYPES[EnterpriseType(value)])
+    return label_text(ENTERPRISE_TYPES[EnterpriseType(value)])
 
 
 def category_label(value) -> str:
-    return str(CATEGORIES[Category(value)])
+    return label_text(CATEGORIES[Category(value)])
 
 
 def vendor_status_label(value) -> str:
-    return str(VENDOR_STATUSES[VendorStatus(value)])
+    return label_text(VENDOR_STATUSES[VendorStatus(value)])
 
 
 def application_status_label(value) -> str:
-    return str(APPLICATION_STATUSES[ApplicationStatus(value)])
+    return label_text(APPLICATION_STATUSES[ApplicationStatus(value)])
