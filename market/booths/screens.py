@@ -13,6 +13,7 @@ from market.booths.loading import applications_with_vendors, booth_rows
 from market.booths.maps import BoothMap, MapBooth, booth_map
 from market.booths.models import Booth
 from market.booths.services import Plan
+from market.core.fragments import cached
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
 from market.vendors.models import Application, ApplicationStatus, Vendor
@@ -89,7 +90,7 @@ def staff_map(market: Market, source: Plan | Current) -> BoothMap:
             vendor = row.application.vendor
             pinned = row.pinned if isinstance(source, Plan) else row.booth.pinned
             occupied.append(MapBooth(row.number, vendor.name, vendor.category.value, pinned))
-    return booth_map(market.booth_count, occupied)
+    return _map(market.booth_count, occupied)
 
 
 def public_map(market: Market) -> BoothMap | None:
@@ -104,7 +105,7 @@ def public_map(market: Market) -> BoothMap | None:
     ).all()
     if not rows:
         return None
-    return booth_map(
+    return _map(
         market.booth_count,
         [MapBooth(number, name, category.value) for number, name, category in rows],
     )
@@ -160,3 +161,9 @@ def booth_numbers(application_ids: list[int]) -> dict[int, int]:
         select(Booth.application_id, Booth.number).where(Booth.application_id.in_(application_ids))
     )
     return dict(rows.all())
+
+
+def _map(booth_count: int, occupied: list[MapBooth]) -> BoothMap:
+    """Laid out once per set of booths and language (market.core.fragments)."""
+    booths = tuple(occupied)
+    return cached("booth-map", (booth_count, booths), lambda: booth_map(booth_count, booths))

@@ -4,19 +4,37 @@ calls one service, commits once, and goes back to the page it came from."""
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from market.accounts.decorators import staff_required
 from market.booths import changes, forms, screens, services, withdrawals
 from market.booths.loading import BoothRuleError, today_in_seoul
 from market.booths.models import Attendance
+from market.core.fragments import cached
 from market.extensions import db
 from market.markets.models import Market
 from market.timeutil import utcnow
 
 bp = Blueprint("booths", __name__, url_prefix="/staff/markets/<int:market_id>")
+
+
+@bp.app_template_global()
+def booth_map_svg(booth_map, id: str = "booth-map"):
+    """templates/booths/_map.html's drawing of a map, once per map, id and language."""
+    draw = get_template_attribute("booths/_map.html", "booth_map")
+    return cached("booth-map-svg", (booth_map, id), lambda: Markup(draw(booth_map, id)))
 
 
 def _market(market_id: int) -> Market:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from market import calendar
 from market.booths import screens as booth_screens
+from market.core.fragments import render_cached
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets import services
@@ -23,6 +24,24 @@ def _today():
 
 def _market_url(market: Market) -> str:
     return url_for("public.market", market_id=market.id, _external=True)
+
+
+@bp.app_template_global()
+def market_card(market: Market):
+    """A market's card in the public lists, rendered once for the values it shows."""
+    venue = market.venue
+    key = (
+        market.id,
+        market.market_date,
+        market.start_time,
+        market.end_time,
+        market.status,
+        market.cancel_reason,
+        venue.name,
+        venue.address,
+        venue.map_url,
+    )
+    return render_cached("public/_market_row.html", key, market=market)
 
 
 @bp.route("/")
