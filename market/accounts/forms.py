@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email
 
 from market.accounts.services import MIN_PASSWORD_LENGTH
+from market.core.forms import new_password_fields
 
 
 class LoginForm(FlaskForm):
@@ -24,21 +25,14 @@ class ChangePasswordForm(FlaskForm):
     current = PasswordField(
         _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
     )
-    new = PasswordField(
+    new, confirm = new_password_fields(
         _l("New password"),
-        validators=[
-            DataRequired(_l("Enter a new password.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
-            ),
-        ],
-    )
-    confirm = PasswordField(
+        _l("Enter a new password."),
         _l("New password again"),
-        validators=[
-            DataRequired(_l("Enter the new password again.")),
-            EqualTo("new", _l("The two new passwords differ.")),
-        ],
+        _l("Enter the new password again."),
+        _l("The two new passwords differ."),
+        named="new",
+        min_length=MIN_PASSWORD_LENGTH,
+        too_short=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
     )
     submit = SubmitField(_l("Change password"))

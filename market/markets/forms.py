@@ -32,6 +32,25 @@ REQUIRED_DATE = _l("Enter a date like 2026-11-26.")
 REQUIRED_TIME = _l("Enter a time like 10:00.")
 
 
+def booth_count_field() -> IntegerField:
+    """The number of booths of a market, within the range the database allows."""
+    return IntegerField(
+        _l("Number of booths"),
+        validators=[
+            InputRequired(_l("Enter the number of booths.")),
+            NumberRange(
+                MIN_BOOTHS,
+                MAX_BOOTHS,
+                _l(
+                    "A market has between %(min)d and %(max)d booths.",
+                    min=MIN_BOOTHS,
+                    max=MAX_BOOTHS,
+                ),
+            ),
+        ],
+    )
+
+
 class VenueForm(FlaskForm):
     name = StringField(
         _l("Venue name"), validators=[DataRequired(_l("Enter the venue's name.")), Length(max=100)]
@@ -64,21 +83,7 @@ class MarketForm(FlaskForm):
     venue_id = SelectField(
         _l("Venue"), coerce=int, validators=[InputRequired(_l("Choose a venue."))]
     )
-    booth_count = IntegerField(
-        _l("Number of booths"),
-        validators=[
-            InputRequired(_l("Enter the number of booths.")),
-            NumberRange(
-                MIN_BOOTHS,
-                MAX_BOOTHS,
-                _l(
-                    "A market has between %(min)d and %(max)d booths.",
-                    min=MIN_BOOTHS,
-                    max=MAX_BOOTHS,
-                ),
-            ),
-        ],
-    )
+    booth_count = booth_count_field()
     application_deadline = DateTimeLocalField(
         _l("Application deadline"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
@@ -123,21 +128,7 @@ class SeasonForm(FlaskForm):
     venue_ids = VenueRotationField(_l("Venues, used in turn week by week"), coerce=int)
     start_time = TimeField(_l("Starts"), validators=[InputRequired(REQUIRED_TIME)])
     end_time = TimeField(_l("Ends"), validators=[InputRequired(REQUIRED_TIME)])
-    booth_count = IntegerField(
-        _l("Number of booths"),
-        validators=[
-            InputRequired(_l("Enter the number of booths.")),
-            NumberRange(
-                MIN_BOOTHS,
-                MAX_BOOTHS,
-                _l(
-                    "A market has between %(min)d and %(max)d booths.",
-                    min=MIN_BOOTHS,
-                    max=MAX_BOOTHS,
-                ),
-            ),
-        ],
-    )
+    booth_count = booth_count_field()
     blackout_dates = TextAreaField(
         _l("Blackout dates (one per line or separated by commas)"), validators=[Optional()]
     )

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from market.accounts.decorators import staff_required
+from market.core.forms import show_errors
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets import schedule, services
@@ -24,15 +25,6 @@ def _venue_choices() -> list[SelectChoice]:
 
 def _get_market(market_id: int) -> Market:
     return db.session.get(Market, market_id) or abort(404)
-
-
-def _show_errors(form, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "error")
 
 
 @bp.route("/")
@@ -73,7 +65,7 @@ def new():
             market = services.create_market(_details(form), actor=current_user)
         except services.MarketRuleError as error:
             db.session.rollback()
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             db.session.commit()
             flash(_("The market on %(date)s was created.", date=market.market_date), "success")
@@ -107,7 +99,7 @@ def edit(market_id: int):
             services.update_market(market, _details(form, market), actor=current_user)
         except services.MarketRuleError as error:
             db.session.rollback()
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
         else:
             db.session.commit()
             flash(_("The market was saved."), "success")
@@ -174,7 +166,7 @@ def season():
             plan = schedule.plan_season(settings)
         except services.MarketRuleError as error:
             db.session.rollback()
-            _show_errors(form, error.errors)
+            show_errors(form, error.errors)
     return render_template("markets/season.html", form=form, venues=venues, plan=plan)
 
 

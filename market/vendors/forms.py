@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
-    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
@@ -14,7 +13,6 @@ from wtforms.validators import (
     URL,
     DataRequired,
     Email,
-    EqualTo,
     InputRequired,
     Length,
     Optional,
@@ -22,6 +20,7 @@ from wtforms.validators import (
 )
 
 from market.accounts.services import MIN_PASSWORD_LENGTH
+from market.core.forms import new_password_fields
 from market.validators import BusinessNumberField, PhoneField
 from market.vendors.labels import CATEGORIES, ENTERPRISE_TYPES
 from market.vendors.models import Category, EnterpriseType
@@ -136,22 +135,15 @@ class VendorProfileForm(FlaskForm):
 
 
 class RegistrationForm(VendorProfileForm):
-    password = PasswordField(
+    password, confirm = new_password_fields(
         _l("Password for your login"),
-        validators=[
-            DataRequired(_l("Choose a password.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
-            ),
-        ],
-    )
-    confirm = PasswordField(
+        _l("Choose a password."),
         _l("Password again"),
-        validators=[
-            DataRequired(_l("Enter the password again.")),
-            EqualTo("password", _l("The two passwords differ.")),
-        ],
+        _l("Enter the password again."),
+        _l("The two passwords differ."),
+        named="password",
+        min_length=MIN_PASSWORD_LENGTH,
+        too_short=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
     )
 
 

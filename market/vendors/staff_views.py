@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from market.accounts.decorators import staff_required
 from market.accounts.models import User
+from market.core.forms import show_errors
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets.models import Market
@@ -16,7 +17,6 @@ from market.vendors import applications, services
 from market.vendors.forms import ReasonForm, VendorProfileForm
 from market.vendors.labels import APPLICATION_STATUSES, VENDOR_STATUSES
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
-from market.vendors.views import show_errors
 
 bp = Blueprint("vendor_admin", __name__, url_prefix="/staff/vendors")
 applications_bp = Blueprint("applications_admin", __name__, url_prefix="/staff")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from market.accounts.decorators import roles_required
 from market.accounts.models import Role
 from market.booths import screens as booth_screens
+from market.core.forms import show_errors
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets.models import Market
@@ -18,7 +19,6 @@ from market.timeutil import SEOUL, utcnow
 from market.vendors import applications, services
 from market.vendors.forms import ApplyForm, ConfirmForm, VendorProfileForm
 from market.vendors.models import Application, ApplicationStatus
-from market.vendors.views import show_errors
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 

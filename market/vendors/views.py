@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from market import calendar
+from market.core.forms import show_errors
 from market.core.pagination import paginate
 from market.extensions import db, limiter
 from market.timeutil import SEOUL, utcnow
@@ -27,16 +28,6 @@ from market.vendors.models import Category
 bp = Blueprint("vendors", __name__, url_prefix="/vendors")
 
 DIRECTORY_PAGE_SIZE = 20
-
-
-def show_errors(form, errors: dict[str, str]) -> None:
-    """A service's refusals next to the fields they concern; the rest as flashes."""
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "error")
 
 
 @bp.route("/")
