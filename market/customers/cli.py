@@ -85,5 +85,6 @@ def purge_command(inactive_days: int | None) -> None:
     db.session.commit()
     click.echo(
         f"Deleted {report.customers} customers, {report.orders} orders and "
-        f"{report.invitations} invitations with no order in the last {days} days."
+        f"{report.invitations} invitations (and {report.mails} of their emails) "
+        f"with no order in the last {days} days."
     )

@@ -17,7 +17,9 @@ from market.customers import importer
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order
 from market.customers.rows import FileProblem
 from market.extensions import db
+from market.invitations.messages import MailKind
 from market.invitations.models import Invitation
+from market.outbox.models import OutboxMessage
 from market.timeutil import utcnow
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
@@ -152,23 +154,34 @@ class PurgeReport:
     customers: int
     orders: int
     invitations: int
+    mails: int = 0  # the invitations' outbox messages, which hold the address
 
 
 def purge_inactive(days: int, now: datetime | None = None, actor=None) -> PurgeReport:
     """Deletes customers without an order in the last `days` (and their
-    orders and invitations). Suppression hashes are kept, so an unsubscribed
-    address stays suppressed if it is ever imported again."""
+    orders, invitations and the invitations' outbox messages, whose MIME
+    bytes hold the address; one not yet sent is not sent). Suppression
+    hashes are kept, so an unsubscribed address stays suppressed if it is
+    ever imported again."""
     cutoff = (now or utcnow()) - timedelta(days=days)
     recent = exists().where(Order.customer_id == Customer.id, Order.ordered_at >= cutoff)
     stale = select(Customer.id).where(~recent)
+    # Every invitation, update and cancellation mail to them: the invitation
+    # row links only the latest, and each holds the address in its bytes.
+    mails = select(OutboxMessage.id).where(
+        OutboxMessage.category.in_([kind.category for kind in MailKind]),
+        OutboxMessage.to_address.in_(select(Customer.email).where(Customer.id.in_(stale))),
+    )
     counts = PurgeReport(
         customers=db.session.scalar(select(func.count()).select_from(stale.subquery())),
         orders=db.session.scalar(select(func.count()).where(Order.customer_id.in_(stale))),
         invitations=db.session.scalar(
             select(func.count()).where(Invitation.customer_id.in_(stale))
         ),
+        mails=db.session.scalar(select(func.count()).where(OutboxMessage.id.in_(mails))),
     )
     db.session.execute(delete(Invitation).where(Invitation.customer_id.in_(stale)))
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(mails)))
     db.session.execute(delete(Order).where(Order.customer_id.in_(stale)))
     db.session.execute(delete(Customer).where(Customer.id.in_(stale.scalar_subquery())))
     record(
