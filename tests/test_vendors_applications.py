@@ -1,6 +1,7 @@
 """Applying for market days, withdrawing, and the staff's list per market."""
 
 from datetime import timedelta
+from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from market.audit.models import AuditEntry
 from market.extensions import db
 from market.markets import services as markets
 from market.markets.models import MarketStatus
+from market.outbox.models import OutboxMessage
 from market.timeutil import utcnow
 from market.vendors import applications
 from market.vendors.models import Application, ApplicationStatus
@@ -213,3 +215,21 @@ def test_staff_list_and_filter_applications_per_market(client, login_as, staff, 
     assert "신청한기업" in only_applied and "철회한기업" not in only_applied
     assert client.get(f"{url}?status=nonsense").status_code == 200
     assert client.get("/staff/markets/999/applications").status_code == 404
+
+
+def test_staff_decline_tells_the_enterprise_why(client, login_as, staff, vendor, market):
+    application = make_application(vendor, market)
+    login_as(staff)
+    client.post(
+        f"/staff/applications/{application.id}/status",
+        data={"status": "declined", "reason": "같은 품목이 이미 많습니다"},
+    )
+    [mail] = db.session.scalars(select(OutboxMessage)).all()
+    assert mail.to_address == vendor.email and mail.category == "booth"
+    assert mail.subject.endswith("장터 참가 신청이 받아들여지지 않았습니다")
+    body = message_from_bytes(mail.mime, policy=policy.default).get_body().get_content()
+    assert "사유: 같은 품목이 이미 많습니다" in body
+    client.post(
+        f"/staff/applications/{application.id}/status", data={"status": "applied", "reason": ""}
+    )
+    assert len(db.session.scalars(select(OutboxMessage)).all()) == 1, "reopening sends nothing"

@@ -5,15 +5,35 @@ so freeing the booth, the promotion and its mail join the same transaction: a
 withdrawal that is rolled back moves nobody."""
 
 from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from market.booths.mails import News, queue
 from market.booths.withdrawals import release
+from market.extensions import db
+from market.markets.models import Market
 from market.vendors.applications import application_status_changed
-from market.vendors.models import Application
+from market.vendors.models import Application, ApplicationStatus
 
 
-def on_application_status_changed(application: Application, before=None, actor=None, **_extra):
+def on_application_status_changed(
+    application: Application, before=None, actor=None, action=None, **_extra
+):
     if before and before.get("status") is not application.status:
         release(application, before["status"], actor)
+        if action == "application.status" and application.status is ApplicationStatus.DECLINED:
+            _tell_declined(application)
+
+
+def _tell_declined(application: Application) -> None:
+    """Staff declined it by hand: the enterprise hears why, as it does when
+    the assignment declines it."""
+    application = db.session.scalar(
+        select(Application)
+        .options(joinedload(Application.vendor))
+        .where(Application.id == application.id)
+    )
+    queue(application, db.session.get(Market, application.market_id), News.DECLINED)
 
 
 def connect_listeners(app: Flask) -> None:

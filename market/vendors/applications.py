@@ -156,7 +156,7 @@ def _set_status(application, status, actor, action, now, reason=None) -> None:
         after={"status": status, "status_reason": reason},
         reason=reason,
     )
-    application_status_changed.send(application, before=before, actor=actor)
+    application_status_changed.send(application, before=before, actor=actor, action=action)
 
 
 # -- queries for pages ----------------------------------------------------------
