@@ -19,14 +19,12 @@ from tests.markets_factories import make_market, make_venue, next_thursday
 from tests.test_invitations import invitation_of, make_customer, make_order, make_vendor
 
 
-@pytest.fixture
-def market(app):
+def upcoming_market():
     venue = make_venue("경기도청", 10)
     return make_market(venue, next_thursday(datetime.now(SEOUL).date(), weeks=1))
 
 
-@pytest.fixture
-def buyers(app, market):
+def make_buyers(market):
     """Two ranked buyers and one big spender without consent."""
     vendor = make_vendor("햇살협동조합", "food", market)
     hana = make_customer("hana@example.com", "김하나")
@@ -39,6 +37,19 @@ def buyers(app, market):
     make_order(silent, 9_000_000, recent)
     db.session.commit()
     return hana, dul, silent
+
+
+@pytest.fixture
+def market(app):
+    return upcoming_market()
+
+
+@pytest.fixture
+def buyers(app, market):
+    return make_buyers(market)
+
+
+DEFAULTS = {"top_n": 50, "window_days": 365, "min_orders": 1, "skip_weeks": 0}
 
 
 def in_english(client):
@@ -203,11 +214,13 @@ def test_staff_page_runs_a_bounded_number_of_queries(
     with count_queries() as small:
         assert client.get(url).status_code == 200
     _fill(market, customers=60, invited=40)
+    client.post(f"{url}/ranking", data=DEFAULTS)
     with count_queries() as large:
         response = client.get(url)
     assert response.status_code == 200
     assert response.text.count("<tr>") > 60
     assert large.count == small.count, large.statements
+    assert not [s for s in large.statements if "sum(" in s.lower()], "GET does not rank"
 
 
 # --- the customer's pages ---------------------------------------------------------------

@@ -17,7 +17,7 @@ from market.customers import importer
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order
 from market.customers.rows import FileProblem
 from market.extensions import db
-from market.invitations.models import Invitation
+from market.invitations.models import Invitation, RankingSnapshotRow
 from market.timeutil import utcnow
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
@@ -156,8 +156,9 @@ class PurgeReport:
 
 def purge_inactive(days: int, now: datetime | None = None, actor=None) -> PurgeReport:
     """Deletes customers without an order in the last `days` (and their
-    orders and invitations). Suppression hashes are kept, so an unsubscribed
-    address stays suppressed if it is ever imported again."""
+    orders, invitations and places in stored rankings). Suppression hashes
+    are kept, so an unsubscribed address stays suppressed if it is ever
+    imported again."""
     cutoff = (now or utcnow()) - timedelta(days=days)
     recent = exists().where(Order.customer_id == Customer.id, Order.ordered_at >= cutoff)
     stale = select(Customer.id).where(~recent)
@@ -169,6 +170,7 @@ def purge_inactive(days: int, now: datetime | None = None, actor=None) -> PurgeR
         ),
     )
     db.session.execute(delete(Invitation).where(Invitation.customer_id.in_(stale)))
+    db.session.execute(delete(RankingSnapshotRow).where(RankingSnapshotRow.customer_id.in_(stale)))
     db.session.execute(delete(Order).where(Order.customer_id.in_(stale)))
     db.session.execute(delete(Customer).where(Customer.id.in_(stale.scalar_subquery())))
     record(
