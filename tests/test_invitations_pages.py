@@ -10,7 +10,14 @@ from market.accounts.models import Role
 from market.customers.models import Suppression
 from market.extensions import db
 from market.invitations import services
+from market.invitations.messages import (
+    MailKind,
+    attending_vendors,
+    invitation_message,
+    preview_parts,
+)
 from market.invitations.models import Invitation, InvitationStatus
+from market.mail import parse
 from market.markets import services as market_services
 from market.markets.models import MarketStatus
 from market.outbox.models import OutboxMessage
@@ -326,3 +333,28 @@ def test_one_click_unsubscribe_needs_no_csrf_token(csrf_on, client, market, buye
     answered = client.post(f"/i/{dul_token}", data={"answer": "accept", "csrf_token": csrf_token})
     assert answered.status_code == 303
     assert invitation_of(dul).status is InvitationStatus.ACCEPTED
+
+
+def test_the_pages_preview_parts_are_those_of_the_real_message(app, market, buyers):
+    """The page shows subject, List-Unsubscribe and text without building the
+    whole message; they must be what the whole message carries."""
+    hana = buyers[0]
+    vendors = attending_vendors(market)
+    parts = preview_parts(customer=hana, market=market, token="t0k3n", vendors=vendors)
+    whole = parse(
+        bytes(
+            invitation_message(
+                customer=hana,
+                market=market,
+                token="t0k3n",
+                vendors=vendors,
+                kind=MailKind.INVITE,
+                sequence=market.sequence,
+                stamp=utcnow(),
+            )
+        )
+    )
+    assert parts.subject == whole["Subject"]
+    assert parts.list_unsubscribe == whole["List-Unsubscribe"]
+    sent = whole.get_body(preferencelist=("plain",)).get_content()
+    assert parts.text.strip() == sent.replace("\r\n", "\n").strip(), "only CRLF on the wire"

@@ -39,6 +39,7 @@ from market.invitations.messages import (
     attending_vendors,
     invitation_message,
     mask_email,
+    preview_parts,
 )
 from market.invitations.models import Invitation, InvitationStatus
 from market.mail import parse
@@ -112,9 +113,7 @@ def _ranking_form() -> RankingForm:
 def _preview(market: Market, customer_id: int | None):
     """The message this customer would get, built exactly as `invite` builds
     it (only the token in its links is a placeholder)."""
-    if customer_id is None:
-        return None
-    customer = db.session.get(Customer, customer_id)
+    customer = db.session.get(Customer, customer_id) if customer_id is not None else None
     if customer is None:
         return None
     message = invitation_message(
@@ -127,6 +126,18 @@ def _preview(market: Market, customer_id: int | None):
         stamp=utcnow(),
     )
     return customer, parse(bytes(message))
+
+
+def _preview_parts(market: Market, customer_id: int | None):
+    """For the page: the customer and what it shows of their mail (the HTML
+    part comes from `preview`, in an iframe)."""
+    customer = db.session.get(Customer, customer_id) if customer_id is not None else None
+    if customer is None:
+        return None
+    parts = preview_parts(
+        customer=customer, market=market, token=PREVIEW_TOKEN, vendors=attending_vendors(market)
+    )
+    return customer, parts
 
 
 def _snapshot(market: Market, options: RankingOptions, now) -> snapshots.Snapshot | None:
@@ -162,7 +173,7 @@ def index(market_id: int):
         else set()
     )
     preview_id = request.args.get("preview", type=int) or (ranked_ids[0] if ranked_ids else None)
-    preview = _preview(market, preview_id)
+    preview = _preview_parts(market, preview_id)
     page = paginate(
         select(Invitation)
         .options(joinedload(Invitation.customer))
