@@ -215,8 +215,8 @@ def test_consent_is_checked_live_not_taken_from_the_snapshot(
     services.unsubscribe(hana, utcnow(), source="page")
     db.session.commit()
     html = client.get(page_url(market)).text
-    assert "No longer accepts advertising" in html
-    assert f'name="customer_id" value="{hana.id}"' not in html
+    assert "Left out because they no longer accept advertising: 1." in html
+    assert "김하나" not in html and f'name="customer_id" value="{hana.id}"' not in html
     assert f'name="customer_id" value="{dul.id}"' in html
     # a stale form (or a hand-made POST) still cannot invite her
     url = f"/staff/markets/{market.id}/invitations/send"

@@ -35,7 +35,6 @@ class SnapshotRow:
     total: int
     orders: int
     last_order_at: datetime
-    may_advertise: bool  # now, not when computed
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,8 @@ class Snapshot:
     computed_at: datetime
     computed_by: str | None
     imported_since: datetime | None  # an order import finished after computed_at
-    rows: list[SnapshotRow]
+    rows: list[SnapshotRow]  # those who may still get advertising, by rank
+    left_out: int  # ranked then, but no longer accepting advertising
 
 
 def _same_options(market: Market, options: RankingOptions):
@@ -101,7 +101,8 @@ def compute(market: Market, options: RankingOptions, actor, now: datetime) -> bo
 
 def latest(market: Market, options: RankingOptions) -> Snapshot | None:
     """The snapshot of the market for these options, with the customers'
-    current names and whether they may still get advertising. Two queries."""
+    current names; customers who no longer accept advertising (unsubscribed
+    or suppressed since) are left out and counted. Two queries."""
     imported_since = (
         select(CustomerImport.finished_at)
         .where(
@@ -139,10 +140,12 @@ def latest(market: Market, options: RankingOptions) -> Snapshot | None:
         .where(RankingSnapshotRow.snapshot_id == head.id)
         .order_by(RankingSnapshotRow.rank)
     ).all()
+    kept = [SnapshotRow(*row[:-1]) for row in rows if row.may_advertise]
     return Snapshot(
         id=head.id,
         computed_at=head.computed_at,
         computed_by=head.name,
         imported_since=head.imported_since,
-        rows=[SnapshotRow(*row[:-1], may_advertise=bool(row.may_advertise)) for row in rows],
+        rows=kept,
+        left_out=len(rows) - len(kept),
     )
