@@ -4,7 +4,12 @@ from market.accounts.models import Role, User
 from market.audit.models import AuditEntry
 from market.booths.models import Attendance, Booth
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order, Suppression
-from market.invitations.models import Invitation, InvitationStatus
+from market.invitations.models import (
+    Invitation,
+    InvitationStatus,
+    RankingSnapshot,
+    RankingSnapshotRow,
+)
 from market.markets.models import Market, MarketStatus, Venue
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.takings.models import Takings
@@ -35,6 +40,8 @@ __all__ = [
     "Order",
     "OutboxMessage",
     "OutboxStatus",
+    "RankingSnapshot",
+    "RankingSnapshotRow",
     "Role",
     "Suppression",
     "Takings",

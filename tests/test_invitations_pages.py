@@ -10,7 +10,14 @@ from market.accounts.models import Role
 from market.customers.models import Suppression
 from market.extensions import db
 from market.invitations import services
+from market.invitations.messages import (
+    MailKind,
+    attending_vendors,
+    invitation_message,
+    preview_parts,
+)
 from market.invitations.models import Invitation, InvitationStatus
+from market.mail import parse
 from market.markets import services as market_services
 from market.markets.models import MarketStatus
 from market.outbox.models import OutboxMessage
@@ -19,14 +26,12 @@ from tests.markets_factories import make_market, make_venue, next_thursday
 from tests.test_invitations import invitation_of, make_customer, make_order, make_vendor
 
 
-@pytest.fixture
-def market(app):
+def upcoming_market():
     venue = make_venue("경기도청", 10)
     return make_market(venue, next_thursday(datetime.now(SEOUL).date(), weeks=1))
 
 
-@pytest.fixture
-def buyers(app, market):
+def make_buyers(market):
     """Two ranked buyers and one big spender without consent."""
     vendor = make_vendor("햇살협동조합", "food", market)
     hana = make_customer("hana@example.com", "김하나")
@@ -39,6 +44,19 @@ def buyers(app, market):
     make_order(silent, 9_000_000, recent)
     db.session.commit()
     return hana, dul, silent
+
+
+@pytest.fixture
+def market(app):
+    return upcoming_market()
+
+
+@pytest.fixture
+def buyers(app, market):
+    return make_buyers(market)
+
+
+DEFAULTS = {"top_n": 50, "window_days": 365, "min_orders": 1, "skip_weeks": 0}
 
 
 def in_english(client):
@@ -203,11 +221,13 @@ def test_staff_page_runs_a_bounded_number_of_queries(
     with count_queries() as small:
         assert client.get(url).status_code == 200
     _fill(market, customers=60, invited=40)
+    client.post(f"{url}/ranking", data=DEFAULTS)
     with count_queries() as large:
         response = client.get(url)
     assert response.status_code == 200
     assert response.text.count("<tr>") > 60
     assert large.count == small.count, large.statements
+    assert not [s for s in large.statements if "sum(" in s.lower()], "GET does not rank"
 
 
 # --- the customer's pages ---------------------------------------------------------------
@@ -313,3 +333,28 @@ def test_one_click_unsubscribe_needs_no_csrf_token(csrf_on, client, market, buye
     answered = client.post(f"/i/{dul_token}", data={"answer": "accept", "csrf_token": csrf_token})
     assert answered.status_code == 303
     assert invitation_of(dul).status is InvitationStatus.ACCEPTED
+
+
+def test_the_pages_preview_parts_are_those_of_the_real_message(app, market, buyers):
+    """The page shows subject, List-Unsubscribe and text without building the
+    whole message; they must be what the whole message carries."""
+    hana = buyers[0]
+    vendors = attending_vendors(market)
+    parts = preview_parts(customer=hana, market=market, token="t0k3n", vendors=vendors)
+    whole = parse(
+        bytes(
+            invitation_message(
+                customer=hana,
+                market=market,
+                token="t0k3n",
+                vendors=vendors,
+                kind=MailKind.INVITE,
+                sequence=market.sequence,
+                stamp=utcnow(),
+            )
+        )
+    )
+    assert parts.subject == whole["Subject"]
+    assert parts.list_unsubscribe == whole["List-Unsubscribe"]
+    sent = whole.get_body(preferencelist=("plain",)).get_content()
+    assert parts.text.strip() == sent.replace("\r\n", "\n").strip(), "only CRLF on the wire"

@@ -46,6 +46,7 @@ ACCESS = {
     "invitations.index": STAFF,
     "invitations.preview": STAFF,
     "invitations.send": STAFF,
+    "invitations.recalculate": STAFF,
     "invitations.rsvp": PUBLIC,
     "invitations.unsubscribe": PUBLIC,
     "core.healthz": PUBLIC,

@@ -18,7 +18,7 @@ from market.customers.models import Customer, CustomerImport, ImportStatus, Orde
 from market.customers.rows import FileProblem
 from market.extensions import db
 from market.invitations.messages import MailKind
-from market.invitations.models import Invitation
+from market.invitations.models import Invitation, RankingSnapshotRow
 from market.outbox.models import OutboxMessage
 from market.timeutil import utcnow
 
@@ -159,10 +159,10 @@ class PurgeReport:
 
 def purge_inactive(days: int, now: datetime | None = None, actor=None) -> PurgeReport:
     """Deletes customers without an order in the last `days` (and their
-    orders, invitations and the invitations' outbox messages, whose MIME
-    bytes hold the address; one not yet sent is not sent). Suppression
-    hashes are kept, so an unsubscribed address stays suppressed if it is
-    ever imported again."""
+    orders, invitations, places in stored rankings and the invitations'
+    outbox messages, whose MIME bytes hold the address; one not yet sent is
+    not sent). Suppression hashes are kept, so an unsubscribed address stays
+    suppressed if it is ever imported again."""
     cutoff = (now or utcnow()) - timedelta(days=days)
     recent = exists().where(Order.customer_id == Customer.id, Order.ordered_at >= cutoff)
     stale = select(Customer.id).where(~recent)
@@ -182,6 +182,7 @@ def purge_inactive(days: int, now: datetime | None = None, actor=None) -> PurgeR
     )
     db.session.execute(delete(Invitation).where(Invitation.customer_id.in_(stale)))
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(mails)))
+    db.session.execute(delete(RankingSnapshotRow).where(RankingSnapshotRow.customer_id.in_(stale)))
     db.session.execute(delete(Order).where(Order.customer_id.in_(stale)))
     db.session.execute(delete(Customer).where(Customer.id.in_(stale.scalar_subquery())))
     record(

@@ -4,12 +4,14 @@ from wtforms import BooleanField, HiddenField, IntegerField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
+from market.customers.ranking import RankingOptions
 from market.invitations.services import MAX_BATCH
 
 
 class RankingForm(FlaskForm):
-    """The ranking's options, read from the query string (GET: no CSRF, it
-    changes nothing and the URL can be shared between staff)."""
+    """The ranking's options, read from the query string (GET: no CSRF, the
+    URL can be shared between staff) or from the "calculate again" POST
+    (which CSRFProtect guards for the whole app)."""
 
     class Meta:
         csrf = False
@@ -47,6 +49,27 @@ class RankingForm(FlaskForm):
             NumberRange(0, 104, _l("Enter a number from %(min)s to %(max)s.")),
         ],
     )
+
+    def options(self) -> RankingOptions:
+        return RankingOptions(
+            top_n=self.top_n.data,
+            window_days=self.window_days.data,
+            assigned_vendors_only=bool(self.assigned_only.data),
+            min_orders=self.min_orders.data,
+            skip_invited_weeks=self.skip_weeks.data,
+        )
+
+    def query_args(self) -> dict:
+        """The options as the query string of the page (links keep them)."""
+        args = {
+            "top_n": self.top_n.data,
+            "window_days": self.window_days.data,
+            "min_orders": self.min_orders.data,
+            "skip_weeks": self.skip_weeks.data,
+        }
+        if self.assigned_only.data:
+            args["assigned_only"] = "y"
+        return args
 
 
 class SendForm(FlaskForm):

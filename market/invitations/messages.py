@@ -184,6 +184,31 @@ def calendar_description(context: dict) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class PreviewParts:
+    subject: str
+    list_unsubscribe: str
+    text: str
+
+
+def preview_parts(
+    *, customer: Customer, market: Market, token: str, vendors: list[AttendingVendor]
+) -> PreviewParts:
+    """What the staff page shows of an invitation (subject, List-Unsubscribe,
+    text part), from the same pieces `invitation_message` puts together,
+    without building the calendar and the whole message and parsing it
+    back: that took most of the ranking page's time. The HTML part is shown
+    by the preview route, which builds the complete message."""
+    context = mail_context(
+        customer=customer, market=market, token=token, vendors=vendors, kind=MailKind.INVITE
+    )
+    return PreviewParts(
+        subject=subject_for(market, MailKind.INVITE),
+        list_unsubscribe=_list_unsubscribe(context["unsubscribe_url"]),
+        text=render_template("mail/invitation.txt", **context),
+    )
+
+
 def invitation_message(
     *,
     customer: Customer,

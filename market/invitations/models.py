@@ -2,7 +2,15 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.customers.models import Customer
@@ -57,3 +65,64 @@ class Invitation(db.Model):
 
     customer: Mapped[Customer] = relationship(lazy="raise")
     market = relationship("Market", lazy="raise")
+
+
+class RankingSnapshot(db.Model):
+    """The customer ranking of one market for one set of options, as computed
+    at `computed_at` (UTC; the window ends there). The page reads it instead
+    of ranking on every view, which takes seconds on ten years of orders.
+
+    Only one per market and options (the unique constraint): recalculating
+    replaces it, and of two staff recalculating at once one insert fails
+    and that request shows the other's result."""
+
+    __tablename__ = "ranking_snapshots"
+    __table_args__ = (
+        UniqueConstraint(
+            "market_id",
+            "top_n",
+            "window_days",
+            "assigned_vendors_only",
+            "min_orders",
+            "skip_invited_weeks",
+            name="uq_ranking_snapshots_market_options",
+        ),
+        CheckConstraint("top_n BETWEEN 1 AND 1000", name="top_n_range"),
+        CheckConstraint("window_days BETWEEN 1 AND 3650", name="window_days_range"),
+        CheckConstraint("min_orders >= 1", name="min_orders_positive"),
+        CheckConstraint("skip_invited_weeks >= 0", name="skip_invited_weeks_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id", ondelete="CASCADE"))
+    top_n: Mapped[int]
+    window_days: Mapped[int]
+    assigned_vendors_only: Mapped[bool]
+    min_orders: Mapped[int]
+    skip_invited_weeks: Mapped[int]
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    computed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class RankingSnapshotRow(db.Model):
+    """One ranked customer of a snapshot: the numbers as computed. Name and
+    address are read from the customer at view time (no second copy of
+    personal data; a purged customer leaves the snapshot with it)."""
+
+    __tablename__ = "ranking_snapshot_rows"
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "customer_id", name="uq_ranking_snapshot_rows_customer"),
+        Index("ix_ranking_snapshot_rows_customer", "customer_id"),  # purging customers
+        CheckConstraint("rank >= 1", name="rank_positive"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+        CheckConstraint("orders >= 1", name="orders_positive"),
+    )
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("ranking_snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    total: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int]
+    last_order_at: Mapped[datetime] = mapped_column(UTCDateTime)

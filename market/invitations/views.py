@@ -2,9 +2,11 @@
 sending; for customers (no login, the token in the link is the key), the
 answer page and the unsubscribe page.
 
-GET never changes anything (mail scanners follow links); the unsubscribe
-POST also takes the RFC 8058 one-click request that mail providers send,
-which carries no CSRF token."""
+GET never changes anything (mail scanners follow links), with one exception
+behind the staff login: the ranking page computes its snapshot the first time
+it is viewed with some options, which only fills what it reads. The
+unsubscribe POST also takes the RFC 8058 one-click request that mail
+providers send, which carries no CSRF token."""
 
 from flask import (
     Blueprint,
@@ -27,9 +29,9 @@ from werkzeug.datastructures import MultiDict
 from market.accounts.decorators import staff_required
 from market.core.pagination import paginate
 from market.customers.models import Customer
-from market.customers.ranking import RankingOptions, rank_customers
+from market.customers.ranking import RankingOptions
 from market.extensions import csrf, db
-from market.invitations import services
+from market.invitations import services, snapshots
 from market.invitations.forms import AnswerForm, RankingForm, SendForm
 from market.invitations.messages import (
     ONE_CLICK,
@@ -37,6 +39,7 @@ from market.invitations.messages import (
     attending_vendors,
     invitation_message,
     mask_email,
+    preview_parts,
 )
 from market.invitations.models import Invitation, InvitationStatus
 from market.mail import parse
@@ -107,34 +110,10 @@ def _ranking_form() -> RankingForm:
     )
 
 
-def _options(form: RankingForm) -> RankingOptions:
-    return RankingOptions(
-        top_n=form.top_n.data,
-        window_days=form.window_days.data,
-        assigned_vendors_only=bool(form.assigned_only.data),
-        min_orders=form.min_orders.data,
-        skip_invited_weeks=form.skip_weeks.data,
-    )
-
-
-def _ranking_args(form: RankingForm) -> dict:
-    args = {
-        "top_n": form.top_n.data,
-        "window_days": form.window_days.data,
-        "min_orders": form.min_orders.data,
-        "skip_weeks": form.skip_weeks.data,
-    }
-    if form.assigned_only.data:
-        args["assigned_only"] = "y"
-    return args
-
-
 def _preview(market: Market, customer_id: int | None):
     """The message this customer would get, built exactly as `invite` builds
     it (only the token in its links is a placeholder)."""
-    if customer_id is None:
-        return None
-    customer = db.session.get(Customer, customer_id)
+    customer = db.session.get(Customer, customer_id) if customer_id is not None else None
     if customer is None:
         return None
     message = invitation_message(
@@ -149,6 +128,29 @@ def _preview(market: Market, customer_id: int | None):
     return customer, parse(bytes(message))
 
 
+def _preview_parts(market: Market, customer_id: int | None):
+    """For the page: the customer and what it shows of their mail (the HTML
+    part comes from `preview`, in an iframe)."""
+    customer = db.session.get(Customer, customer_id) if customer_id is not None else None
+    if customer is None:
+        return None
+    parts = preview_parts(
+        customer=customer, market=market, token=PREVIEW_TOKEN, vendors=attending_vendors(market)
+    )
+    return customer, parts
+
+
+def _snapshot(market: Market, options: RankingOptions, now) -> snapshots.Snapshot | None:
+    """The stored ranking; computed here only the first time these options
+    are asked for (afterwards only the "calculate again" button ranks)."""
+    found = snapshots.latest(market, options)
+    if found is None:
+        snapshots.compute(market, options, current_user, now)
+        db.session.commit()
+        found = snapshots.latest(market, options)
+    return found
+
+
 @bp.route("/staff/markets/<int:market_id>/invitations")
 @staff_required
 def index(market_id: int):
@@ -156,7 +158,8 @@ def index(market_id: int):
     now = utcnow()
     form = _ranking_form()
     valid = form.validate()
-    ranked = rank_customers(market, _options(form), now) if valid else []
+    snapshot = _snapshot(market, form.options(), now) if valid else None
+    ranked = snapshot.rows if snapshot else []
     ranked_ids = [row.customer_id for row in ranked]
     invited_ids = (
         set(
@@ -170,7 +173,7 @@ def index(market_id: int):
         else set()
     )
     preview_id = request.args.get("preview", type=int) or (ranked_ids[0] if ranked_ids else None)
-    preview = _preview(market, preview_id)
+    preview = _preview_parts(market, preview_id)
     page = paginate(
         select(Invitation)
         .options(joinedload(Invitation.customer))
@@ -193,6 +196,7 @@ def index(market_id: int):
         "invitations/index.html",
         market=market,
         form=form,
+        snapshot=snapshot,
         ranked=ranked,
         invited_ids=invited_ids,
         counts=services.invitation_counts([market.id])[market.id],
@@ -201,10 +205,46 @@ def index(market_id: int):
         mail_status=mail_status,
         answer_labels=ANSWER_LABELS,
         mail_labels=MAIL_LABELS,
-        ranking_args=_ranking_args(form) if valid else {},
+        ranking_args=form.query_args() if valid else {},
         can_invite=_can_invite(market, now),
         not_before=services.next_send_time(now, services.send_window()),
         now=now,
+    )
+
+
+@bp.route("/staff/markets/<int:market_id>/invitations/ranking", methods=["POST"])
+@staff_required
+def recalculate(market_id: int):
+    """Ranks again with the options sent (the page's current ones) and
+    replaces the stored ranking; back to the page with those options."""
+    market = _market_or_404(market_id)
+    form = RankingForm(formdata=request.form)
+    if not form.validate():
+        flash(
+            _(
+                "The ranking was not calculated. Correct the options: %(errors)s",
+                errors=_errors(form),
+            ),
+            "error",
+        )
+        sent = {name: request.form[name] for name in form._fields if name in request.form}
+        return redirect(url_for("invitations.index", market_id=market.id, **sent), code=303)
+    if snapshots.compute(market, form.options(), current_user, utcnow()):
+        flash(_("The ranking was calculated again."), "success")
+    else:
+        flash(
+            _("Someone else calculated this ranking at the same moment; theirs is shown."),
+            "info",
+        )
+    db.session.commit()
+    return redirect(
+        url_for("invitations.index", market_id=market.id, **form.query_args()), code=303
+    )
+
+
+def _errors(form: RankingForm) -> str:
+    return "; ".join(
+        f"{form[name].label.text}: {' '.join(messages)}" for name, messages in form.errors.items()
     )
 
 
