@@ -11,9 +11,10 @@ they are an input of the next assignment, not a fact about a booth.
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.dbtypes import value_enum
 from market.extensions import db
 from market.markets.models import MAX_BOOTHS
 from market.timeutil import UTCDateTime, utcnow
@@ -45,15 +46,7 @@ class Booth(db.Model):
     )
     pinned: Mapped[bool] = mapped_column(default=False)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    attendance: Mapped[Attendance | None] = mapped_column(
-        Enum(
-            Attendance,
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda members: [m.value for m in members],
-        )
-    )
+    attendance: Mapped[Attendance | None] = mapped_column(value_enum(Attendance))
     attendance_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     vendor = relationship("Vendor", lazy="raise")

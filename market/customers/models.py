@@ -2,9 +2,10 @@ import enum
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from market.dbtypes import value_enum
 from market.extensions import db
 from market.timeutil import UTCDateTime, utcnow
 
@@ -94,13 +95,7 @@ class CustomerImport(db.Model):
     stored_path: Mapped[str] = mapped_column(String(500))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[ImportStatus] = mapped_column(
-        Enum(
-            ImportStatus,
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda members: [m.value for m in members],
-        ),
+        value_enum(ImportStatus),
         default=ImportStatus.UPLOADED,
     )
     good_rows_only: Mapped[bool] = mapped_column(default=False)

@@ -5,7 +5,6 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -14,6 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.customers.models import Customer
+from market.dbtypes import value_enum
 from market.extensions import db
 from market.timeutil import UTCDateTime, utcnow
 
@@ -47,13 +47,7 @@ class Invitation(db.Model):
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id", ondelete="CASCADE"))
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     status: Mapped[InvitationStatus] = mapped_column(
-        Enum(
-            InvitationStatus,
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda members: [m.value for m in members],
-        ),
+        value_enum(InvitationStatus),
         default=InvitationStatus.INVITED,
     )
     sequence_sent: Mapped[int] = mapped_column(default=0)

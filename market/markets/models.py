@@ -6,7 +6,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -16,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.dbtypes import value_enum
 from market.extensions import db
 from market.timeutil import UTCDateTime, utcnow
 
@@ -30,16 +30,6 @@ class MarketStatus(enum.StrEnum):
     HELD = "held"
     CLOSED = "closed"
     CANCELLED = "cancelled"
-
-
-def _enum(cls):
-    return Enum(
-        cls,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class Venue(db.Model):
@@ -90,7 +80,9 @@ class Market(db.Model):
     booth_count: Mapped[int]
     application_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     takings_ceiling: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[MarketStatus] = mapped_column(_enum(MarketStatus), default=MarketStatus.PLANNED)
+    status: Mapped[MarketStatus] = mapped_column(
+        value_enum(MarketStatus), default=MarketStatus.PLANNED
+    )
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     date_exception_reason: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(Text)

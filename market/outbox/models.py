@@ -1,9 +1,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from market.dbtypes import value_enum
 from market.extensions import db
 from market.timeutil import UTCDateTime, utcnow
 
@@ -33,13 +34,7 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(500))
     mime: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(
-            OutboxStatus,
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda members: [m.value for m in members],
-        ),
+        value_enum(OutboxStatus),
         default=OutboxStatus.QUEUED,
     )
     attempts: Mapped[int] = mapped_column(default=0)

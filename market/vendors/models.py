@@ -5,7 +5,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -14,18 +13,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.dbtypes import value_enum
 from market.extensions import db
 from market.timeutil import UTCDateTime, utcnow
-
-
-def _enum(cls):
-    return Enum(
-        cls,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class EnterpriseType(enum.StrEnum):
@@ -88,18 +78,20 @@ class Vendor(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     business_number: Mapped[str] = mapped_column(String(10), unique=True)
-    enterprise_type: Mapped[EnterpriseType] = mapped_column(_enum(EnterpriseType))
+    enterprise_type: Mapped[EnterpriseType] = mapped_column(value_enum(EnterpriseType, length=32))
     cert_issuer: Mapped[str] = mapped_column(String(100))
     cert_number: Mapped[str] = mapped_column(String(50))
     cert_issued_on: Mapped[date] = mapped_column(Date)
     cert_expires_on: Mapped[date | None] = mapped_column(Date)
-    category: Mapped[Category] = mapped_column(_enum(Category))
+    category: Mapped[Category] = mapped_column(value_enum(Category, length=32))
     description: Mapped[str] = mapped_column(Text, default="")
     shop_url: Mapped[str | None] = mapped_column(String(500))
     contact_name: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str] = mapped_column(String(20))  # E.164, e.g. +821012345678
     email: Mapped[str] = mapped_column(String(254))
-    status: Mapped[VendorStatus] = mapped_column(_enum(VendorStatus), default=VendorStatus.PENDING)
+    status: Mapped[VendorStatus] = mapped_column(
+        value_enum(VendorStatus, length=32), default=VendorStatus.PENDING
+    )
     status_reason: Mapped[str | None] = mapped_column(String(500))
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_feed_token)
@@ -132,7 +124,7 @@ class Application(db.Model):
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id", ondelete="CASCADE"))
     status: Mapped[ApplicationStatus] = mapped_column(
-        _enum(ApplicationStatus), default=ApplicationStatus.APPLIED
+        value_enum(ApplicationStatus, length=32), default=ApplicationStatus.APPLIED
     )
     note: Mapped[str | None] = mapped_column(String(1000))
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
