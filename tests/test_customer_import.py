@@ -1,6 +1,7 @@
 import csv
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -325,3 +326,38 @@ def test_large_upload_runs_in_the_background_with_progress(app_config, staff_cli
     assert job.status is ImportStatus.CHECKED and job.rows_total == 3000
     page = staff_client.get(f"/staff/customers/imports/{job_id}").get_data(as_text=True)
     assert "3,000" in page
+
+
+def test_checked_rows_are_staged_once_and_the_stage_removed_after_import(
+    staff_client, vendors, app_config
+):
+    rows = [[*GOOD[2][:6], "", *GOOD[2][7:]]]  # an empty product is allowed
+    _upload(staff_client, _csv_bytes(rows))
+    job = _job()
+    staged = Path(app_config["IMPORT_DIR"]) / f"checked-{job.id}.csv"
+    assert staged.exists(), "the check pass keeps the parsed rows for the write pass"
+    staff_client.post(f"/staff/customers/imports/{job.id}/run", data={})
+    assert _job().status is ImportStatus.DONE and not staged.exists()
+    order = db.session.scalar(select(Order))
+    assert order.product == "" and order.vendor_id is None
+    assert db.session.scalar(select(Customer.phone)) == "+821098765432"
+
+
+def test_import_without_a_staged_file_reads_the_upload_again(staff_client, vendors, app_config):
+    _upload(staff_client, _csv_bytes([*GOOD, GOOD[0]]))  # the duplicate is a bad row
+    job = _job()
+    (Path(app_config["IMPORT_DIR"]) / f"checked-{job.id}.csv").unlink()
+    staff_client.post(f"/staff/customers/imports/{job.id}/run", data={"good_rows_only": "y"})
+    job = _job()
+    assert job.status is ImportStatus.DONE and (job.orders_new, job.customers_new) == (3, 2)
+    assert _count(Order) == 3
+
+
+def test_newest_row_of_a_customer_wins_within_one_file(staff_client, vendors):
+    newer = [*GOOD[1][:1], "2026-11-27 09:00", "김최신", *GOOD[1][3:]]
+    newer[0] = "A-4"
+    _upload(staff_client, _csv_bytes([*GOOD, newer]))
+    staff_client.post(f"/staff/customers/imports/{_job().id}/run", data={})
+    kim = db.session.scalar(select(Customer).where(Customer.email == "kim@example.com"))
+    assert kim.name == "김최신" and kim.phone is None
+    assert kim.details_as_of == datetime(2026, 11, 27, 0, 0, tzinfo=UTC)

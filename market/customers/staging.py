@@ -1,0 +1,260 @@
+"""The checked rows of an import, kept between the check and the write pass.
+
+The check pass parses and validates every row; the good ones (each order
+number once) go to a staging file next to the uploads, already in the form
+the database stores: UTC timestamps, normalised email and its hash, won as
+an integer. The write pass then parses nothing: it loads that file into a
+TEMPORARY table (PostgreSQL's COPY; executemany on SQLite) and writes
+customers and orders with a few set-based statements per chunk.
+
+A file, not a table, because the two passes run in different requests or
+threads, hours apart, while a temporary table lives only as long as one
+database connection; and a real table would need a migration for what is
+scratch data."""
+
+import csv
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import Connection, bindparam, text
+
+from market.customers.models import CustomerImport
+from market.customers.rows import OrderRow
+from market.extensions import db
+from market.timeutil import UTCDateTime, utcnow
+
+# Rows written per transaction: large enough that the statements stay
+# set-based, small enough that no writer waits long for a lock.
+CHUNK = 50_000
+
+COLUMNS = (
+    "seq",
+    "line",
+    "order_no",
+    "ordered_at",
+    "buyer_name",
+    "email",
+    "email_hash",
+    "phone",
+    "seller",
+    "product",
+    "amount",
+    "consent",
+    "consent_at",
+)
+
+
+def imports_dir() -> Path:
+    folder = Path(
+        current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path, "imports")
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def staged_path(job: CustomerImport) -> Path:
+    return imports_dir() / f"checked-{job.id}.csv"
+
+
+def _utc_text(value: datetime) -> str:
+    # The text both databases take for a naive UTC timestamp, and exactly
+    # the one SQLAlchemy stores on SQLite, so text comparisons there hold.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+class StagingWriter:
+    """Writes checked rows to a `.part` file, renamed into place only when
+    the whole check pass has finished (a half-checked file is never used)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.partial = path.with_suffix(".part")
+        self.count = 0
+        self._handle = self.partial.open("w", encoding="utf-8", newline="")
+        self._write = csv.writer(self._handle).writerow
+
+    def add(self, row: OrderRow) -> None:
+        self.count += 1
+        self._write(
+            (
+                self.count,
+                row.line,
+                row.order_no,
+                _utc_text(row.ordered_at),
+                row.buyer_name,
+                row.email,
+                hashlib.sha256(row.email.encode()).hexdigest(),  # models.email_hash, minus a strip
+                row.phone,
+                row.seller,
+                row.product,
+                row.amount,
+                1 if row.consent else 0,
+                _utc_text(row.consent_at) if row.consent_at else None,
+            )
+        )
+
+    def finish(self) -> None:
+        self._handle.close()
+        self.partial.replace(self.path)
+
+    def discard(self) -> None:
+        self._handle.close()
+        self.partial.unlink(missing_ok=True)
+
+
+_TABLES = {
+    "import_staging": """(
+        seq INTEGER PRIMARY KEY, line INTEGER NOT NULL, order_no VARCHAR(64) NOT NULL,
+        ordered_at TIMESTAMP NOT NULL, buyer_name VARCHAR(100) NOT NULL,
+        email VARCHAR(254) NOT NULL, email_hash VARCHAR(64) NOT NULL, phone VARCHAR(20),
+        seller VARCHAR(100) NOT NULL, product VARCHAR(200) NOT NULL, amount BIGINT NOT NULL,
+        consent BOOLEAN NOT NULL, consent_at TIMESTAMP)""",
+    "import_sellers": "(seller VARCHAR(100) PRIMARY KEY, vendor_id INTEGER NOT NULL)",
+    "import_newest": """(
+        email VARCHAR(254) PRIMARY KEY, email_hash VARCHAR(64) NOT NULL,
+        buyer_name VARCHAR(100) NOT NULL, phone VARCHAR(20), consent BOOLEAN NOT NULL,
+        consent_at TIMESTAMP, ordered_at TIMESTAMP NOT NULL)""",
+}
+
+# The newest row of each customer in the chunk; on a tie the later line,
+# as the batch-by-batch write pass did.
+_NEWEST = """
+INSERT INTO import_newest
+SELECT email, email_hash, buyer_name, phone, consent, consent_at, ordered_at FROM (
+    SELECT s.*, ROW_NUMBER() OVER (
+        PARTITION BY email ORDER BY ordered_at DESC, seq DESC) AS newest
+    FROM import_staging s WHERE s.seq BETWEEN :first AND :last
+) ranked WHERE newest = 1
+"""
+_NEW_CUSTOMERS = """
+INSERT INTO customers (email, email_hash, name, phone, consent, consent_at,
+    consent_source, consent_wording, details_as_of, created_at)
+SELECT email, email_hash, buyer_name, phone, consent, consent_at,
+    CASE WHEN consent THEN :source END, CASE WHEN consent THEN :wording END, ordered_at, :now
+FROM import_newest WHERE true
+ON CONFLICT (email) DO NOTHING
+"""
+# Strictly newer: a customer made from this chunk has details_as_of equal to
+# its newest row and is left alone; an older file never overwrites details.
+_NEWER_DETAILS = """
+UPDATE customers SET name = n.buyer_name, phone = n.phone, consent = n.consent,
+    consent_at = n.consent_at, consent_source = CASE WHEN n.consent THEN :source END,
+    consent_wording = CASE WHEN n.consent THEN :wording END, details_as_of = n.ordered_at
+FROM import_newest n
+WHERE customers.email = n.email AND n.ordered_at > customers.details_as_of
+"""
+_NEW_ORDERS = """
+INSERT INTO orders (order_no, ordered_at, customer_id, vendor_id, seller_name, product,
+    amount, import_id)
+SELECT s.order_no, s.ordered_at, c.id, m.vendor_id, s.seller, s.product, s.amount, :job
+FROM import_staging s
+JOIN customers c ON c.email = s.email
+LEFT JOIN import_sellers m ON m.seller = s.seller
+WHERE s.seq BETWEEN :first AND :last
+ORDER BY s.seq
+ON CONFLICT (order_no) DO NOTHING
+"""
+
+
+def write_staged(
+    path: Path,
+    job: CustomerImport,
+    match_seller: Callable[[str], int | None],
+    wording: str,
+    progress: Callable[[int, int], None],
+) -> tuple[int, int]:
+    """Loads the staging file and writes it; returns (new orders, new
+    customers). Commits each chunk, so a write pass that dies half-way
+    keeps what it wrote and is finished by running it again (order numbers
+    are unique; customers are keyed by email)."""
+    params = {
+        "source": job.filename,
+        "wording": wording,
+        "job": job.id,
+        "now": utcnow(),
+    }
+    statements = {
+        name: text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
+        if ":now" in sql
+        else text(sql)
+        for name, sql in {
+            "newest": _NEWEST,
+            "customers": _NEW_CUSTOMERS,
+            "details": _NEWER_DETAILS,
+            "orders": _NEW_ORDERS,
+        }.items()
+    }
+    orders = customers = 0
+    # Its own connection: the temporary tables must outlive the commits the
+    # session makes to report progress.
+    with db.engine.connect() as conn:
+        try:
+            _create_tables(conn)
+            total = _load(conn, path)
+            _map_sellers(conn, match_seller)
+            conn.commit()
+            for first in range(1, total + 1, CHUNK):
+                last = first + CHUNK - 1
+                chunk = {**params, "first": first, "last": last}
+                conn.execute(statements["newest"], chunk)
+                customers += conn.execute(statements["customers"], chunk).rowcount
+                conn.execute(statements["details"], chunk)
+                orders += conn.execute(statements["orders"], chunk).rowcount
+                conn.exec_driver_sql("DELETE FROM import_newest")
+                conn.commit()
+                progress(min(last, total), total)
+        finally:
+            conn.rollback()
+            _drop_tables(conn)
+    return orders, customers
+
+
+def _create_tables(conn: Connection) -> None:
+    _drop_tables(conn)  # a pooled connection may keep them from a run that died
+    for name, columns in _TABLES.items():
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} {columns}")
+
+
+def _drop_tables(conn: Connection) -> None:
+    for name in _TABLES:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    conn.commit()
+
+
+def _load(conn: Connection, path: Path) -> int:
+    if conn.dialect.name == "postgresql":
+        copy = (
+            f"COPY import_staging ({', '.join(COLUMNS)}) FROM STDIN "
+            "(FORMAT csv, FORCE_NOT_NULL (product))"  # an empty product is '', not NULL
+        )
+        cursor = conn.connection.driver_connection.cursor()
+        with path.open("rb") as handle, cursor.copy(copy) as out:
+            while block := handle.read(1 << 20):
+                out.write(block)
+        conn.exec_driver_sql("ANALYZE import_staging")  # temporary tables get no autovacuum
+    else:
+        marks = ", ".join("NULLIF(?, '')" if c in ("phone", "consent_at") else "?" for c in COLUMNS)
+        insert = f"INSERT INTO import_staging VALUES ({marks})"
+        cursor = conn.connection.driver_connection.cursor()
+        with path.open(encoding="utf-8", newline="") as handle:
+            cursor.executemany(insert, csv.reader(handle))
+    return conn.exec_driver_sql("SELECT count(*) FROM import_staging").scalar()
+
+
+def _map_sellers(conn: Connection, match_seller: Callable[[str], int | None]) -> None:
+    """Sellers are few; matching them to vendors stays in Python (names are
+    normalised with rules SQL would only repeat) and is done once each."""
+    sellers = conn.exec_driver_sql("SELECT DISTINCT seller FROM import_staging").scalars()
+    matched = [
+        {"seller": seller, "vendor_id": vendor_id}
+        for seller in sellers
+        if (vendor_id := match_seller(seller)) is not None
+    ]
+    if matched:
+        conn.execute(
+            text("INSERT INTO import_sellers (seller, vendor_id) VALUES (:seller, :vendor_id)"),
+            matched,
+        )
