@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order
 from market.customers.rows import parse_row
 from market.customers.samples import KOREAN_HEADER, write_order_file
+from market.customers.staging import staged_path
 from market.extensions import db
 from market.vendors.models import Category, EnterpriseType, Vendor
 
@@ -334,7 +335,8 @@ def test_checked_rows_are_staged_once_and_the_stage_removed_after_import(
     rows = [[*GOOD[2][:6], "", *GOOD[2][7:]]]  # an empty product is allowed
     _upload(staff_client, _csv_bytes(rows))
     job = _job()
-    staged = Path(app_config["IMPORT_DIR"]) / f"checked-{job.id}.csv"
+    staged = staged_path(job)
+    assert staged.parent == Path(app_config["IMPORT_DIR"])
     assert staged.exists(), "the check pass keeps the parsed rows for the write pass"
     staff_client.post(f"/staff/customers/imports/{job.id}/run", data={})
     assert _job().status is ImportStatus.DONE and not staged.exists()
@@ -343,10 +345,10 @@ def test_checked_rows_are_staged_once_and_the_stage_removed_after_import(
     assert db.session.scalar(select(Customer.phone)) == "+821098765432"
 
 
-def test_import_without_a_staged_file_reads_the_upload_again(staff_client, vendors, app_config):
+def test_import_without_a_staged_file_reads_the_upload_again(staff_client, vendors):
     _upload(staff_client, _csv_bytes([*GOOD, GOOD[0]]))  # the duplicate is a bad row
     job = _job()
-    (Path(app_config["IMPORT_DIR"]) / f"checked-{job.id}.csv").unlink()
+    staged_path(job).unlink()
     staff_client.post(f"/staff/customers/imports/{job.id}/run", data={"good_rows_only": "y"})
     job = _job()
     assert job.status is ImportStatus.DONE and (job.orders_new, job.customers_new) == (3, 2)
@@ -361,3 +363,13 @@ def test_newest_row_of_a_customer_wins_within_one_file(staff_client, vendors):
     kim = db.session.scalar(select(Customer).where(Customer.email == "kim@example.com"))
     assert kim.name == "김최신" and kim.phone is None
     assert kim.details_as_of == datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
+
+
+def test_tabs_newlines_and_backslashes_survive_the_staging_file(staff_client, vendors):
+    row = [*GOOD[2]]
+    row[2], row[5], row[6] = "이\\서연", "모르는\n상점", "비누\t3개 \\N"
+    _upload(staff_client, _csv_bytes([row]))
+    staff_client.post(f"/staff/customers/imports/{_job().id}/run", data={})
+    order = db.session.scalar(select(Order))
+    assert (order.seller_name, order.product) == ("모르는\n상점", "비누\t3개 \\N")
+    assert db.session.scalar(select(Customer.name)) == "이\\서연"

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from market.customers.models import CustomerImport, ImportStatus, Order
 from market.customers.rows import BadRow, OrderRow, RowSource, parse_row
@@ -28,6 +29,7 @@ from market.timeutil import utcnow
 from market.vendors.models import Vendor
 
 BATCH = 2000
+KNOWN_BATCH = 10_000
 REPORTED_BAD_ROWS = 500
 REPORTED_SELLERS = 100
 
@@ -102,7 +104,7 @@ def _check(job, source, matcher, staging: StagingWriter, progress: Progress | No
     pending: list[str] = []
 
     def count_known() -> int:
-        found = db.session.scalar(select(func.count()).where(Order.order_no.in_(pending)))
+        found = _count_known(pending)
         pending.clear()
         return found
 
@@ -129,7 +131,7 @@ def _check(job, source, matcher, staging: StagingWriter, progress: Progress | No
             unmatched[row.seller] += 1
         staging.add(row)
         pending.append(row.order_no)
-        if len(pending) >= BATCH:
+        if len(pending) >= KNOWN_BATCH:
             known += count_known()
     if pending:
         known += count_known()
@@ -142,6 +144,18 @@ def _check(job, source, matcher, staging: StagingWriter, progress: Progress | No
         "unmatched_sellers_total": len(unmatched),
     }
     job.status = ImportStatus.CHECKED
+
+
+def _count_known(order_nos: list[str]) -> int:
+    """How many of these order numbers are already imported. On PostgreSQL
+    one array parameter: ten thousand bound values cost far more there to
+    send and plan (about 25 us a row against 3)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        numbers = bindparam("numbers", order_nos, type_=ARRAY(String))
+        where = Order.order_no == func.any(numbers)
+    else:
+        where = Order.order_no.in_(order_nos)
+    return db.session.scalar(select(func.count()).where(where))
 
 
 def import_file(job: CustomerImport, progress: Progress | None = None) -> None:
