@@ -222,10 +222,7 @@ def parse_row(line: int, raw: dict) -> OrderRow | BadRow:
     )
 
 
-@lru_cache(maxsize=4096)
 def _date_from_text(text: str) -> datetime | None:
-    """Dates repeat a lot in an export (consent dates are whole days), and a
-    datetime is immutable, so the parsed ones are kept."""
     match = _DATE.match(text)
     if match is None:
         return None
@@ -244,6 +241,11 @@ def _date_from_text(text: str) -> datetime | None:
         return None
 
 
+# Consent dates are whole days and repeat a lot, and a datetime is immutable,
+# so parsed ones are kept; order times (to the minute) rarely repeat.
+_day_from_text = lru_cache(maxsize=4096)(_date_from_text)
+
+
 def _parse_when(value, label: str, problems: list, required: bool) -> datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -253,7 +255,8 @@ def _parse_when(value, label: str, problems: list, required: bool) -> datetime |
         return value if value.tzinfo else value.replace(tzinfo=SEOUL)
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=SEOUL)
-    parsed = _date_from_text(str(value).strip())
+    # The required date is the order time; the optional one the consent day.
+    parsed = (_date_from_text if required else _day_from_text)(str(value).strip())
     if parsed is None:
         problems.append(
             _("%(column)s “%(value)s” is not a date like 2026-11-26.", column=label, value=value)

@@ -37,7 +37,6 @@ COLUMNS = (
     "seq",
     "line",
     "ordered_at",
-    "email_hash",
     "phone",
     "amount",
     "consent",
@@ -76,7 +75,7 @@ _consent_text = lru_cache(maxsize=4096)(_utc_text)  # consent dates are whole da
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _UNESCAPE = re.compile(r"\\([\\tnr])")
 _UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
-_FREE_TEXT = range(8, 13)
+_FREE_TEXT = range(7, 12)
 
 
 def _escape(value: str) -> str:
@@ -113,8 +112,7 @@ class StagingWriter:
             )
         consent_at = _consent_text(row.consent_at) if row.consent_at else NULL
         self._write(
-            f"{self.count}\t{row.line}\t{_utc_text(row.ordered_at)}"
-            f"\t{hashlib.sha256(row.email.encode()).hexdigest()}\t{row.phone or NULL}"
+            f"{self.count}\t{row.line}\t{_utc_text(row.ordered_at)}\t{row.phone or NULL}"
             f"\t{row.amount}\t{1 if row.consent else 0}\t{consent_at}\t{free}\n"
         )
 
@@ -131,12 +129,12 @@ _TABLES = {
     "import_staging": """(
         seq INTEGER PRIMARY KEY, line INTEGER NOT NULL, order_no VARCHAR(64) NOT NULL,
         ordered_at TIMESTAMP NOT NULL, buyer_name VARCHAR(100) NOT NULL,
-        email VARCHAR(254) NOT NULL, email_hash VARCHAR(64) NOT NULL, phone VARCHAR(20),
+        email VARCHAR(254) NOT NULL, phone VARCHAR(20),
         seller VARCHAR(100) NOT NULL, product VARCHAR(200) NOT NULL, amount BIGINT NOT NULL,
         consent BOOLEAN NOT NULL, consent_at TIMESTAMP)""",
     "import_sellers": "(seller VARCHAR(100) PRIMARY KEY, vendor_id INTEGER NOT NULL)",
     "import_newest": """(
-        email VARCHAR(254) PRIMARY KEY, email_hash VARCHAR(64) NOT NULL,
+        email VARCHAR(254) PRIMARY KEY,
         buyer_name VARCHAR(100) NOT NULL, phone VARCHAR(20), consent BOOLEAN NOT NULL,
         consent_at TIMESTAMP, ordered_at TIMESTAMP NOT NULL)""",
 }
@@ -145,20 +143,28 @@ _TABLES = {
 # as the batch-by-batch write pass did.
 _NEWEST = """
 INSERT INTO import_newest
-SELECT email, email_hash, buyer_name, phone, consent, consent_at, ordered_at FROM (
+SELECT email, buyer_name, phone, consent, consent_at, ordered_at FROM (
     SELECT s.*, ROW_NUMBER() OVER (
         PARTITION BY email ORDER BY ordered_at DESC, seq DESC) AS newest
     FROM import_staging s WHERE s.seq BETWEEN :first AND :last
 ) ranked WHERE newest = 1
 """
+# Only the customers not there yet, so the hash (models.email_hash, of an
+# email already normalised) is computed once per new customer rather than
+# staged for every row; ON CONFLICT still guards against a concurrent import.
 _NEW_CUSTOMERS = """
 INSERT INTO customers (email, email_hash, name, phone, consent, consent_at,
     consent_source, consent_wording, details_as_of, created_at)
-SELECT email, email_hash, buyer_name, phone, consent, consent_at,
+SELECT email, {email_hash}, buyer_name, phone, consent, consent_at,
     CASE WHEN consent THEN :source END, CASE WHEN consent THEN :wording END, ordered_at, :now
-FROM import_newest WHERE true
+FROM import_newest n
+WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.email = n.email)
 ON CONFLICT (email) DO NOTHING
 """
+_EMAIL_HASH = {
+    "postgresql": "encode(sha256(convert_to(email, 'UTF8')), 'hex')",
+    "sqlite": "import_sha256(email)",  # registered on the connection below
+}
 # Strictly newer: a customer made from this chunk has details_as_of equal to
 # its newest row and is left alone; an older file never overwrites details.
 _NEWER_DETAILS = """
@@ -197,16 +203,12 @@ def write_staged(
         "job": job.id,
         "now": utcnow(),
     }
+    new_customers = _NEW_CUSTOMERS.format(email_hash=_EMAIL_HASH[db.engine.dialect.name])
     statements = {
-        name: text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
-        if ":now" in sql
-        else text(sql)
-        for name, sql in {
-            "newest": _NEWEST,
-            "customers": _NEW_CUSTOMERS,
-            "details": _NEWER_DETAILS,
-            "orders": _NEW_ORDERS,
-        }.items()
+        "newest": text(_NEWEST),
+        "customers": text(new_customers).bindparams(bindparam("now", type_=UTCDateTime())),
+        "details": text(_NEWER_DETAILS),
+        "orders": text(_NEW_ORDERS),
     }
     orders = customers = 0
     # Its own connection: the temporary tables must outlive the commits the
@@ -235,6 +237,10 @@ def write_staged(
 
 def _create_tables(conn: Connection) -> None:
     _drop_tables(conn)  # a pooled connection may keep them from a run that died
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.create_function(
+            "import_sha256", 1, _sha256, deterministic=True
+        )
     for name, columns in _TABLES.items():
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} {columns}")
 
@@ -262,6 +268,10 @@ def _load(conn: Connection, path: Path) -> int:
         with path.open(encoding="utf-8", newline="\n") as handle:
             cursor.executemany(insert, map(_copy_fields, handle))
     return conn.exec_driver_sql("SELECT count(*) FROM import_staging").scalar()
+
+
+def _sha256(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()
 
 
 def _copy_fields(line: str) -> list[str]:
