@@ -30,6 +30,7 @@ from market.timeutil import UTCDateTime, utcnow
 # Rows written per transaction: large enough that the statements stay
 # set-based, small enough that no writer waits long for a lock.
 CHUNK = 50_000
+SQLITE_CACHE_KIB = 64 * 1024
 
 # The order of the staging file's fields: the five free texts last, so a
 # row's line is two joins and only those five ever need escaping.
@@ -214,7 +215,12 @@ def write_staged(
     # Its own connection: the temporary tables must outlive the commits the
     # session makes to report progress.
     with db.engine.connect() as conn:
+        cache = conn.exec_driver_sql("PRAGMA cache_size").scalar() if _sqlite(conn) else None
         try:
+            if cache is not None:
+                # The orders indexes take rows in random order; SQLite's 2 MiB
+                # default page cache made that a third slower (100,000 rows).
+                conn.exec_driver_sql(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
             _create_tables(conn)
             total = _load(conn, path)
             _map_sellers(conn, match_seller)
@@ -232,12 +238,18 @@ def write_staged(
         finally:
             conn.rollback()
             _drop_tables(conn)
+            if cache is not None:  # the connection goes back to the pool
+                conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
     return orders, customers
+
+
+def _sqlite(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
 
 
 def _create_tables(conn: Connection) -> None:
     _drop_tables(conn)  # a pooled connection may keep them from a run that died
-    if conn.dialect.name == "sqlite":
+    if _sqlite(conn):
         conn.connection.driver_connection.create_function(
             "import_sha256", 1, _sha256, deterministic=True
         )
