@@ -264,21 +264,27 @@ def _drop_tables(conn: Connection) -> None:
 
 
 def _load(conn: Connection, path: Path) -> int:
+    """The staging file into the temporary table, through the driver: COPY
+    takes the file's bytes as they are; SQLite gets the split lines."""
+    columns = ", ".join(COLUMNS)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            copy = f"COPY import_staging ({columns}) FROM STDIN"
+            with path.open("rb") as handle, cursor.copy(copy) as out:
+                while block := handle.read(1 << 20):
+                    out.write(block)
+        else:
+            marks = ", ".join(
+                f"NULLIF(?, '{NULL}')" if c in ("phone", "consent_at") else "?" for c in COLUMNS
+            )
+            insert = f"INSERT INTO import_staging ({columns}) VALUES ({marks})"
+            with path.open(encoding="utf-8", newline="\n") as handle:
+                cursor.executemany(insert, map(_copy_fields, handle))
+    finally:
+        cursor.close()
     if conn.dialect.name == "postgresql":
-        copy = f"COPY import_staging ({', '.join(COLUMNS)}) FROM STDIN"
-        cursor = conn.connection.driver_connection.cursor()
-        with path.open("rb") as handle, cursor.copy(copy) as out:
-            while block := handle.read(1 << 20):
-                out.write(block)
         conn.exec_driver_sql("ANALYZE import_staging")  # temporary tables get no autovacuum
-    else:
-        marks = ", ".join(
-            f"NULLIF(?, '{NULL}')" if c in ("phone", "consent_at") else "?" for c in COLUMNS
-        )
-        insert = f"INSERT INTO import_staging ({', '.join(COLUMNS)}) VALUES ({marks})"
-        cursor = conn.connection.driver_connection.cursor()
-        with path.open(encoding="utf-8", newline="\n") as handle:
-            cursor.executemany(insert, map(_copy_fields, handle))
     return conn.exec_driver_sql("SELECT count(*) FROM import_staging").scalar()
 
 
