@@ -2,8 +2,7 @@
 
 The check pass parses and validates every row; the good ones (each order
 number once) go to a staging file next to the uploads, already in the form
-the database stores: UTC timestamps, normalised email and its hash, won as
-an integer. The write pass then parses nothing: it loads that file into a
+the database stores: UTC timestamps, normalised email, won as an integer. The write pass then parses nothing: it loads that file into a
 TEMPORARY table (PostgreSQL's COPY; executemany on SQLite) and writes
 customers and orders with a few set-based statements per chunk.
 
@@ -32,8 +31,8 @@ from market.timeutil import UTCDateTime, utcnow
 CHUNK = 50_000
 SQLITE_CACHE_KIB = 64 * 1024
 
-# The order of the staging file's fields: the five free texts last, so a
-# row's line is two joins and only those five ever need escaping.
+# The order of the staging file's fields: the five free texts last, where
+# one check per row tells whether any of them needs escaping.
 COLUMNS = (
     "seq",
     "line",
