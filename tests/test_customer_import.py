@@ -375,3 +375,19 @@ def test_tabs_newlines_and_backslashes_survive_the_staging_file(staff_client, ve
     order = db.session.scalar(select(Order))
     assert (order.seller_name, order.product) == ("모르는\n상점", "비누\t3개 \\N")
     assert db.session.scalar(select(Customer.name)) == "이\\서연"
+
+
+def test_a_file_written_in_many_chunks_keeps_each_customers_newest_details(
+    runner, vendors, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("market.customers.staging.CHUNK", 100)
+    path = write_order_file(
+        tmp_path / "orders.csv", 1000, ["행복플러스"], end=datetime(2026, 11, 26, tzinfo=UTC)
+    )
+    result = runner.invoke(args=["customers", "import", str(path)])
+    assert "Imported 1000 new orders and 125 new customers" in result.output, result.output
+    by_customer = select(Order.customer_id, func.max(Order.ordered_at)).group_by(Order.customer_id)
+    newest = dict(db.session.execute(by_customer).all())
+    customers = db.session.scalars(select(Customer)).all()
+    assert len(customers) == len(newest) == 125
+    assert all(c.details_as_of == newest[c.id] for c in customers)

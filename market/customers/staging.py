@@ -2,9 +2,10 @@
 
 The check pass parses and validates every row; the good ones (each order
 number once) go to a staging file next to the uploads, already in the form
-the database stores: UTC timestamps, normalised email, won as an integer. The write pass then parses nothing: it loads that file into a
-TEMPORARY table (PostgreSQL's COPY; executemany on SQLite) and writes
-customers and orders with a few set-based statements per chunk.
+the database stores: UTC timestamps, normalised email, won as an integer.
+The write pass then parses nothing: it loads that file into a TEMPORARY
+table (PostgreSQL's COPY; executemany on SQLite) and writes customers and
+orders with a few set-based statements per chunk.
 
 A file, not a table, because the two passes run in different requests or
 threads, hours apart, while a temporary table lives only as long as one
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from zlib import crc32
 
 from flask import current_app
 from sqlalchemy import Connection, bindparam, text
@@ -29,12 +31,19 @@ from market.timeutil import UTCDateTime, utcnow
 # Rows written per transaction: large enough that the statements stay
 # set-based, small enough that no writer waits long for a lock.
 CHUNK = 50_000
+# Rows are spread over this many parts by their email, and a chunk is a run
+# of whole parts: all orders of one customer are written in one transaction,
+# so each customer is inserted, updated and locked (the orders' foreign key)
+# once, not once per chunk; new customers' ids, and so the orders' index on
+# them, grow in step with the chunks.
+PARTS = 1024
 SQLITE_CACHE_KIB = 64 * 1024
 
 # The order of the staging file's fields: the five free texts last, where
 # one check per row tells whether any of them needs escaping.
 COLUMNS = (
     "seq",
+    "part",
     "line",
     "ordered_at",
     "phone",
@@ -75,7 +84,7 @@ _consent_text = lru_cache(maxsize=4096)(_utc_text)  # consent dates are whole da
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _UNESCAPE = re.compile(r"\\([\\tnr])")
 _UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
-_FREE_TEXT = range(7, 12)
+_FREE_TEXT = range(8, 13)
 
 
 def _escape(value: str) -> str:
@@ -112,7 +121,8 @@ class StagingWriter:
             )
         consent_at = _consent_text(row.consent_at) if row.consent_at else NULL
         self._write(
-            f"{self.count}\t{row.line}\t{_utc_text(row.ordered_at)}\t{row.phone or NULL}"
+            f"{self.count}\t{crc32(row.email.encode()) % PARTS}\t{row.line}"
+            f"\t{_utc_text(row.ordered_at)}\t{row.phone or NULL}"
             f"\t{row.amount}\t{1 if row.consent else 0}\t{consent_at}\t{free}\n"
         )
 
@@ -127,7 +137,8 @@ class StagingWriter:
 
 _TABLES = {
     "import_staging": """(
-        seq INTEGER PRIMARY KEY, line INTEGER NOT NULL, order_no VARCHAR(64) NOT NULL,
+        seq INTEGER PRIMARY KEY, part INTEGER NOT NULL, line INTEGER NOT NULL,
+        order_no VARCHAR(64) NOT NULL,
         ordered_at TIMESTAMP NOT NULL, buyer_name VARCHAR(100) NOT NULL,
         email VARCHAR(254) NOT NULL, phone VARCHAR(20),
         seller VARCHAR(100) NOT NULL, product VARCHAR(200) NOT NULL, amount BIGINT NOT NULL,
@@ -139,14 +150,14 @@ _TABLES = {
         consent_at TIMESTAMP, ordered_at TIMESTAMP NOT NULL)""",
 }
 
-# The newest row of each customer in the chunk; on a tie the later line,
-# as the batch-by-batch write pass did.
+# The newest row of each customer in the file (a customer's rows are all in
+# one chunk); on a tie the later line.
 _NEWEST = """
 INSERT INTO import_newest
 SELECT email, buyer_name, phone, consent, consent_at, ordered_at FROM (
     SELECT s.*, ROW_NUMBER() OVER (
         PARTITION BY email ORDER BY ordered_at DESC, seq DESC) AS newest
-    FROM import_staging s WHERE s.seq BETWEEN :first AND :last
+    FROM import_staging s WHERE s.part BETWEEN :first AND :last
 ) ranked WHERE newest = 1
 """
 # Only the customers not there yet, so the hash (models.email_hash, of an
@@ -181,7 +192,7 @@ SELECT s.order_no, s.ordered_at, c.id, m.vendor_id, s.seller, s.product, s.amoun
 FROM import_staging s
 JOIN customers c ON c.email = s.email
 LEFT JOIN import_sellers m ON m.seller = s.seller
-WHERE s.seq BETWEEN :first AND :last
+WHERE s.part BETWEEN :first AND :last
 ON CONFLICT (order_no) DO NOTHING
 """
 
@@ -224,8 +235,8 @@ def write_staged(
             total = _load(conn, path)
             _map_sellers(conn, match_seller)
             conn.commit()
-            for first in range(1, total + 1, CHUNK):
-                last = first + CHUNK - 1
+            done = 0
+            for first, last, rows in _chunks(conn):
                 chunk = {**params, "first": first, "last": last}
                 conn.execute(statements["newest"], chunk)
                 customers += conn.execute(statements["customers"], chunk).rowcount
@@ -233,13 +244,31 @@ def write_staged(
                 orders += conn.execute(statements["orders"], chunk).rowcount
                 conn.exec_driver_sql("DELETE FROM import_newest")
                 conn.commit()
-                progress(min(last, total), total)
+                done += rows
+                progress(done, total)
         finally:
             conn.rollback()
             _drop_tables(conn)
             if cache is not None:  # the connection goes back to the pool
                 conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
     return orders, customers
+
+
+def _chunks(conn: Connection) -> list[tuple[int, int, int]]:
+    """(first part, last part, rows): runs of whole parts of about CHUNK rows."""
+    counts = conn.exec_driver_sql(
+        "SELECT part, count(*) FROM import_staging GROUP BY part ORDER BY part"
+    ).all()
+    chunks, first, rows = [], None, 0
+    for part, count in counts:
+        first = part if first is None else first
+        rows += count
+        if rows >= CHUNK:
+            chunks.append((first, part, rows))
+            first, rows = None, 0
+    if first is not None:
+        chunks.append((first, counts[-1][0], rows))
+    return chunks
 
 
 def _sqlite(conn: Connection) -> bool:
@@ -254,6 +283,7 @@ def _create_tables(conn: Connection) -> None:
         )
     for name, columns in _TABLES.items():
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} {columns}")
+    conn.exec_driver_sql("CREATE INDEX import_staging_part ON import_staging (part)")
 
 
 def _drop_tables(conn: Connection) -> None:
