@@ -29,7 +29,7 @@ from market.extensions import db
 from market.timeutil import utcnow
 from market.vendors.models import Vendor
 
-BATCH = 2000
+BATCH = 2000  # rows between looks at the clock, for progress
 KNOWN_BATCH = 10_000
 PROGRESS_SECONDS = 0.5
 REPORTED_BAD_ROWS = 500
