@@ -1,14 +1,16 @@
 import csv
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from market.customers.models import Customer, CustomerImport, ImportStatus, Order
+from market.customers.models import Customer, CustomerImport, ImportStatus, Order, email_hash
 from market.customers.rows import parse_row
 from market.customers.samples import KOREAN_HEADER, write_order_file
+from market.customers.staging import staged_path
 from market.extensions import db
 from market.vendors.models import Category, EnterpriseType, Vendor
 
@@ -325,3 +327,67 @@ def test_large_upload_runs_in_the_background_with_progress(app_config, staff_cli
     assert job.status is ImportStatus.CHECKED and job.rows_total == 3000
     page = staff_client.get(f"/staff/customers/imports/{job_id}").get_data(as_text=True)
     assert "3,000" in page
+
+
+def test_checked_rows_are_staged_once_and_the_stage_removed_after_import(
+    staff_client, vendors, app_config
+):
+    rows = [[*GOOD[2][:6], "", *GOOD[2][7:]]]  # an empty product is allowed
+    _upload(staff_client, _csv_bytes(rows))
+    job = _job()
+    staged = staged_path(job)
+    assert staged.parent == Path(app_config["IMPORT_DIR"])
+    assert staged.exists(), "the check pass keeps the parsed rows for the write pass"
+    staff_client.post(f"/staff/customers/imports/{job.id}/run", data={})
+    assert _job().status is ImportStatus.DONE and not staged.exists()
+    order = db.session.scalar(select(Order))
+    assert order.product == "" and order.vendor_id is None
+    customer = db.session.scalar(select(Customer))
+    assert customer.phone == "+821098765432"
+    assert customer.email_hash == email_hash("seo@example.com"), "the suppression key"
+
+
+def test_import_without_a_staged_file_reads_the_upload_again(staff_client, vendors):
+    _upload(staff_client, _csv_bytes([*GOOD, GOOD[0]]))  # the duplicate is a bad row
+    job = _job()
+    staged_path(job).unlink()
+    staff_client.post(f"/staff/customers/imports/{job.id}/run", data={"good_rows_only": "y"})
+    job = _job()
+    assert job.status is ImportStatus.DONE and (job.orders_new, job.customers_new) == (3, 2)
+    assert _count(Order) == 3
+
+
+def test_newest_row_of_a_customer_wins_within_one_file(staff_client, vendors):
+    newer = [*GOOD[1][:1], "2026-11-27 09:00", "김최신", *GOOD[1][3:]]
+    newer[0] = "A-4"
+    _upload(staff_client, _csv_bytes([*GOOD, newer]))
+    staff_client.post(f"/staff/customers/imports/{_job().id}/run", data={})
+    kim = db.session.scalar(select(Customer).where(Customer.email == "kim@example.com"))
+    assert kim.name == "김최신" and kim.phone is None
+    assert kim.details_as_of == datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
+
+
+def test_tabs_newlines_and_backslashes_survive_the_staging_file(staff_client, vendors):
+    row = [*GOOD[2]]
+    row[2], row[5], row[6] = "이\\서연", "모르는\n상점", "비누\t3개 \\N"
+    _upload(staff_client, _csv_bytes([row]))
+    staff_client.post(f"/staff/customers/imports/{_job().id}/run", data={})
+    order = db.session.scalar(select(Order))
+    assert (order.seller_name, order.product) == ("모르는\n상점", "비누\t3개 \\N")
+    assert db.session.scalar(select(Customer.name)) == "이\\서연"
+
+
+def test_a_file_written_in_many_chunks_keeps_each_customers_newest_details(
+    runner, vendors, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("market.customers.staging.CHUNK", 100)
+    path = write_order_file(
+        tmp_path / "orders.csv", 1000, ["행복플러스"], end=datetime(2026, 11, 26, tzinfo=UTC)
+    )
+    result = runner.invoke(args=["customers", "import", str(path)])
+    assert "Imported 1000 new orders and 125 new customers" in result.output, result.output
+    by_customer = select(Order.customer_id, func.max(Order.ordered_at)).group_by(Order.customer_id)
+    newest = dict(db.session.execute(by_customer).all())
+    customers = db.session.scalars(select(Customer)).all()
+    assert len(customers) == len(newest) == 125
+    assert all(c.details_as_of == newest[c.id] for c in customers)

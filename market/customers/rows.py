@@ -10,7 +10,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import phonenumbers
 from flask_babel import gettext as _
@@ -40,6 +42,9 @@ _DATE = re.compile(
     r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The amounts the export really holds (12000, 12,000); anything else goes
+# through parse_won, which also words the problem.
+_PLAIN_WON = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
 _KR_MOBILE = re.compile(r"^0(1[016789])[- ]?(\d{3,4})[- ]?(\d{4})$")
 _YES, _NO = (
     {"y", "yes", "예", "동의", "1", "true", "o"},
@@ -51,8 +56,9 @@ class FileProblem(ValueError):
     """The whole file cannot be read (not a row-level problem)."""
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRow:
+class OrderRow(NamedTuple):
+    """A tuple, not a dataclass: a million of them are made per import."""
+
     line: int
     order_no: str
     ordered_at: datetime
@@ -97,24 +103,34 @@ class RowSource:
     def __init__(self, path: Path, filename: str):
         self.path = Path(path)
         self.is_xlsx = filename.lower().endswith((".xlsx", ".xlsm"))
-        self.position = 0
+        self._position = 0
+        self._handle = None
         self.size = self.path.stat().st_size
         self.encoding = None if self.is_xlsx else detect_encoding(self.path)
+
+    @property
+    def position(self) -> int:
+        # Asked for only when progress is reported: telling the byte offset
+        # costs a system call, too dear to pay on every row.
+        if self._handle is not None and not self._handle.closed:
+            return self._handle.buffer.tell()
+        return self._position
 
     def __iter__(self) -> Iterator[tuple[int, dict]]:
         yield from (self._xlsx_rows() if self.is_xlsx else self._csv_rows())
 
     def _csv_rows(self):
         with self.path.open("r", encoding=self.encoding, newline="") as handle:
+            self._handle = handle
             reader = csv.reader(handle)
             header = next(reader, None)
             keys = _map_header(header)
             for values in reader:
-                self.position = handle.buffer.tell()
-                if not any(v.strip() for v in values):
+                if not "".join(values).strip():
                     continue
                 yield reader.line_num, _row_dict(keys, values)
-        self.position = self.size
+        self._handle = None
+        self._position = self.size
 
     def _xlsx_rows(self):
         from openpyxl import load_workbook
@@ -131,13 +147,13 @@ class RowSource:
             rows = sheet.iter_rows(values_only=True)
             keys = _map_header(next(rows, None))
             for number, values in enumerate(rows, start=2):
-                self.position = number
+                self._position = number
                 if not any(v not in (None, "") for v in values):
                     continue
                 yield number, _row_dict(keys, values)
         finally:
             workbook.close()
-        self.position = self.size
+        self._position = self.size
 
 
 def _map_header(header) -> list[str | None]:
@@ -155,32 +171,31 @@ def _map_header(header) -> list[str | None]:
 
 
 def _row_dict(keys, values) -> dict:
-    row = {}
-    for key, value in zip(keys, values, strict=False):
-        if key is not None:
-            row[key] = value
-    return row
+    return {key: value for key, value in zip(keys, values, strict=False) if key is not None}
+
+
+def _text(raw: dict, key: str, label: str, problems: list, limit: int, required=True) -> str:
+    value = raw.get(key)
+    value = "" if value is None else str(value).strip()
+    if not value:
+        if required:
+            problems.append(_("%(column)s is empty.", column=label))
+    elif len(value) > limit:
+        problems.append(
+            _("%(column)s is longer than %(limit)d characters.", column=label, limit=limit)
+        )
+    return value
 
 
 def parse_row(line: int, raw: dict) -> OrderRow | BadRow:
+    """Called once per row of a file that may have a million: the good row
+    takes the shortest path, and words are only looked up for problems."""
     problems = []
-
-    def text(key: str, label: str, required: bool = True, limit: int = 200) -> str:
-        value = raw.get(key)
-        value = "" if value is None else str(value).strip()
-        if required and not value:
-            problems.append(_("%(column)s is empty.", column=label))
-        elif len(value) > limit:
-            problems.append(
-                _("%(column)s is longer than %(limit)d characters.", column=label, limit=limit)
-            )
-        return value
-
-    order_no = text("order_no", "주문번호", limit=64)
-    buyer_name = text("buyer_name", "구매자명", limit=100)
-    seller = text("seller", "판매자", limit=100)
-    product = text("product", "상품명", required=False)
-    email = normalise_email(text("email", "구매자이메일", limit=254))
+    order_no = _text(raw, "order_no", "주문번호", problems, 64)
+    buyer_name = _text(raw, "buyer_name", "구매자명", problems, 100)
+    seller = _text(raw, "seller", "판매자", problems, 100)
+    product = _text(raw, "product", "상품명", problems, 200, required=False)
+    email = normalise_email(_text(raw, "email", "구매자이메일", problems, 254))
     if email and not _EMAIL.match(email):
         problems.append(_("The email address “%(value)s” is not valid.", value=email))
     ordered_at = _parse_when(raw.get("ordered_at"), "주문일자", problems, required=True)
@@ -207,6 +222,30 @@ def parse_row(line: int, raw: dict) -> OrderRow | BadRow:
     )
 
 
+def _date_from_text(text: str) -> datetime | None:
+    match = _DATE.match(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = match.groups()
+    try:
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour) if hour else 0,
+            int(minute) if minute else 0,
+            int(second) if second else 0,
+            tzinfo=SEOUL,
+        )
+    except ValueError:
+        return None
+
+
+# Consent dates are whole days and repeat a lot, and a datetime is immutable,
+# so parsed ones are kept; order times (to the minute) rarely repeat.
+_day_from_text = lru_cache(maxsize=4096)(_date_from_text)
+
+
 def _parse_when(value, label: str, problems: list, required: bool) -> datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -216,20 +255,18 @@ def _parse_when(value, label: str, problems: list, required: bool) -> datetime |
         return value if value.tzinfo else value.replace(tzinfo=SEOUL)
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=SEOUL)
-    match = _DATE.match(str(value).strip())
-    if match:
-        year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-        try:
-            return datetime(year, month, day, hour, minute, second, tzinfo=SEOUL)
-        except ValueError:
-            pass
-    problems.append(
-        _("%(column)s “%(value)s” is not a date like 2026-11-26.", column=label, value=value)
-    )
-    return None
+    # The required date is the order time; the optional one the consent day.
+    parsed = (_date_from_text if required else _day_from_text)(str(value).strip())
+    if parsed is None:
+        problems.append(
+            _("%(column)s “%(value)s” is not a date like 2026-11-26.", column=label, value=value)
+        )
+    return parsed
 
 
 def _parse_amount(value, problems: list) -> int:
+    if value.__class__ is str and _PLAIN_WON.fullmatch(value):
+        return int(value.replace(",", ""))
     if isinstance(value, int | float) and not isinstance(value, bool):
         if value < 0 or value != int(value):
             problems.append(_("결제금액 must be a whole, non-negative amount in won."))

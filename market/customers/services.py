@@ -16,6 +16,7 @@ from market.audit.services import describe_actions, record
 from market.customers import importer
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order
 from market.customers.rows import FileProblem
+from market.customers.staging import imports_dir
 from market.extensions import db
 from market.invitations.messages import MailKind
 from market.invitations.models import Invitation, RankingSnapshotRow
@@ -27,14 +28,6 @@ ALLOWED_SUFFIXES = (".csv", ".xlsx")
 
 class ImportError_(ValueError):
     pass
-
-
-def imports_dir() -> Path:
-    folder = Path(
-        current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path, "imports")
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def register_file(path: Path, actor=None) -> CustomerImport:
