@@ -69,7 +69,7 @@ def test_page_two_shows_the_next_enterprises_and_keeps_the_period(app, staff_cli
     assert names[:2] == ["기업59", "기업58"] and len(names) == VENDORS_PER_PAGE
     assert "매출 순으로 참여기업 60곳 중 1~50번째입니다." in first
 
-    link = _next_link(first, "vendors-heading")
+    link = _next_link(first, "vendors-table")
     assert "start=2025-01-01" in link and "end=2025-12-31" in link and "vendors_page=2" in link
     second = _get(staff_client, link)
     assert _vendor_names(second) == [f"기업{n:02d}" for n in range(9, -1, -1)]
@@ -96,7 +96,7 @@ def test_the_market_days_are_paged_by_date(app, staff_client):
     _year_of_takings(vendors=2, markets=MARKETS_PER_PAGE + 2)
     first = _get(staff_client, REPORT)
     assert "날짜 순으로 장터 52개 중 1~50번째입니다." in first
-    second = _get(staff_client, _next_link(first, "markets-heading"))
+    second = _get(staff_client, _next_link(first, "markets-table"))
     dates = re.findall(r'<a href="/staff/markets/\d+/takings">([^<]+)</a></td>', second)
     assert dates == ["2025년 12월 18일 (목)", "2025년 12월 25일 (목)"]
     assert "월별 매출" in second  # 52 market days are charted by month
