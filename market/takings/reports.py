@@ -158,7 +158,7 @@ def build_report(start: date, end: date) -> Report:
 
 def build_overview(start: date, end: date) -> Report:
     """The report page without its two long tables (the page asks for them a
-    page at a time). Eight queries whatever the period: the summary's counts
+    page at a time). Seven queries whatever the period: the summary's counts
     say whether the chart needs the days or the months, so only one of the
     two is asked for."""
     per_market = _market_totals(start, end)
