@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from market.booths.assignment import MINIMUM_VENDORS
 from market.booths.loading import applications_with_vendors, booth_rows
@@ -127,30 +127,29 @@ class MarketCount:
 
 def under_minimum(today: date, weeks: int | None = None) -> list[MarketCount]:
     """Markets in the coming weeks with fewer than the minimum of vendors:
-    assigned ones by their booths, open ones by the applications still in play."""
+    assigned ones by their booths, open ones by the applications still in play
+    (one query: each market counts what its status calls for)."""
     weeks = weeks or current_app.config["BOOTH_WARNING_WEEKS"]
     until = today + timedelta(weeks=weeks)
-    window = (Market.market_date >= today, Market.market_date <= until)
-    booths = (
-        select(Market, func.count(Booth.id))
-        .outerjoin(Booth, Booth.market_id == Market.id)
-        .where(*window, Market.status == MarketStatus.ASSIGNED)
-        .group_by(Market.id)
-    )
     in_play = (ApplicationStatus.APPLIED, ApplicationStatus.ASSIGNED, ApplicationStatus.WAITLISTED)
+    booths = select(func.count(Booth.id)).where(Booth.market_id == Market.id).scalar_subquery()
     applications = (
-        select(Market, func.count(Application.id))
-        .outerjoin(
-            Application,
-            (Application.market_id == Market.id) & Application.status.in_(in_play),
-        )
-        .where(*window, Market.status == MarketStatus.OPEN)
-        .group_by(Market.id)
+        select(func.count(Application.id))
+        .where(Application.market_id == Market.id, Application.status.in_(in_play))
+        .scalar_subquery()
     )
-    found = [MarketCount(m, n, True) for m, n in db.session.execute(booths)]
-    found += [MarketCount(m, n, False) for m, n in db.session.execute(applications)]
-    found = [item for item in found if item.count < MINIMUM_VENDORS]
-    return sorted(found, key=lambda item: (item.market.market_date, item.market.id))
+    count = case((Market.status == MarketStatus.ASSIGNED, booths), else_=applications)
+    rows = db.session.execute(
+        select(Market, count)
+        .where(
+            Market.market_date >= today,
+            Market.market_date <= until,
+            Market.status.in_((MarketStatus.ASSIGNED, MarketStatus.OPEN)),
+            count < MINIMUM_VENDORS,
+        )
+        .order_by(Market.market_date, Market.id)
+    )
+    return [MarketCount(m, n, m.status is MarketStatus.ASSIGNED) for m, n in rows]
 
 
 def booth_numbers(application_ids: list[int]) -> dict[int, int]:

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 
 from market.audit.models import AuditEntry
 from market.booths import screens as booths
@@ -13,61 +13,77 @@ from market.markets.models import Market, MarketStatus
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.takings import services as takings
 from market.takings.report_charts import over_time
-from market.takings.reports import build_report
+from market.takings.reports import DAY_COLUMNS, market_days, months_of
 from market.timeutil import SEOUL, utcnow
 from market.vendors import services as vendors
-from market.vendors.models import Application, ApplicationStatus, VendorStatus
+from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
 
 
 def staff_summary(lang: str = "ko") -> dict:
-    counts = dict(
-        db.session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all()
-    )
+    """Eight statements with the login's, however much data there is."""
+    today = utcnow().astimezone(SEOUL).date()
+    counts = _counts(today)
     recent = db.session.scalars(
         select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(8)
     ).all()
-    vendor_counts = vendors.status_counts()
-    today = utcnow().astimezone(SEOUL).date()
     return {
-        "vendors_pending": vendor_counts.get(VendorStatus.PENDING, 0),
-        "certifications_expiring": vendors.expiring_count(today),
+        **counts,
         "under_minimum": booths.under_minimum(today),
         "takings": takings.latest_market_day(today),
-        "outbox_failed": counts.get(OutboxStatus.FAILED, 0),
-        "outbox_queued": counts.get(OutboxStatus.QUEUED, 0),
         "recent_audit": recent,
         "next_market": next_market(today),
         "season": season_takings(today, lang),
     }
 
 
+def _count(query) -> ScalarSelect:
+    """How many rows a query has, as a column of another (uncorrelated) select."""
+    return select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
+
+
+def _counts(today: date) -> dict[str, int]:
+    """The tiles' counts in one statement: each is a scalar subquery built by
+    the area that owns the rule (the expiring certifications by vendors)."""
+    outbox = select(OutboxMessage.id)
+    figures = {
+        "vendors_pending": _count(select(Vendor.id).where(Vendor.status == VendorStatus.PENDING)),
+        "certifications_expiring": _count(vendors.expiring_query(today)),
+        "outbox_failed": _count(outbox.where(OutboxMessage.status == OutboxStatus.FAILED)),
+        "outbox_queued": _count(outbox.where(OutboxMessage.status == OutboxStatus.QUEUED)),
+    }
+    row = db.session.execute(select(*figures.values())).one()
+    return dict(zip(figures, row, strict=True))
+
+
 def next_market(today: date) -> dict | None:
     """The next market day at a glance: applications by status, booths filled,
-    the booth map, the deadline and the invitations (a fixed handful of queries)."""
-    market = db.session.scalar(
-        select(Market)
+    the booth map, the deadline and the invitations. The market and its
+    counts are one query; the map (once booths are assigned) and the
+    invitations one each."""
+
+    def applications(*conditions) -> ScalarSelect:
+        return (
+            select(func.count(Application.id))
+            .where(Application.market_id == Market.id, *conditions)
+            .scalar_subquery()
+        )
+
+    live = applications(Application.status != ApplicationStatus.WITHDRAWN)
+    waitlisted = applications(Application.status == ApplicationStatus.WAITLISTED)
+    filled = select(func.count(Booth.id)).where(Booth.market_id == Market.id).scalar_subquery()
+    row = db.session.execute(
+        select(Market, live, waitlisted, filled)
         .where(Market.market_date >= today, Market.status != MarketStatus.CANCELLED)
         .order_by(Market.market_date, Market.id)
         .limit(1)
-    )
-    if market is None:
+    ).first()
+    if row is None:
         return None
-    applications = dict(
-        db.session.execute(
-            select(Application.status, func.count())
-            .where(Application.market_id == market.id)
-            .group_by(Application.status)
-        ).all()
-    )
-    filled = db.session.scalar(select(func.count()).where(Booth.market_id == market.id))
+    market, applications, waitlisted, filled = row
     return {
         "market": market,
-        "applications": sum(
-            n for status, n in applications.items() if status is not ApplicationStatus.WITHDRAWN
-        ),
-        "waitlisted": applications.get(ApplicationStatus.WAITLISTED, 0),
+        "applications": applications,
+        "waitlisted": waitlisted,
         "filled": filled,
         "map": booths.public_map(market),
         "deadline_passed": market.application_deadline <= utcnow(),
@@ -76,9 +92,15 @@ def next_market(today: date) -> dict | None:
     }
 
 
-def season_takings(today: date, lang: str):
-    """This year's takings per market day as a small chart (SQL aggregates)."""
-    report = build_report(date(today.year, 1, 1), today)
-    if not report.markets:
+def season_takings(today: date, lang: str) -> dict | None:
+    """This year's total and its chart. One query for the year's market days
+    (about fifty rows, whatever the years before hold): their sum is the total
+    and, past DAY_COLUMNS, their months the line."""
+    days = market_days(date(today.year, 1, 1), today)
+    if not days:
         return None
-    return {"report": report, "chart": over_time(report, lang)}
+    if len(days) <= DAY_COLUMNS:
+        chart = over_time(days, [], lang)
+    else:
+        chart = over_time([], months_of(days), lang)
+    return {"total": sum(day.total for day in days), "chart": chart}

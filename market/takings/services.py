@@ -112,26 +112,31 @@ def market_total(market_id: int, except_vendor_id: int | None = None) -> int:
 
 def latest_market_day(today: date) -> dict | None:
     """For the staff dashboard: the latest market day up to today, its total
-    and how many of its vendors have not reported yet."""
-    market = db.session.scalar(
-        select(Market)
-        .where(Market.market_date <= today, Market.status != MarketStatus.CANCELLED)
-        .order_by(Market.market_date.desc(), Market.id.desc())
-        .limit(1)
-    )
-    if market is None:
-        return None
+    and how many of its vendors have not reported yet (one query)."""
     part = participants()
-    expected, reported = db.session.execute(
-        select(func.count(part.c.vendor_id), func.count(Takings.id))
+    of_market = part.c.market_id == Market.id
+    expected = select(func.count(part.c.vendor_id)).where(of_market).scalar_subquery()
+    reported = (
+        select(func.count(Takings.id))
         .select_from(part)
-        .outerjoin(
+        .join(
             Takings,
             and_(Takings.market_id == part.c.market_id, Takings.vendor_id == part.c.vendor_id),
         )
-        .where(part.c.market_id == market.id)
-    ).one()
-    return {"market": market, "total": market_total(market.id), "missing": expected - reported}
+        .where(of_market)
+        .scalar_subquery()
+    )
+    total = select(func.coalesce(func.sum(Takings.amount), 0)).where(Takings.market_id == Market.id)
+    row = db.session.execute(
+        select(Market, expected, reported, total.scalar_subquery())
+        .where(Market.market_date <= today, Market.status != MarketStatus.CANCELLED)
+        .order_by(Market.market_date.desc(), Market.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    market, expected, reported, total = row
+    return {"market": market, "total": int(total), "missing": expected - reported}
 
 
 def find_takings(vendor_id: int, market_id: int) -> Takings | None:

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from market.accounts.decorators import staff_required
+from market.core.pagination import paginate_rows
 from market.extensions import db
 from market.markets.models import Market
 from market.takings import exports, reports, services
@@ -27,6 +28,10 @@ from market.timeutil import format_won
 from market.vendors.models import Vendor
 
 bp = Blueprint("takings", __name__, url_prefix="/staff")
+
+# The report's two long tables, a page at a time; the CSV and XLSX have every row.
+MARKETS_PER_PAGE = 50  # about a year of weekly markets
+VENDORS_PER_PAGE = 50
 
 
 def _get_market(market_id: int) -> Market:
@@ -137,11 +142,26 @@ def _period() -> tuple[PeriodForm, date, date]:
 @staff_required
 def report():
     form, start, end = _period()
-    data = reports.build_report(start, end)
+    data = reports.build_overview(start, end)
+    # The summary has already counted both tables' rows: no COUNT per table.
+    markets = paginate_rows(
+        reports.market_rows_query(start, end),
+        data.summary.markets,
+        MARKETS_PER_PAGE,
+        "markets_page",
+    )
+    vendors = paginate_rows(
+        reports.vendor_rows_query(start, end),
+        data.summary.vendors,
+        VENDORS_PER_PAGE,
+        "vendors_page",
+    )
     return render_template(
         "takings/report.html",
         form=form,
         report=data,
+        markets=markets,
+        vendors=vendors,
         charts=report_charts(data, str(get_locale())),
         years=reports.years_with_takings(),
         export_args={"start": start.isoformat(), "end": end.isoformat()},
