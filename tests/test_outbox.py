@@ -285,7 +285,7 @@ def test_staff_retry_requeues_a_failed_message(smtp, app, staff):
 def test_a_crashed_workers_claim_lapses(smtp, app):
     row = queue()
     now = utcnow()
-    assert mail.claim_due(10, "crashed-worker", now) == [row.id]
+    assert [claimed.id for claimed in mail.claim_due(10, "crashed-worker", now)] == [row.id]
     assert mail.deliver_due(now=now + timedelta(minutes=1)).total == 0, "claim still held"
     assert mail.deliver_due(now=now + timedelta(minutes=6)).sent == 1
     assert reload(row).claimed_by != "crashed-worker"

@@ -93,7 +93,7 @@ def test_postgres_claim_skips_rows_another_worker_has_locked(app):
     try:
         assert locked.wait(10)
         with app.app_context():
-            claimed = mail.claim_due(10, "other", utcnow())
+            claimed = [message.id for message in mail.claim_due(10, "other", utcnow())]
             db.session.remove()
     finally:
         release.set()

@@ -4,7 +4,8 @@ message opened the way its recipient would see it).
 
 Building messages and talking SMTP live in market.mail, which calls these.
 Claims commit at once: a claim has to be visible to the other workers before
-any mail goes out."""
+any mail goes out. Claims and results are written a batch at a time, each in
+one statement, so the database work per message is a small share of a row."""
 
 import logging
 import smtplib
@@ -66,96 +67,131 @@ def _lease() -> timedelta:
     return timedelta(seconds=seconds) if seconds else DEFAULT_LEASE
 
 
-def claim_due(batch_size: int, worker_id: str, now: datetime) -> list[int]:
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed message, with all that sending and recording it need, so
+    the worker never loads a row on its own."""
+
+    id: int
+    attempts: int  # before this try
+    subject: str
+    mime: bytes
+
+
+def claim_due(batch_size: int, worker_id: str, now: datetime) -> list[Claimed]:
     """Marks up to batch_size due messages as ours (status sending until
-    now + lease) and commits; returns their ids, oldest first."""
-    claim = {
-        "status": OutboxStatus.SENDING,
-        "claimed_by": worker_id,
-        "claimed_until": now + _lease(),
-    }
-    candidates = (
-        select(OutboxMessage.id, OutboxMessage.status)
+    now + lease) in one UPDATE and commits; returns them, oldest first.
+
+    The UPDATE picks its rows in a subquery. PostgreSQL locks them there with
+    SKIP LOCKED, so concurrent workers take disjoint rows without waiting on
+    each other. SQLite ignores the FOR UPDATE but runs a writing statement
+    under its single write lock: a second worker's claim waits (busy timeout)
+    and then sees the rows as sending, not due. Either way it is one short
+    write transaction, not one per row."""
+    picked = (
+        select(OutboxMessage.id)
         .where(_due(now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(batch_size)
+        .with_for_update(skip_locked=True)
     )
-    if db.engine.dialect.name == "postgresql":
-        ids = list(
-            db.session.scalars(
-                candidates.with_only_columns(OutboxMessage.id).with_for_update(skip_locked=True)
-            )
+    claim = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(picked))
+        .values(status=OutboxStatus.SENDING, claimed_by=worker_id, claimed_until=now + _lease())
+        .returning(
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.id,
+            OutboxMessage.attempts,
+            OutboxMessage.subject,
+            OutboxMessage.mime,
         )
-        if ids:
-            db.session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**claim)
-            )
-        db.session.commit()
-        return ids
-    # Elsewhere (SQLite): read, then compare-and-set each row. Only one UPDATE
-    # can match a row while it is still due, so only one worker wins it.
-    won = []
+        .execution_options(synchronize_session=False)
+    )
     try:
-        for message_id, status in db.session.execute(candidates).all():
-            result = db.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.status == status, _due(now))
-                .values(**claim)
-            )
-            if result.rowcount == 1:
-                won.append(message_id)
+        rows = sorted(db.session.execute(claim).all())
         db.session.commit()
-    except OperationalError as error:  # "database is locked": another worker is busy
+    except OperationalError as error:  # SQLite: still locked after the busy timeout
         db.session.rollback()
         log.warning("outbox: could not claim messages this pass: %s", error)
         return []
-    return won
+    return [Claimed(row.id, row.attempts, row.subject, row.mime) for row in rows]
 
 
-def renew_claim(message_id: int, worker_id: str, now: datetime) -> bool:
-    """Just before sending: still ours? Then hold it for another lease. False
-    means our lease ran out and another worker has it now."""
+def renew_claims(ids: list[int], worker_id: str, now: datetime) -> set[int]:
+    """Holds the still unsent messages of a long batch for another lease;
+    returns those that are still ours (a lapsed claim may have been taken
+    over by another worker, which then sends it). The caller commits."""
+    if not ids:
+        return set()
     result = db.session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.id == message_id,
+            OutboxMessage.id.in_(ids),
             OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.claimed_by == worker_id,
         )
         .values(claimed_until=max(now, utcnow()) + _lease())
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
     )
-    db.session.commit()
-    return result.rowcount == 1
+    return set(result.scalars())
 
 
-def record_success(message: OutboxMessage, now: datetime, report: DeliveryReport) -> None:
-    """The server took it. Every try counts in attempts, the successful one too."""
-    message.status = OutboxStatus.SENT
-    message.attempts += 1
-    message.sent_at = max(now, utcnow())
-    message.claimed_until = None
-    message.last_error = None
-    db.session.commit()
-    report.sent += 1
+def lease_seconds() -> float:
+    return _lease().total_seconds()
 
 
-def record_failure(
-    message: OutboxMessage, error: Exception, now: datetime, report: DeliveryReport
+def record_results(
+    sent: list[int],
+    failures: list[tuple[Claimed, Exception]],
+    now: datetime,
+    report: DeliveryReport,
 ) -> None:
-    """Back in the queue after a back-off, or failed for good."""
-    message.attempts += 1
-    message.last_error = f"{type(error).__name__}: {error}"[:2000]
-    message.claimed_until = None
-    if is_permanent(error) or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        message.status = OutboxStatus.FAILED
+    """What the server said about a batch, in one UPDATE for the sent
+    messages and one (executemany) for the failed ones; the caller commits.
+
+    Every try counts in attempts, the successful one too. A failed message
+    goes back into the queue after a back-off, or fails for good."""
+    if sent:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(sent))
+            .values(
+                status=OutboxStatus.SENT,
+                attempts=OutboxMessage.attempts + 1,
+                sent_at=max(now, utcnow()),
+                claimed_until=None,
+                last_error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        report.sent += len(sent)
+    if failures:
+        db.session.execute(
+            update(OutboxMessage),
+            [_failure_values(message, error, now, report) for message, error in failures],
+        )
+
+
+def _failure_values(message: Claimed, error: Exception, now: datetime, report) -> dict:
+    attempts = message.attempts + 1
+    values = {
+        "id": message.id,
+        "attempts": attempts,
+        "last_error": f"{type(error).__name__}: {error}"[:2000],
+        "claimed_until": None,
+    }
+    if is_permanent(error) or attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        values["status"] = OutboxStatus.FAILED
         report.failed += 1
-        log.error("outbox: message %s failed for good: %s", message.id, message.last_error)
+        log.error("outbox: message %s failed for good: %s", message.id, values["last_error"])
     else:
-        message.status = OutboxStatus.QUEUED
-        message.next_attempt_at = now + retry_delay(message.attempts)
+        values["status"] = OutboxStatus.QUEUED
+        values["next_attempt_at"] = now + retry_delay(attempts)
         report.retried += 1
-        log.warning("outbox: message %s will be retried: %s", message.id, message.last_error)
-    db.session.commit()
+        log.warning("outbox: message %s will be retried: %s", message.id, values["last_error"])
+    return values
 
 
 def is_permanent(error: Exception) -> bool:
