@@ -9,6 +9,7 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 from email import policy
+from email.headerregistry import Address
 from email.parser import BytesParser
 
 import pytest
@@ -174,6 +175,21 @@ def test_deliver_sends_over_smtp(smtp, app):
     assert row.sent_at is not None
     assert mail.deliver_due().total == 0, "sent mail is not sent again"
     assert len(smtp.received) == 1
+
+
+def test_every_to_and_cc_address_is_a_recipient(smtp, app):
+    message = mail.build_message(
+        [Address("이름, 쉼표", "one", "example.kr"), "둘 <two@example.kr>"],
+        "여럿에게",
+        "본문",
+        headers={"Cc": "셋 <three@example.kr>"},
+    )
+    mail.enqueue(message)
+    db.session.commit()
+    assert mail.deliver_due().sent == 1
+    [(envelope, _)] = smtp.received
+    assert envelope.mail_from == "market@gbsec.example.kr"
+    assert envelope.rcpt_tos == ["one@example.kr", "two@example.kr", "three@example.kr"]
 
 
 def test_one_connection_per_batch(smtp, app):
