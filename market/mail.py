@@ -22,7 +22,6 @@ import re
 import secrets
 import smtplib
 import socket
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +31,7 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
+from time import monotonic
 
 from flask import current_app
 from sqlalchemy import insert
@@ -250,15 +250,15 @@ class _Lease:
     def __init__(self, worker_id: str, now: datetime):
         self.worker_id, self.now = worker_id, now
         self.seconds = lease_seconds()
-        self.renewed = time.monotonic()
+        self.renewed = monotonic()
         self.lost: set[int] = set()
 
     def still_ours(self, message: Claimed, unsent: list[Claimed]) -> bool:
-        if time.monotonic() - self.renewed > self.seconds / 2:
+        if monotonic() - self.renewed > self.seconds / 2:
             ids = [other.id for other in unsent if other.id not in self.lost]
             kept = renew_claims(ids, self.worker_id, self.now)
             db.session.commit()
-            self.renewed = time.monotonic()
+            self.renewed = monotonic()
             self.lost.update(set(ids) - kept)
         return self.holds(message)
 
