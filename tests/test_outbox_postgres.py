@@ -1,8 +1,10 @@
 """Two mail workers at once: each message reaches the SMTP server exactly once.
 
-On PostgreSQL the claim takes row locks with SKIP LOCKED; on SQLite it is a
-compare-and-set UPDATE. `make test` runs the suite on both, so each path is
-tested where it applies and skipped (with the reason) elsewhere."""
+The claim is one UPDATE of a batch of due rows. On PostgreSQL its subquery
+locks them with SKIP LOCKED; on SQLite the statement runs under the single
+write lock, so a second claim sees the rows already taken. `make test` runs
+the suite on both, so each path is tested where it applies and skipped
+(with the reason) elsewhere."""
 
 import os
 import threading
@@ -63,7 +65,7 @@ def run_two_workers(app, smtp, count: int = 40) -> None:
     assert all(shares.values()), f"both workers should have taken part: {shares}"
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="the SQLite compare-and-set path; PostgreSQL below")
+@pytest.mark.skipif(ON_POSTGRES, reason="the SQLite write-lock path; PostgreSQL below")
 def test_two_workers_on_sqlite_send_each_message_once(smtp, app):
     run_two_workers(app, smtp)
 

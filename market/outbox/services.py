@@ -85,9 +85,11 @@ def claim_due(batch_size: int, worker_id: str, now: datetime) -> list[Claimed]:
     The UPDATE picks its rows in a subquery. PostgreSQL locks them there with
     SKIP LOCKED, so concurrent workers take disjoint rows without waiting on
     each other. SQLite ignores the FOR UPDATE but runs a writing statement
-    under its single write lock: a second worker's claim waits (busy timeout)
-    and then sees the rows as sending, not due. Either way it is one short
-    write transaction, not one per row."""
+    under its single write lock: a second worker's claim waits (pysqlite's
+    busy timeout, 5 s) and then sees the rows as sending, not due. Either way
+    it is one short write transaction, not one per row, and no read comes
+    before the write in it, so SQLite never has to refuse a lock upgrade
+    with "database is locked" without waiting."""
     picked = (
         select(OutboxMessage.id)
         .where(_due(now))
@@ -109,10 +111,14 @@ def claim_due(batch_size: int, worker_id: str, now: datetime) -> list[Claimed]:
         .execution_options(synchronize_session=False)
     )
     try:
-        rows = sorted(db.session.execute(claim).all())
+        rows = sorted(db.session.execute(claim).all())  # RETURNING keeps no order
         db.session.commit()
-    except OperationalError as error:  # SQLite: still locked after the busy timeout
+    except OperationalError as error:
         db.session.rollback()
+        if db.engine.dialect.name != "sqlite":
+            raise
+        # Still locked after the busy timeout: another writer is slow. Try
+        # again next pass rather than fail the worker.
         log.warning("outbox: could not claim messages this pass: %s", error)
         return []
     return [Claimed(row.id, row.attempts, row.subject, row.mime) for row in rows]
