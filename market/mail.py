@@ -10,9 +10,9 @@ of the whole batch in one transaction.
 Delivery is at least once: a worker that dies after the SMTP server accepted
 messages but before it recorded them will have them sent again once its claim
 lapses (at most one batch). Two live workers never send the same message: a
-batch is claimed in one UPDATE whose rows are locked with SKIP LOCKED
-(PostgreSQL) or taken under the single write lock (SQLite), and a batch that
-outlasts half its lease renews it before going on. Those rules for the outbox
+batch is claimed in one short transaction whose rows are locked with SKIP
+LOCKED (PostgreSQL) or taken under the single write lock (SQLite), and a
+batch that outlasts half its lease renews it before going on. Those rules for the outbox
 rows (claims, back-off, giving up, staff retries) are in
 market.outbox.services; this module builds MIME and talks SMTP.
 """

@@ -1,10 +1,10 @@
 """Two mail workers at once: each message reaches the SMTP server exactly once.
 
-The claim is one UPDATE of a batch of due rows. On PostgreSQL its subquery
-locks them with SKIP LOCKED; on SQLite the statement runs under the single
-write lock, so a second claim sees the rows already taken. `make test` runs
-the suite on both, so each path is tested where it applies and skipped
-(with the reason) elsewhere."""
+A batch is claimed by an UPDATE of due rows picked in a subquery. On
+PostgreSQL the subquery locks them with SKIP LOCKED; on SQLite the statement
+runs under the single write lock, so a second claim sees the rows already
+taken. `make test` runs the suite on both, so each path is tested where it
+applies and skipped (with the reason) elsewhere."""
 
 import os
 import threading

@@ -97,8 +97,11 @@ def claim_due(batch_size: int, worker_id: str, now: datetime) -> list[Claimed]:
     transaction, not one per row, and no read comes before the first write
     in it, so SQLite never has to refuse a lock upgrade with "database is
     locked" without waiting."""
-    claim = {"status": OutboxStatus.SENDING, "claimed_by": worker_id}
-    claim["claimed_until"] = now + _lease()
+    claim = {
+        "status": OutboxStatus.SENDING,
+        "claimed_by": worker_id,
+        "claimed_until": now + _lease(),
+    }
     rows = []
     try:
         for kind in _due(now):
