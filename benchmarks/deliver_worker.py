@@ -1,10 +1,12 @@
 """One mail worker of the delivery benchmark: market.mail.deliver_due passes
 (what `flask --app market outbox deliver` runs) until a pass finds nothing
-due. It waits for a common start time so that process start-up is not
-measured, and prints one JSON line with what it sent and when it finished.
+due. Once connected it prints "ready" and reads the common start time (epoch
+seconds) from stdin, so that process start-up is not measured, however long
+it takes on a busy machine; at the end it prints one JSON line with what it
+sent and when it finished.
 
     DATABASE_URL=... MAIL_SERVER=127.0.0.1 MAIL_PORT=... \\
-        python -m benchmarks.deliver_worker START_AT_EPOCH"""
+        python -m benchmarks.deliver_worker"""
 
 import json
 import sys
@@ -19,12 +21,14 @@ MAX_PASSES = 10_000  # a bound, far above what 10,000 messages need
 ALL_DAY = "00:00-23:59:59"  # the benchmark runs at any hour; see mailing.py
 
 
-def main(start_at: float) -> None:
+def main() -> None:
     app = create_app({"SEND_WINDOW": ALL_DAY})
     sent = failed = errors = 0
     with app.app_context():
         db.session.execute(db.select(1))  # connect before the start
         db.session.remove()
+        print("ready", flush=True)
+        start_at = float(sys.stdin.readline())
         late = time.time() - start_at
         time.sleep(max(0.0, start_at - time.time()))
         for _ in range(MAX_PASSES):
@@ -48,4 +52,4 @@ def main(start_at: float) -> None:
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]))
+    main()

@@ -3,23 +3,26 @@ loopback), retries, the worker command and the staff pages."""
 
 import os
 import signal
+import smtplib
 import socket
 import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
 from email import policy
+from email.headerregistry import Address
 from email.parser import BytesParser
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from market import mail
 from market.accounts.models import Role
 from market.audit.models import AuditEntry
 from market.extensions import db
 from market.outbox.models import OutboxMessage, OutboxStatus
+from market.outbox.services import record_results
 from market.timeutil import utcnow
 
 GUEST = "김손님 <guest@example.kr>"
@@ -176,11 +179,92 @@ def test_deliver_sends_over_smtp(smtp, app):
     assert len(smtp.received) == 1
 
 
+def test_every_to_and_cc_address_is_a_recipient(smtp, app):
+    message = mail.build_message(
+        [Address("이름, 쉼표", "one", "example.kr"), "둘 <two@example.kr>"],
+        "여럿에게",
+        "본문",
+        headers={"Cc": "셋 <three@example.kr>"},
+    )
+    mail.enqueue(message)
+    db.session.commit()
+    assert mail.deliver_due().sent == 1
+    [(envelope, _)] = smtp.received
+    assert envelope.mail_from == "market@gbsec.example.kr"
+    assert envelope.rcpt_tos == ["one@example.kr", "two@example.kr", "three@example.kr"]
+
+
 def test_one_connection_per_batch(smtp, app):
     for n in range(3):
         queue(to=f"guest{n}@example.kr")
     assert mail.deliver_due().sent == 3
     assert len({peer for _, peer in smtp.received}) == 1
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(smtp, app, count_queries):
+    queue()
+    with count_queries() as one:
+        assert mail.deliver_due().sent == 1
+    for n in range(20):
+        queue(to=f"guest{n}@example.kr")
+    with count_queries() as many:
+        assert mail.deliver_due().sent == 20
+    assert many.count == one.count, "claim, results: no statement per message"
+
+
+def test_failures_of_one_batch_are_recorded_each_on_its_own_terms(app):
+    retried, failed = queue(to="later@example.kr"), queue(to="never@example.kr")
+    now = utcnow()
+    batch = {claimed.id: claimed for claimed in mail.claim_due(10, "worker", now)}
+    report = mail.DeliveryReport()
+    record_results(
+        [],
+        [
+            (batch[retried.id], smtplib.SMTPDataError(451, b"try again later")),
+            (batch[failed.id], smtplib.SMTPDataError(554, b"rejected")),
+        ],
+        now,
+        report,
+    )
+    db.session.commit()
+    assert (report.sent, report.retried, report.failed) == (0, 1, 1)
+    retried, failed = reload(retried), reload(failed)
+    assert (retried.status, retried.attempts) == (OutboxStatus.QUEUED, 1)
+    assert retried.next_attempt_at == now + timedelta(minutes=1)
+    assert (failed.status, failed.attempts) == (OutboxStatus.FAILED, 1)
+    assert "554" in failed.last_error and failed.claimed_until is None
+
+
+def test_a_long_batch_renews_its_lease_and_skips_what_it_lost(smtp, app, monkeypatch):
+    """Half the lease gone mid-batch (a slow server): the rest of the batch
+    is held again, except a message another worker took over meanwhile."""
+    first, taken, third = (queue(to=f"guest{n}@example.kr") for n in range(3))
+    clock = [1000.0]
+    monkeypatch.setattr(mail, "monotonic", lambda: clock[0])
+    send = mail.SMTPTransport.send
+
+    def slow_send(transport, message):
+        send(transport, message)
+        if message.id == first.id:  # the lease lapsed and another worker claimed one
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == taken.id)
+                .values(claimed_by="other worker")
+            )
+            db.session.commit()
+            clock[0] += 200  # more than half of the five-minute lease
+
+    monkeypatch.setattr(mail.SMTPTransport, "send", slow_send)
+    start = utcnow()
+    assert mail.deliver_due(worker_id="slow", now=start).sent == 2
+    assert sorted(envelope.rcpt_tos[0] for envelope, _ in smtp.received) == [
+        "guest0@example.kr",
+        "guest2@example.kr",
+    ]
+    taken = reload(taken)
+    assert (taken.status, taken.claimed_by) == (OutboxStatus.SENDING, "other worker")
+    assert taken.claimed_until == start + timedelta(minutes=5), "not renewed by us"
+    assert reload(third).status == OutboxStatus.SENT
 
 
 def test_not_before_holds_a_message_back(smtp, app):
@@ -285,7 +369,7 @@ def test_staff_retry_requeues_a_failed_message(smtp, app, staff):
 def test_a_crashed_workers_claim_lapses(smtp, app):
     row = queue()
     now = utcnow()
-    assert mail.claim_due(10, "crashed-worker", now) == [row.id]
+    assert [claimed.id for claimed in mail.claim_due(10, "crashed-worker", now)] == [row.id]
     assert mail.deliver_due(now=now + timedelta(minutes=1)).total == 0, "claim still held"
     assert mail.deliver_due(now=now + timedelta(minutes=6)).sent == 1
     assert reload(row).claimed_by != "crashed-worker"

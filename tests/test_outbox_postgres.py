@@ -1,8 +1,10 @@
 """Two mail workers at once: each message reaches the SMTP server exactly once.
 
-On PostgreSQL the claim takes row locks with SKIP LOCKED; on SQLite it is a
-compare-and-set UPDATE. `make test` runs the suite on both, so each path is
-tested where it applies and skipped (with the reason) elsewhere."""
+A batch is claimed by an UPDATE of due rows picked in a subquery. On
+PostgreSQL the subquery locks them with SKIP LOCKED; on SQLite the statement
+runs under the single write lock, so a second claim sees the rows already
+taken. `make test` runs the suite on both, so each path is tested where it
+applies and skipped (with the reason) elsewhere."""
 
 import os
 import threading
@@ -63,7 +65,7 @@ def run_two_workers(app, smtp, count: int = 40) -> None:
     assert all(shares.values()), f"both workers should have taken part: {shares}"
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="the SQLite compare-and-set path; PostgreSQL below")
+@pytest.mark.skipif(ON_POSTGRES, reason="the SQLite write-lock path; PostgreSQL below")
 def test_two_workers_on_sqlite_send_each_message_once(smtp, app):
     run_two_workers(app, smtp)
 
@@ -93,7 +95,7 @@ def test_postgres_claim_skips_rows_another_worker_has_locked(app):
     try:
         assert locked.wait(10)
         with app.app_context():
-            claimed = mail.claim_due(10, "other", utcnow())
+            claimed = [message.id for message in mail.claim_due(10, "other", utcnow())]
             db.session.remove()
     finally:
         release.set()

@@ -1,7 +1,7 @@
 """`flask --app market outbox deliver`: the mail worker.
 
 Runs outside any request, so it commits its own work (market.mail commits
-after every claim and every message). Several workers may run at once."""
+each claimed batch, then its results). Several workers may run at once."""
 
 import logging
 import signal
