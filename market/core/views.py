@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     current_app,
@@ -39,12 +41,24 @@ def staff_home():
 
 
 @bp.route("/language", methods=["POST"])
+@csrf.exempt
 def set_language():
+    """Without a CSRF token on purpose: the worst a forged request can do is
+    switch someone's screen language, and without the token the public pages
+    no longer start a session (and set a cookie) for every visitor."""
     lang = request.form.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next") or ""
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return redirect(_same_site_path(request.form.get("next") or ""))
+
+
+def _same_site_path(target: str) -> str:
+    """`target` if it is a path on this site, else "/". Browsers read a
+    backslash as a slash, so "/\\evil.example" would leave the site."""
+    parts = urlsplit(target)
+    if not target.startswith("/") or parts.scheme or parts.netloc or "\\" in target:
+        return "/"
+    return target
 
 
 @bp.route("/healthz")
