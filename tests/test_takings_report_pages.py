@@ -119,3 +119,11 @@ def test_few_or_many_enterprises_cost_the_same_queries(app, staff_client, count_
         _get(staff_client, f"{REPORT}&vendors_page=3&markets_page=2")
     counts = (few.count, many.count, later_page.count)
     assert counts[0] == counts[1] == counts[2] <= 12, counts
+
+
+def test_a_date_that_cannot_be_read_is_kept_and_explained(app, staff_client):
+    page = _get(staff_client, "/staff/takings/report?start=2026-13-45&end=2026-06-30")
+    assert 'value="2026-13-45"' in page, "what was typed stays in the field"
+    assert "2026-11-26 형식으로 날짜를 입력하세요." in page
+    assert "날짜를 읽을 수 없어" in page
+    assert 'value="2026-06-30"' in page

@@ -6,6 +6,7 @@ ceiling) live in services.py so that tests and commands share them."""
 import re
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Form, StringField
@@ -146,6 +147,11 @@ class PeriodForm(Form):
     end = DateField(_l("End date"), validators=[Optional()])
 
     def period(self, default: tuple[date, date]) -> tuple[date, date]:
+        """The range asked for; a date that cannot be read keeps its field's
+        error (shown next to what was typed) and the default stands in."""
+        for field in (self.start, self.end):
+            if field.errors:
+                field.errors = [_("Enter a date like 2026-11-26.")]
         start = self.start.data if not self.start.errors and self.start.data else default[0]
         end = self.end.data if not self.end.errors and self.end.data else default[1]
         return (start, end) if start <= end else (end, start)
