@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
 from market.customers.models import Customer, CustomerImport, ImportStatus
-from market.customers.ranking import RankingOptions, rank_customers
+from market.customers.ranking import RankedCustomer, RankingOptions, rank_customers
 from market.extensions import db
 from market.invitations.models import RankingSnapshot, RankingSnapshotRow
 from market.invitations.services import may_receive_advertising
@@ -27,23 +27,12 @@ OPTION_COLUMNS = {f.name: getattr(RankingSnapshot, f.name) for f in fields(Ranki
 
 
 @dataclass(frozen=True)
-class SnapshotRow:
-    rank: int
-    customer_id: int
-    name: str
-    email: str
-    total: int
-    orders: int
-    last_order_at: datetime
-
-
-@dataclass(frozen=True)
 class Snapshot:
     id: int
     computed_at: datetime
     computed_by: str | None
     imported_since: datetime | None  # an order import finished after computed_at
-    rows: list[SnapshotRow]  # those who may still get advertising, by rank
+    rows: list[RankedCustomer]  # those who may still get advertising, by rank
     left_out: int  # ranked then, but no longer accepting advertising
 
 
@@ -140,7 +129,7 @@ def latest(market: Market, options: RankingOptions) -> Snapshot | None:
         .where(RankingSnapshotRow.snapshot_id == head.id)
         .order_by(RankingSnapshotRow.rank)
     ).all()
-    kept = [SnapshotRow(*row[:-1]) for row in rows if row.may_advertise]
+    kept = [RankedCustomer(*row[:-1]) for row in rows if row.may_advertise]
     return Snapshot(
         id=head.id,
         computed_at=head.computed_at,

@@ -7,21 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from market.customers.samples import KOREAN_HEADER
 from market.timeutil import SEOUL
 from tests.browser.conftest import log_in
-
-HEADER = [
-    "주문번호",
-    "주문일자",
-    "구매자명",
-    "구매자이메일",
-    "구매자연락처",
-    "판매자",
-    "상품명",
-    "결제금액",
-    "마케팅수신동의",
-    "동의일자",
-]
 
 
 def _order_file(path, bad: bool):
@@ -66,7 +54,7 @@ def _order_file(path, bad: bool):
     ]
     with path.open("w", encoding="cp949", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(HEADER)
+        writer.writerow(KOREAN_HEADER)
         writer.writerows(rows)
     return path
 
