@@ -8,7 +8,6 @@ the outbox: `queue` only adds a row, the caller commits it with the change."""
 from email.headerregistry import Address
 from enum import StrEnum
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -16,6 +15,7 @@ from market.invitations.messages import public_url
 from market.mail import build_message, enqueue
 from market.markets.models import Market
 from market.timeutil import format_korean_date
+from market.vendors.mails import closing_lines
 from market.vendors.models import Application, Vendor
 
 OUTBOX_CATEGORY = "booth"
@@ -36,7 +36,6 @@ def queue(application: Application, market: Market, news: News, booth: int | Non
 
 def message(application: Application, market: Market, news: News, booth: int | None = None):
     vendor: Vendor = application.vendor
-    config = current_app.config
     with force_locale("ko"):
         day = format_korean_date(market.market_date)
         subject, text = _news(news, day, booth, application.waitlist_position)
@@ -57,14 +56,7 @@ def message(application: Application, market: Market, news: News, booth: int | N
                 address=market.venue.address,
             ),
         ]
-        link = _home_link()
-        if link:
-            lines += ["", _("Your enterprise's page: %(link)s", link=link)]
-        lines += [
-            "",
-            _("Questions: %(phone)s", phone=config["CENTER_PHONE"]),
-            f"{config['CENTER_NAME']} · {config['CENTER_ADDRESS']}",
-        ]
+        lines += closing_lines(_home_link())
         subject = f"[{_('Good Morning Market')}] {subject}"
     to = Address(display_name=vendor.contact_name, addr_spec=vendor.email)
     return build_message(to, subject, "\n".join(lines) + "\n")

@@ -14,7 +14,6 @@ from market.vendors.models import Vendor, VendorStatus
 
 
 def status_message(vendor: Vendor, link: str | None = None):
-    config = current_app.config
     with force_locale("ko"):
         subject, news = _decision_text(vendor)
         lines = [
@@ -24,17 +23,24 @@ def status_message(vendor: Vendor, link: str | None = None):
         ]
         if vendor.status_reason:
             lines += ["", _("Reason: %(reason)s", reason=vendor.status_reason)]
-        if link:
-            lines += ["", _("Your enterprise's page: %(link)s", link=link)]
-        lines += [
-            "",
-            _("Questions: %(phone)s", phone=config["CENTER_PHONE"]),
-            f"{config['CENTER_NAME']} · {config['CENTER_ADDRESS']}",
-        ]
+        lines += closing_lines(link)
         text = "\n".join(lines) + "\n"
         subject = f"[{_('Good Morning Market')}] {subject}"
     to = Address(display_name=vendor.contact_name, addr_spec=vendor.email)
     return build_message(to, subject, text)
+
+
+def closing_lines(link: str | None) -> list[str]:
+    """How every mail to an enterprise ends: its page, whom to ask, the
+    center. Call it with the Korean locale forced, as the messages are."""
+    config = current_app.config
+    page = ["", _("Your enterprise's page: %(link)s", link=link)] if link else []
+    return [
+        *page,
+        "",
+        _("Questions: %(phone)s", phone=config["CENTER_PHONE"]),
+        f"{config['CENTER_NAME']} · {config['CENTER_ADDRESS']}",
+    ]
 
 
 def _decision_text(vendor: Vendor) -> tuple[str, str]:
