@@ -99,33 +99,21 @@ def server(tmp_path_factory, inbox):
     }
     env.pop("TEST_DATABASE_URL", None)
 
-    def flask(*args, stdin: str | None = None) -> str:
+    def run(argv: list[str], stdin: str | None, timeout: int) -> str:
         done = subprocess.run(
-            [str(BIN / "flask"), "--app", "market", *args],
-            cwd=ROOT,
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=300,
+            argv, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=timeout
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
+
+    def flask(*args, stdin: str | None = None) -> str:
+        return run([str(BIN / "flask"), "--app", "market", *args], stdin, 300)
 
     def python(code: str) -> str:
         """Runs `code` inside an app context of the served database."""
         script = "from market import create_app\napp = create_app()\nwith app.app_context():\n"
         script += "".join(f"    {line}\n" for line in code.strip().splitlines())
-        done = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
+        return run([sys.executable, "-c", script], None, 120)
 
     flask("db", "upgrade")
     flask(
