@@ -33,8 +33,11 @@ bp = Blueprint("booths", __name__, url_prefix="/staff/markets/<int:market_id>")
 @bp.app_template_global()
 def booth_map_svg(booth_map, id: str = "booth-map"):
     """templates/booths/_map.html's drawing of a map, once per map, id and language."""
-    draw = get_template_attribute("booths/_map.html", "booth_map")
-    return cached("booth-map-svg", (booth_map, id), lambda: Markup(draw(booth_map, id)))
+
+    def draw():  # only on a miss: loading the macro builds the template's module
+        return Markup(get_template_attribute("booths/_map.html", "booth_map")(booth_map, id))
+
+    return cached("booth-map-svg", (booth_map, id), draw)
 
 
 def _market(market_id: int) -> Market:
