@@ -41,6 +41,7 @@ CHANGE_NAMES_KO = {
     "start_time": "시간",
     "end_time": "시간",
     "venue_id": "장소",
+    "location": "장소",  # the venue's name or address corrected
     "status": "상태",
 }
 

@@ -23,7 +23,7 @@ from market.markets.models import (
     Venue,
     new_calendar_uid,
 )
-from market.timeutil import SEOUL
+from market.timeutil import SEOUL, today_seoul
 
 signals = Namespace()
 # Sent after a change to a market's date, time, place or status has been
@@ -32,7 +32,11 @@ signals = Namespace()
 market_calendar_changed = signals.signal("market-calendar-changed")
 
 # What calendar clients care about: a change here raises the SEQUENCE.
-CALENDAR_FIELDS = ("market_date", "start_time", "end_time", "venue_id", "status")
+# "location" is the LOCATION line (the venue's name and address), so moving a
+# market and correcting its venue's name or address are the same change of place.
+CALENDAR_FIELDS = ("market_date", "start_time", "end_time", "venue_id", "location", "status")
+# Markets that are over or called off keep the place they were announced with.
+SETTLED = (MarketStatus.CANCELLED, MarketStatus.CLOSED)
 
 STATUS_FLOW = {
     MarketStatus.PLANNED: {MarketStatus.OPEN, MarketStatus.CANCELLED},
@@ -113,15 +117,17 @@ def create_venue(
 def update_venue(
     venue: Venue, name: str, address: str, booth_spots: int, map_url: str | None, actor=None
 ) -> Venue:
+    """Saves the venue. A new name or address is a change of place for every
+    upcoming market held there, so each goes through _after_change like a
+    moved market: SEQUENCE raised, update mails queued. The map link and the
+    number of spots are neither time nor place of anyone's calendar entry:
+    they mail no one (feeds show the new map link at their next refresh)."""
     before = _venue_values(venue)
     if name.strip() != venue.name:
         _check_venue_name(name)
-    largest = db.session.scalar(
-        select(func.max(Market.booth_count)).where(
-            Market.venue_id == venue.id, Market.market_date >= date.today()
-        )
-    )
-    if largest and booth_spots < largest:
+    upcoming = upcoming_markets_at(venue, today_seoul())
+    largest = max((market.booth_count for market in upcoming), default=0)
+    if booth_spots < largest:
         raise MarketRuleError(
             {
                 "booth_spots": _(
@@ -131,11 +137,30 @@ def update_venue(
                 )
             }
         )
+    markets_before = [(market, market_values(market)) for market in upcoming]
     venue.name, venue.address = name.strip(), address.strip()
     venue.booth_spots, venue.map_url = booth_spots, map_url or None
     _flush_or_refuse({"name": _("A venue with this name already exists.")})
     record(actor, "venue.update", venue, before=before, after=_venue_values(venue))
+    for market, market_before in markets_before:
+        _after_change(market, market_before, actor, "market.update")
     return venue
+
+
+def upcoming_markets_at(venue: Venue, today: date) -> list[Market]:
+    """Markets at this venue from `today` (Korea's date) on that still take
+    place: the calendar entries a change of the venue reaches."""
+    return list(
+        db.session.scalars(
+            select(Market)
+            .where(
+                Market.venue_id == venue.id,
+                Market.market_date >= today,
+                Market.status.not_in(SETTLED),
+            )
+            .order_by(Market.market_date, Market.id)
+        )
+    )
 
 
 def delete_venue(venue: Venue, actor=None) -> None:
@@ -298,6 +323,11 @@ def _after_change(market: Market, before: dict, actor, action: str, reason: str 
         market_calendar_changed.send(market, changed=changed)
 
 
+def market_location(market: Market) -> str:
+    """The LOCATION line of the market's calendar entry."""
+    return f"{market.venue.name}, {market.venue.address}"
+
+
 def market_values(market: Market) -> dict:
     values = {
         name: getattr(market, name)
@@ -308,6 +338,7 @@ def market_values(market: Market) -> dict:
             "sequence",
         )
     }
+    values["location"] = market_location(market)
     return {
         key: (
             value.isoformat()
