@@ -10,8 +10,33 @@ SEOUL = ZoneInfo("Asia/Seoul")
 WEEKDAYS_KO = "월화수목금토일"
 
 
+# The app's one clock. Every "now" and "today" in the app comes from utcnow()
+# or today_seoul(), so a test (or a demo) can set the time with set_clock().
+# A module-level setting rather than app.config: utcnow() also runs where no
+# app context is guaranteed (column defaults at flush, the import thread,
+# next_send_time), and the CLI, the outbox worker and every request of a test
+# see the same setting without each being handed the app.
+_fixed_now: datetime | None = None
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, timezone-aware UTC: the real time unless set_clock() fixed it."""
+    return _fixed_now if _fixed_now is not None else datetime.now(UTC)
+
+
+def today_seoul() -> date:
+    """Today's date in Korea, where market days, windows and "this week" are
+    counted: at 00:30 KST it is already the next day, while UTC is not."""
+    return utcnow().astimezone(SEOUL).date()
+
+
+def set_clock(now: datetime | None) -> None:
+    """Stops the clock at `now` (timezone-aware), or lets it run again with None.
+    For tests and demos; production never calls it."""
+    global _fixed_now
+    if now is not None and now.tzinfo is None:
+        raise ValueError("set_clock needs a timezone-aware datetime")
+    _fixed_now = None if now is None else now.astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator):

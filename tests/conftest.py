@@ -7,6 +7,7 @@ empty tables."""
 
 import os
 from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 
 import pytest
 from flask.globals import _cv_app
@@ -17,6 +18,7 @@ from sqlalchemy import event
 from market import create_app
 from market.accounts.models import Role, User
 from market.extensions import db
+from market.timeutil import SEOUL, set_clock, today_seoul, utcnow
 from tests.helpers import PASSWORD, login
 
 
@@ -98,6 +100,44 @@ def _empty_all_tables() -> None:
         else:
             for table in tables:
                 connection.execute(table.delete())
+
+
+class Clock:
+    """The app's clock, stopped at one moment until the test moves it."""
+
+    def set(self, when: datetime) -> datetime:
+        """`when` is timezone-aware: datetime(2026, 11, 26, 23, 59, tzinfo=SEOUL)
+        is 14:59 UTC the same day, 00:01 KST the next day is 15:01 UTC."""
+        set_clock(when)
+        return when
+
+    def seoul(self, year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+        """Sets the clock to a wall-clock time in Korea."""
+        return self.set(datetime(year, month, day, hour, minute, tzinfo=SEOUL))
+
+    def advance(self, **delta) -> datetime:
+        return self.set(utcnow() + timedelta(**delta))
+
+    @property
+    def now(self) -> datetime:
+        return utcnow()
+
+    @property
+    def today(self) -> date:
+        """Today in Korea, as the app counts it."""
+        return today_seoul()
+
+
+@pytest.fixture
+def clock():
+    """Stops the app's clock (market.timeutil.utcnow) for this test, at a
+    Thursday morning in Korea unless the test sets another time, so what the
+    test checks does not depend on the day or hour the suite runs. Views,
+    services, CLI commands and the outbox worker all read it."""
+    clock = Clock()
+    clock.seoul(2026, 11, 26, 10, 0)
+    yield clock
+    set_clock(None)
 
 
 @pytest.fixture

@@ -33,14 +33,16 @@ def test_seed_demo_twice_creates_takings_once(runner):
     assert db.session.scalar(select(func.count()).select_from(Takings)) == count
 
 
-def test_demo_takings_are_believable(app):
+def test_demo_takings_are_believable(clock, app):
+    clock.seoul(2026, 10, 15)  # the demo's twelve past weeks include Chuseok (25 September)
     seed_demo()
     db.session.commit()
     per_market = _per_market()
     peaks = demo._days_before_chuseok(set(per_market))
     ordinary = [total / count for day, (total, count) in per_market.items() if day not in peaks]
     assert 700_000 < sum(ordinary) / len(ordinary) < 1_400_000
-    for day in peaks:  # when the demo's weeks include a Chuseok
+    assert peaks == {date(2026, 9, 17)}
+    for day in peaks:
         assert 28_000_000 < per_market[day][0] <= 30_000_000
     assert max(day for day in per_market) <= today()
 
