@@ -3,10 +3,15 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app market
-# Links in mail made by the worker and seed-demo point at this server.
-RUN_ENV := PUBLIC_BASE_URL=http://$(HOST):$(PORT)
+# `make run HOST=0.0.0.0 PORT=8000 PUBLIC_BASE_URL=http://192.168.0.10:8000`
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in mail made by the worker and seed-demo point at this server. `=`,
+# not `:=`: expanded when used, after HOST and PORT have their values (`:=`
+# above them once gave http://: and a dead link in every mail). Not `?=`: a
+# production PUBLIC_BASE_URL left in the shell must not reach demo mail.
+PUBLIC_BASE_URL = http://$(HOST):$(PORT)
+RUN_ENV = PUBLIC_BASE_URL=$(PUBLIC_BASE_URL)
 
 .PHONY: run test lint fmt install install-dev translations messages clean bench
 
@@ -42,6 +47,7 @@ run: install
 	$(FLASK) db upgrade
 	$(RUN_ENV) $(FLASK) seed-demo --if-empty
 	@echo "Mail is not sent in development: it is written to instance/mail/ as .eml files."
+	@echo "Links in that mail start with $(PUBLIC_BASE_URL) (make run HOST=... PORT=... PUBLIC_BASE_URL=...)."
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the mail worker)"
 	@$(RUN_ENV) $(FLASK) outbox deliver --poll 5 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT; \

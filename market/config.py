@@ -4,6 +4,7 @@ then the test dict given to create_app."""
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class DefaultConfig:
@@ -123,6 +124,8 @@ def finalise(config: dict, instance_path: str) -> None:
                 "open, for example https://market.example.kr: links in emails use it."
             )
         config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
+    if config.get("PUBLIC_BASE_URL"):
+        check_public_base_url(config["PUBLIC_BASE_URL"])
     if not config.get("SECRET_KEY"):
         if production:
             raise ConfigError(
@@ -131,6 +134,41 @@ def finalise(config: dict, instance_path: str) -> None:
                 "the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
             )
         config["SECRET_KEY"] = development_secret_key(instance)
+
+
+# Addresses a server listens on ("every interface"), never one a reader can open.
+LISTEN_ONLY_HOSTS = {"0.0.0.0", "::"}
+
+
+def check_public_base_url(url: str) -> None:
+    """Every link in mail starts with PUBLIC_BASE_URL, so refuse at start one
+    that gives dead links: no scheme, an empty host (`http://:5000`, what a
+    Makefile variable expanded too early once produced) or 0.0.0.0."""
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port != 0  # urlsplit raises ValueError for a port like :abc
+    except ValueError:
+        port_ok = False
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not port_ok
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or any(char.isspace() for char in url)
+    ):
+        raise ConfigError(
+            f"PUBLIC_BASE_URL={url!r} is not an address people can open. Give the scheme "
+            "and the host, for example https://market.example.kr or http://127.0.0.1:5000: "
+            "every link in emails starts with it."
+        )
+    if parts.hostname in LISTEN_ONLY_HOSTS:
+        raise ConfigError(
+            f"PUBLIC_BASE_URL={url!r} names {parts.hostname}, an address a server listens on, "
+            "not one people can open. Use this machine's name or network address, for "
+            "example `make run HOST=0.0.0.0 PUBLIC_BASE_URL=http://192.168.0.10:5000`."
+        )
 
 
 def development_secret_key(instance: Path) -> str:
