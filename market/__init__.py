@@ -25,6 +25,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     market_config.finalise(app.config, app.instance_path)
 
     register_extensions(app)
+    from market.core.converters import register_converters
+
+    register_converters(app)
     register_blueprints(app)
     register_cli(app)
 

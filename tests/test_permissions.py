@@ -7,7 +7,7 @@ get 403 there (they have their own pages for every enterprise). Ownership
 between two vendors is tested in each area's own tests."""
 
 import pytest
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from market import create_app
 from market.accounts.models import Role
@@ -98,7 +98,7 @@ def _url(rule: Rule) -> str:
     """The rule's URL with 1 for every number and "x" for every other argument;
     access checks run before any lookup, so the record need not exist."""
     values = {
-        name: 1 if type(converter).__name__ == "IntegerConverter" else "x"
+        name: 1 if isinstance(converter, IntegerConverter) else "x"
         for name, converter in rule._converters.items()
     }
     return rule.build(values, append_unknown=False)[1]

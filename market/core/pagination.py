@@ -1,7 +1,21 @@
-from flask import current_app, request
+from flask import abort, current_app, request
 from flask_sqlalchemy.pagination import Pagination
 
 from market.extensions import db
+
+# No list here comes near this many pages; a larger number is a mistyped or
+# hostile address, and its OFFSET would overflow the databases' integers.
+MAX_PAGE = 100_000
+
+
+def page_number(param: str = "page") -> int:
+    """The page asked for in ?<param>=N, read in one place for every list:
+    1 when it is missing or not a number (a page below 1 is shown as the
+    first), and a 404 above MAX_PAGE."""
+    page = request.args.get(param, 1, type=int)
+    if page > MAX_PAGE:
+        abort(404)
+    return page
 
 
 def paginate(query, per_page: int | None = None):
@@ -9,7 +23,7 @@ def paginate(query, per_page: int | None = None):
     an error for a page past the end (it shows empty)."""
     return db.paginate(
         query,
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=per_page or current_app.config["PAGE_SIZE"],
         max_per_page=200,
         error_out=False,
@@ -34,7 +48,7 @@ def paginate_rows(query, total: int, per_page: int, param: str = "page") -> RowP
     """Like paginate, for a row query; `param` lets two tables on one page
     turn their pages independently."""
     return RowPagination(
-        page=request.args.get(param, 1, type=int),
+        page=page_number(param),
         per_page=per_page,
         max_per_page=200,
         error_out=False,

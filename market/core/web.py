@@ -1,6 +1,6 @@
 """Request-wide behaviour: security headers, error pages, template filters."""
 
-from flask import Flask, render_template
+from flask import Flask, abort, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
@@ -34,8 +34,20 @@ def register_web_hooks(app: Flask) -> None:
 
         return handler
 
-    for status in (403, 404, 429, 500):
+    for status in (400, 403, 404, 429, 500):
         app.register_error_handler(status, error_page(status))
+
+    @app.before_request
+    def refuse_nul_characters():
+        """No one types a NUL character, and PostgreSQL cannot even compare a
+        text column with one (an error, so a 500, in any query that meets
+        it). Refused here for every route, before any view or query: 404
+        for a token or other part of the address (no page has it), 400 for
+        a query argument or form field."""
+        if any(_has_nul(value) for value in (request.view_args or {}).values()):
+            abort(404)
+        if _has_nul_in(request.args) or (request.method == "POST" and _has_nul_in(request.form)):
+            abort(400)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -46,10 +58,36 @@ def register_web_hooks(app: Flask) -> None:
     app.add_template_filter(timeutil.format_won, "won")
 
     app.add_template_global(field_attrs)
+    app.add_template_global(link_args)
 
     @app.context_processor
     def layout_globals():
         return {"current_locale": str(get_locale()), "center_name": app.config["CENTER_NAME"]}
+
+
+def _has_nul(value) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def _has_nul_in(values) -> bool:
+    return any(_has_nul(key) or any(_has_nul(v) for v in items) for key, items in values.lists())
+
+
+def link_args(**changes) -> dict:
+    """The arguments of the page being shown, to build a link to it again with
+    some changed (`url_for(endpoint, **link_args(page=2))`). Query arguments
+    that url_for would take as its own options (`_anchor`, `_method`,
+    `_external`, `endpoint`) are dropped, and the route's own arguments win
+    over a query argument of the same name; fed to url_for as they were,
+    `?_anchor=x` or `?_method=PUT` broke every paged list with a 500."""
+    args = {
+        key: value
+        for key, value in request.args.items()
+        if not key.startswith("_") and key != "endpoint"
+    }
+    args.update(request.view_args or {})
+    args.update(changes)
+    return args
 
 
 def field_attrs(field, hint: str | None, extra: dict) -> dict:
