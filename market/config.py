@@ -3,6 +3,7 @@ then the test dict given to create_app."""
 
 import os
 import secrets
+from datetime import datetime, time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,7 +62,8 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 512 * 1024 * 1024  # a million-row export is ~150 MB
     CONSENT_WORDING_VERSION = "G마켓 마케팅 수신 동의 (2026-01)"
     CUSTOMER_INACTIVE_DAYS = 730
-    SEND_WINDOW = "08:00-21:00"  # advertising mail goes out only then (Korea time)
+    SEND_WINDOW = "08:00-21:00"  # advertising mail goes out only then (Korea time), by law
+    CLOCK = None  # tests and demos: "2026-11-26T10:00:00+09:00" stops the app's clock there
     ADVERTISING_CATEGORIES = ("invitation",)  # outbox categories the window applies to
     PUBLIC_BASE_URL = None  # e.g. https://market.example.kr: links in mail made outside a request
     UNSUBSCRIBE_MAILTO = None  # only if someone handles that mailbox
@@ -107,11 +109,55 @@ class ConfigError(RuntimeError):
     pass
 
 
+# 정보통신망법 제50조: advertising mail may arrive only from 08:00 to 21:00, Korea time.
+LAWFUL_SEND_HOURS = (time(8, 0), time(21, 0))
+
+
+def check_send_window(text) -> None:
+    """SEND_WINDOW may narrow the advertising hours, never widen them: a
+    window moved to 22:00 would break the law with every invitation sent late."""
+    from market.timeutil import parse_window
+
+    try:
+        start, end = parse_window(str(text))
+    except ValueError as error:
+        raise ConfigError(
+            f"SEND_WINDOW={text!r} cannot be read. Write the hours advertising mail may be "
+            "sent, Korea time, as 08:00-21:00 (or a narrower window such as 09:00-18:00)."
+        ) from error
+    if start < LAWFUL_SEND_HOURS[0] or end > LAWFUL_SEND_HOURS[1]:
+        raise ConfigError(
+            f"SEND_WINDOW={text!r} goes outside 08:00-21:00 Korea time. The advertising law "
+            "(정보통신망법 제50조) forbids advertising mail such as invitations outside those "
+            "hours; use 08:00-21:00 or a narrower window."
+        )
+
+
+def set_clock_from_config(config: dict, production: bool) -> None:
+    """CLOCK (an ISO time with its zone) stops the app's clock for a test run
+    in another process or a demo, e.g. browser journeys at 10:00 in Korea."""
+    if not config.get("CLOCK"):
+        return
+    if production:
+        raise ConfigError("CLOCK stops the app's clock; it is for tests and demos, not production.")
+    from market.timeutil import set_clock
+
+    try:
+        set_clock(datetime.fromisoformat(str(config["CLOCK"])))
+    except ValueError as error:
+        raise ConfigError(
+            f"CLOCK={config['CLOCK']!r} must be a time with its zone, "
+            "for example 2026-11-26T10:00:00+09:00."
+        ) from error
+
+
 def finalise(config: dict, instance_path: str) -> None:
     instance = Path(instance_path)
+    check_send_window(config.get("SEND_WINDOW"))
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'market.sqlite'}"
     production = config.get("MARKET_ENV") == "production"
+    set_clock_from_config(config, production)
     if production:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
