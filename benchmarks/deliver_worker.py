@@ -18,11 +18,11 @@ from market import create_app, mail
 from market.extensions import db
 
 MAX_PASSES = 10_000  # a bound, far above what 10,000 messages need
-ALL_DAY = "00:00-23:59:59"  # the benchmark runs at any hour; see mailing.py
+ANY_HOUR = {"ADVERTISING_CATEGORIES": ()}  # the benchmark runs at any hour; see mailing.py
 
 
 def main() -> None:
-    app = create_app({"SEND_WINDOW": ALL_DAY})
+    app = create_app(ANY_HOUR)
     sent = failed = errors = 0
     with app.app_context():
         db.session.execute(db.select(1))  # connect before the start
