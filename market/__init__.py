@@ -35,7 +35,20 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_web_hooks(app)
     register_listeners(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS reverse proxies the app sees the visitor's
+    address, https and the public host from their X-Forwarded-* headers
+    (for rate limits, the CSRF referrer check and absolute links). With 0
+    those headers are ignored: anyone could send them to a directly reached app."""
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def register_extensions(app: Flask) -> None:

@@ -67,6 +67,10 @@ class DefaultConfig:
     ADVERTISING_CATEGORIES = ("invitation",)  # outbox categories the window applies to
     PUBLIC_BASE_URL = None  # e.g. https://market.example.kr: links in mail made outside a request
     UNSUBSCRIBE_MAILTO = None  # only if someone handles that mailbox
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host/
+    # -Port headers are believed (Werkzeug's ProxyFix). 0: none, the app is
+    # reached directly; 1: one proxy (nginx, caddy) that sets those headers.
+    TRUSTED_PROXY_HOPS = 0
 
 
 ENV_STRINGS = (
@@ -79,7 +83,7 @@ ENV_STRINGS = (
     "MAIL_FROM",
     "RATELIMIT_STORAGE_URI",
 )
-ENV_INTS = ("MAIL_PORT",)
+ENV_INTS = ("MAIL_PORT", "TRUSTED_PROXY_HOPS")
 ENV_BOOLS = ("MAIL_USE_TLS",)
 
 
@@ -158,6 +162,8 @@ def finalise(config: dict, instance_path: str) -> None:
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'market.sqlite'}"
     production = config.get("MARKET_ENV") == "production"
     set_clock_from_config(config, production)
+    if int(config.get("TRUSTED_PROXY_HOPS") or 0) < 0:
+        raise ConfigError("TRUSTED_PROXY_HOPS counts proxies in front of the app: 0, 1, 2…")
     if production:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
