@@ -238,6 +238,7 @@ def queue_updates(market: Market, changed: Iterable[str], now: datetime) -> int:
     if ends_at(market) <= now:
         return 0  # over: nothing left to change in anyone's calendar
     kind = MailKind.CANCEL if market.status is MarketStatus.CANCELLED else MailKind.UPDATE
+    unreachable = _withdraw_unreachable(market)
     rows = db.session.execute(
         select(Invitation, Customer, OutboxMessage.status, OutboxMessage.category)
         .join(Customer, Customer.id == Invitation.customer_id)
@@ -255,7 +256,7 @@ def queue_updates(market: Market, changed: Iterable[str], now: datetime) -> int:
     not_before = next_send_time(now, send_window())
     names = tuple(dict.fromkeys(CHANGE_NAMES_KO[name] for name in changed if name != "status"))
     queued: list[tuple[Invitation, OutboxMessage]] = []
-    withdrawn = 0
+    withdrawn = unreachable
     for invitation, customer, mail_status, mail_category in rows:
         # A mail still waiting in the queue is replaced, not followed by a second one.
         superseded = mail_status is OutboxStatus.QUEUED and _withdraw(invitation.outbox_message_id)
@@ -298,6 +299,39 @@ def queue_updates(market: Market, changed: Iterable[str], now: datetime) -> int:
             },
         )
     return len(queued)
+
+
+def _withdraw_unreachable(market: Market) -> int:
+    """Deletes this market's invitation mail still waiting for customers who
+    may no longer get advertising: the suppression list counts on its own,
+    whatever the customer row says, so a change never lets the waiting
+    invitation go out to them."""
+    ids = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .join(Invitation, Invitation.outbox_message_id == OutboxMessage.id)
+            .join(Customer, Customer.id == Invitation.customer_id)
+            .where(
+                Invitation.market_id == market.id,
+                OutboxMessage.status == OutboxStatus.QUEUED,
+                ~may_receive_advertising(),
+            )
+        )
+    )
+    if not ids:
+        return 0
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.outbox_message_id.in_(ids))
+        .values(outbox_message_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    result = db.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED
+        )
+    )
+    return result.rowcount
 
 
 def _withdraw(message_id: int | None) -> bool:

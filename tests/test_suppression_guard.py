@@ -1,0 +1,101 @@
+"""The suppression list guards on its own: an address on it gets no update
+and no cancellation, even when its customer row says it may be mailed
+(unsubscribed_at empty, consent given), as after a re-import of an address
+that once unsubscribed."""
+
+from datetime import date, time
+
+import pytest
+from sqlalchemy import select
+
+from market import mail
+from market.customers.models import Suppression
+from market.extensions import db
+from market.invitations import services
+from market.markets import services as market_services
+from market.markets.models import MarketStatus
+from market.outbox.models import OutboxMessage, OutboxStatus
+from tests.markets_factories import make_market, make_venue
+from tests.test_invitations import make_customer, market_details
+
+MARKET_DAY = date(2026, 12, 10)  # a Thursday, two weeks after the clock's default
+
+
+@pytest.fixture
+def invited(clock, app):
+    """Two customers invited at 11:00 Korea time; the second one's address
+    then lands on the suppression list while its row still allows mail."""
+    market = make_market(make_venue("경기도청", 10), MARKET_DAY)
+    hana = make_customer("hana@example.com", "김하나")
+    dul = make_customer("dul@example.com", "이둘")
+    clock.seoul(2026, 11, 26, 11, 0)
+    services.invite(market, [hana.id, dul.id], None, clock.now)
+    db.session.commit()
+    return market, hana, dul
+
+
+def _suppress(customer) -> None:
+    db.session.add(Suppression(email_hash=customer.email_hash))
+    db.session.commit()
+    assert customer.unsubscribed_at is None and customer.consent
+
+
+def _queued_to() -> list[str]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.to_address)
+            .where(OutboxMessage.status == OutboxStatus.QUEUED)
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def test_an_update_skips_a_suppressed_address(clock, invited):
+    market, hana, dul = invited
+    mail.deliver_due()  # both invitations go out
+    _suppress(dul)
+    market_services.update_market(market, market_details(market, start_time=time(11, 0)))
+    db.session.commit()
+    assert _queued_to() == [hana.email]
+
+
+def test_a_cancellation_skips_a_suppressed_address(clock, invited):
+    market, hana, dul = invited
+    mail.deliver_due()
+    _suppress(dul)
+    market_services.change_status(market, MarketStatus.CANCELLED, reason="폭우 예보로 취소")
+    db.session.commit()
+    assert _queued_to() == [hana.email]
+
+
+def _change_time(market) -> None:
+    market_services.update_market(market, market_details(market, end_time=time(16, 0)))
+
+
+def _cancel(market) -> None:
+    market_services.change_status(market, MarketStatus.CANCELLED, reason="시설 공사")
+
+
+@pytest.mark.parametrize("change", [_change_time, _cancel])
+def test_a_waiting_invitation_to_a_suppressed_address_never_leaves_after_a_change(
+    clock, app, change
+):
+    """Invited at night, suppressed before 08:00: the change withdraws the
+    waiting invitation instead of leaving it in the queue."""
+    market = make_market(make_venue("경기도청", 10), MARKET_DAY)
+    hana = make_customer("hana@example.com", "김하나")
+    dul = make_customer("dul@example.com", "이둘")
+    clock.seoul(2026, 11, 26, 22, 0)  # at night: the invitations wait for 08:00
+    services.invite(market, [hana.id, dul.id], None, clock.now)
+    db.session.commit()
+    _suppress(dul)
+    change(market)
+    db.session.commit()
+    clock.advance(hours=10)  # 08:00 the next morning
+    mail.deliver_due()
+    db.session.expire_all()
+    addressed = db.session.scalars(select(OutboxMessage.to_address)).all()
+    assert dul.email not in addressed
+    if change is _change_time:  # Hana's invitation, replaced by one with the new time
+        assert addressed == [hana.email]
