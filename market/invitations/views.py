@@ -83,11 +83,14 @@ def _market_or_404(market_id: int) -> Market:
 
 
 def _private(response: Response) -> Response:
-    """Pages behind a customer's token: never cached, never indexed, and
-    the token never leaves in a Referer."""
+    """Pages behind a customer's token: never cached, never indexed, and the
+    token never leaves in a Referer to another site. `same-origin`, not
+    `no-referrer`: the answer form's POST must carry a Referer of our own
+    origin, or Flask-WTF's strict check refuses it over HTTPS; on our own
+    origin the Referer only tells us the token we issued."""
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
