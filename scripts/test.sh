@@ -1,28 +1,69 @@
 #!/usr/bin/env bash
-# `make test`: lint, then the whole suite on SQLite, then again on a throwaway
-# PostgreSQL cluster when the server binaries are on this machine.
+# `make test`: lint, then the whole suite on SQLite with the browser journeys
+# (Chromium, over HTTPS through nginx), then again on a throwaway PostgreSQL
+# cluster. Outside CI what is not installed is skipped and the last line says
+# what ran and what was skipped. With CI=true (.ci/run sets it and installs
+# what is missing) a missing PostgreSQL, Chromium or nginx fails the run
+# before any test: CI never goes green having quietly tested less.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+. scripts/tools.sh
 ran=()
+skipped=()
+
+PG_BIN=$(find_pg_bin)
+CHROMIUM=$(find_chromium)
+NGINX=$(find_nginx)
+if in_ci; then
+  required=$(missing_packages | grep -vx fonts-noto-cjk | tr '\n' ' ')
+  if [ -n "$required" ]; then
+    echo "CI=true, but not installed: ${required% }. A CI run does not skip what it cannot test;" >&2
+    echo "   .ci/run installs it as root (apt-get install ${required% })." >&2
+    exit 1
+  fi
+fi
+[ -n "$(find_korean_font)" ] || echo "== fonts-noto-cjk is not installed: Korean shows as boxes in screenshots"
 
 echo "== ruff check"
 $BIN/ruff check . || exit 1
 
-if [ -x /usr/bin/chromium ]; then
-  echo "== pytest on SQLite, with the browser journeys in /usr/bin/chromium"
+REPORT=$(mktemp -d /tmp/market-test.XXXXXX)
+PG_DIR=""
+cleanup() {
+  if [ -n "$PG_DIR" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1
+    rm -rf "$PG_DIR"
+  fi
+  rm -rf "$REPORT"
+}
+trap cleanup EXIT
+
+summary=(--junit "$REPORT/sqlite.xml")
+if [ -n "$CHROMIUM" ]; then
+  browser=$("$CHROMIUM" --version 2>/dev/null | awk '{print $1, $2}')
+  summary+=(--browser "$browser")
+  if [ -n "$NGINX" ]; then
+    proxy=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
+    summary+=(--proxy "$proxy")
+    echo "== pytest on SQLite, with the browser journeys in $browser over HTTPS through $proxy"
+  else
+    echo "== pytest on SQLite, with the browser journeys in $browser; HTTPS journeys SKIPPED: nginx is not installed"
+    echo "   (apt-get install nginx, or let .ci/run do it)"
+  fi
 else
   echo "== pytest on SQLite; browser journeys SKIPPED: /usr/bin/chromium is not installed"
-  echo "   (apt-get install chromium fonts-noto-cjk, or let .ci/run do it)"
+  echo "   (apt-get install chromium fonts-noto-cjk nginx, or let .ci/run do it)"
 fi
-$BIN/pytest "$@" || exit 1
-ran+=("SQLite")
+$BIN/pytest --junitxml="$REPORT/sqlite.xml" "$@" || exit 1
+ran+=(--ran SQLite)
 
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
+if [ -z "$PG_BIN" ]; then
   echo "== PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): suite ran on SQLite only"
-  echo "Databases tested: ${ran[*]}"
-  exit 0
+  skipped+=(--skipped "PostgreSQL (no server binaries in /usr/lib/postgresql/*/bin)")
+  in_ci && summary+=(--ci)
+  $BIN/python scripts/summary.py "${summary[@]}" "${ran[@]}" ${skipped[@]+"${skipped[@]}"}
+  exit $?
 fi
 
 PG_DIR=$(mktemp -d /tmp/market-pg.XXXXXX)
@@ -32,13 +73,9 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DIR"; fi
-stop_pg() {
-  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1
-  rm -rf "$PG_DIR"
-}
-trap stop_pg EXIT
+pg_version=$("$PG_BIN/postgres" --version | awk '{print $2, $3}' | tr -d '()')
 
-echo "== starting a throwaway PostgreSQL ($PG_BIN) on 127.0.0.1:$PG_PORT"
+echo "== starting a throwaway $pg_version ($PG_BIN) on 127.0.0.1:$PG_PORT"
 as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale >"$PG_DIR/initdb.log" 2>&1 \
   || { cat "$PG_DIR/initdb.log"; exit 1; }
 as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -o \
@@ -46,8 +83,9 @@ as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -o \
   start >/dev/null || { cat "$PG_DIR/server.log"; exit 1; }
 as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres market_test || exit 1
 
-echo "== pytest on PostgreSQL (the browser journeys ran above)"
+echo "== pytest on $pg_version (the browser journeys ran above)"
 TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/market_test" \
   $BIN/pytest -m "not browser" "$@" || exit 1
-ran+=("PostgreSQL")
-echo "Databases tested: ${ran[*]}"
+ran+=(--ran "$pg_version")
+in_ci && summary+=(--ci)
+$BIN/python scripts/summary.py "${summary[@]}" "${ran[@]}" ${skipped[@]+"${skipped[@]}"}
