@@ -9,6 +9,7 @@ from market.markets import services
 from market.markets.models import Market, MarketStatus
 from market.timeutil import SEOUL
 from tests.markets_factories import make_market, make_venue, next_thursday
+from tests.takings_factories import market_on
 
 
 @pytest.fixture
@@ -150,11 +151,17 @@ def test_google_calendar_link(client, markets):
     assert f"dates={day}T010000Z%2F{day}T060000Z" in page
 
 
-def test_feed_window_includes_recent_past_only(client, app):
+def test_feed_window_includes_recent_past_only(clock, client, app):
+    """90 days back from today in Korea: at 00:01 KST on 26 November it is
+    still the 25th in UTC, and a UTC window would keep the market of 27 August."""
+    clock.seoul(2026, 11, 26, 0, 1)
     venue = make_venue("경기도청", 10)
-    today = datetime.now(SEOUL).date()
-    old = make_market(venue, next_thursday(today - timedelta(days=200)))
-    recent = make_market(venue, next_thursday(today - timedelta(days=30)))
-    uids = {str(e["UID"]) for e in _parse(client.get("/calendar.ics").data).walk("VEVENT")}
-    assert recent.uid in uids and old.uid not in uids
-    assert date.today()  # the window is computed in Korea time, not the server's
+    old = make_market(venue, date(2026, 5, 7))
+    recent = make_market(venue, date(2026, 10, 29))
+    oldest = market_on(date(2026, 8, 28), venue)  # exactly 90 days ago: kept
+    too_old = market_on(date(2026, 8, 27), venue)  # 91 days ago in Korea: left out
+    upcoming = make_market(venue, date(2026, 12, 3))
+    events = _parse(client.get("/calendar.ics").data).walk("VEVENT")
+    uids = {str(e["UID"]) for e in events}
+    assert uids == {recent.uid, oldest.uid, upcoming.uid}
+    assert old.uid not in uids and too_old.uid not in uids

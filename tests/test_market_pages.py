@@ -1,4 +1,5 @@
-from datetime import date
+import re
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -160,9 +161,38 @@ def test_venue_pages(staff_client):
     assert _count(Venue) == 1
 
 
-def test_staff_market_list_is_paginated(staff_client, venue, count_queries):
-    page = staff_client.get("/staff/markets/").get_data(as_text=True)
-    assert "시즌 계획" in page
+def _listed(page: str) -> list[str]:
+    """The dates of the markets in the list's rows, in order."""
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r'<td><a href="/staff/markets/\d+">([^<]*)</a></td>', body)
+
+
+def test_staff_market_list_is_paginated(clock, app, staff_client, venue):
+    app.config["PAGE_SIZE"] = 3
+    for week in range(7):  # seven Thursdays from 3 December: pages of 3, 3 and 1
+        make_market(venue, date(2026, 12, 3) + timedelta(weeks=week))
+    make_market(venue, date(2026, 11, 19))  # past (the clock says 26 November): not listed
+    first = staff_client.get("/staff/markets/").get_data(as_text=True)
+    assert "시즌 계획" in first
+    assert _listed(first) == [
+        "2026년 12월 3일 (목)",
+        "2026년 12월 10일 (목)",
+        "2026년 12월 17일 (목)",
+    ]
+    assert 'rel="prev"' not in first and 'href="/staff/markets/?page=2" rel="next"' in first
+    second = staff_client.get("/staff/markets/?page=2").get_data(as_text=True)
+    assert _listed(second) == [
+        "2026년 12월 24일 (목)",
+        "2026년 12월 31일 (목)",
+        "2027년 1월 7일 (목)",
+    ]
+    assert 'href="/staff/markets/?page=1" rel="prev"' in second
+    assert 'href="/staff/markets/?page=3" rel="next"' in second
+    assert "3쪽 중 2쪽" in second
+    last = staff_client.get("/staff/markets/?page=3").get_data(as_text=True)
+    assert _listed(last) == ["2027년 1월 14일 (목)"] and 'rel="next"' not in last
+    past = staff_client.get("/staff/markets/?show=past").get_data(as_text=True)
+    assert _listed(past) == ["2026년 11월 19일 (목)"]
 
 
 def test_season_preview_without_blackout_dates(staff_client, venue):
