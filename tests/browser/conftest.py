@@ -1,10 +1,14 @@
 """End-to-end journeys in Debian's Chromium through Playwright.
 
 The real app runs under gunicorn on a loopback port against a fresh SQLite
-database, with mail going to a real SMTP server (aiosmtpd) on loopback. The
-browser is /usr/bin/chromium (never a downloaded one); without it, or
-without Playwright, these tests are skipped and `make test` says so.
-Screenshots go into screenshots/<run>/, named at the end of the run."""
+database, with mail going to a real SMTP server (aiosmtpd) on loopback. As in
+production, the browser reaches it over HTTPS through a TLS reverse proxy
+(Debian's nginx, see proxy.py) and the app trusts that one proxy hop.
+The browser is /usr/bin/chromium (never a downloaded one). Without it, or
+without Playwright, these tests are skipped; without nginx the app is served
+on plain http and the HTTPS journeys are skipped; `make test` says so. With
+CI=true anything missing fails the run instead: CI must not go green having
+tested less. Screenshots go into screenshots/<run>/, named at the end of the run."""
 
 import os
 import shutil
@@ -13,12 +17,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime
+from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+
+from market.timeutil import SEOUL
+from tests.browser.proxy import Certificate, Nginx, find_nginx, nginx_version
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +37,21 @@ try:
 except ImportError:  # pragma: no cover - dev extras always install it
     sync_playwright = None
 
+IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+NGINX = find_nginx()
+
+
+def missing(what: str) -> None:
+    """Outside CI a missing tool skips what needs it; in CI it fails the run."""
+    if IN_CI:
+        pytest.fail(f"CI=true, but {what}", pytrace=False)
+    pytest.skip(what, allow_module_level=True)
+
+
 if sync_playwright is None or not Path(CHROMIUM).exists():
-    pytest.skip(f"browser journeys need Playwright and {CHROMIUM}", allow_module_level=True)
+    missing(f"browser journeys need Playwright and {CHROMIUM}")
+if NGINX is None and IN_CI:
+    missing("nginx (the TLS proxy of the HTTPS journeys) is not installed")
 
 
 def pytest_collection_modifyitems(items):
@@ -80,14 +100,28 @@ def shots_dir():
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory, inbox):
-    """The app under gunicorn, its environment and a `flask` runner for set-up."""
+def certificate(tmp_path_factory):
+    """The proxy's certificate, made for this run; None without nginx."""
+    return Certificate(tmp_path_factory.mktemp("tls")) if NGINX else None
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, inbox, certificate):
+    """The app under gunicorn behind nginx (when installed), its environment
+    and `flask`/`python` runners for set-up."""
     instance = tmp_path_factory.mktemp("journey-instance")
     port = free_port()
-    # The journeys run at any hour: widen the advertising window for them.
+    proxy = None
+    if certificate is not None:
+        proxy = Nginx(
+            NGINX, tmp_path_factory.mktemp("nginx"), free_port(), f"127.0.0.1:{port}", certificate
+        )
+    base = proxy.url if proxy else f"http://127.0.0.1:{port}"
+    # The journeys run at any hour: the app's clock (CLOCK) stands at 10:00 in
+    # Korea today, inside the advertising hours the app refuses to widen.
     (instance / "config.py").write_text(
-        'SEND_WINDOW = "00:00-23:59:59"\nRATELIMIT_ENABLED = False\n'
-        f'PUBLIC_BASE_URL = "http://127.0.0.1:{port}"\n'
+        f'CLOCK = "{datetime.now(UTC).astimezone(SEOUL):%Y-%m-%d}T10:00:00+09:00"\n'
+        f'RATELIMIT_ENABLED = False\nPUBLIC_BASE_URL = "{base}"\n'
     )
     env = {
         **os.environ,
@@ -97,6 +131,12 @@ def server(tmp_path_factory, inbox):
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(inbox[1]),
     }
+    if proxy:
+        # As in production: one trusted proxy hop, cookies sent over https
+        # only (not MARKET_ENV=production itself: it refuses the test CLOCK).
+        env["TRUSTED_PROXY_HOPS"] = "1"
+        with (instance / "config.py").open("a") as config:
+            config.write("SESSION_COOKIE_SECURE = True\nREMEMBER_COOKIE_SECURE = True\n")
     env.pop("TEST_DATABASE_URL", None)
 
     def run(argv: list[str], stdin: str | None, timeout: int) -> str:
@@ -143,39 +183,59 @@ def server(tmp_path_factory, inbox):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             break
         except OSError:
             time.sleep(0.1)
     else:
         process.kill()
         pytest.fail("gunicorn did not start: " + (instance / "gunicorn.log").read_text())
+    if proxy:
+        try:
+            proxy.start()
+        except RuntimeError as error:
+            process.terminate()
+            pytest.fail(str(error))
     yield type(
         "Server",
         (),
         {
             "url": base,
+            "https": proxy is not None,
+            "ssl_context": certificate.client_context() if certificate else None,
             "flask": staticmethod(flask),
             "python": staticmethod(python),
             "instance": instance,
             "env": env,
         },
     )
+    if proxy:
+        proxy.stop()
     process.terminate()
     process.wait(timeout=10)
     log.close()
 
 
+@pytest.fixture
+def over_https(server):
+    """For the journeys that must run as customers meet the app: over HTTPS
+    through the proxy."""
+    if not server.https:
+        missing("nginx is not installed: the HTTPS journeys were skipped")
+    return server
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(certificate):
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    if certificate is not None:
+        # Trust the proxy's key and nothing else (narrower than ignoring
+        # every certificate error in the browser context).
+        args.append(f"--ignore-certificate-errors-spki-list={certificate.spki_hash}")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         yield browser
         browser.close()
 
@@ -224,6 +284,8 @@ def log_in(page, base: str, email: str = STAFF_EMAIL, password: str = PASSWORD) 
     page.fill("#password", password)
     page.click("form button[type=submit].primary")
     page.wait_for_load_state()
+    # Refused (a wrong password, or a CSRF 400 over HTTPS) stays on /account/login.
+    assert "/account/login" not in page.url, page.locator("main").inner_text()
 
 
 def pytest_sessionfinish(session):
@@ -233,6 +295,14 @@ def pytest_sessionfinish(session):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if NGINX:
+        terminalreporter.write_line(
+            f"Browser journeys: https through {nginx_version(NGINX)} (TLS proxy) to gunicorn"
+        )
+    else:
+        terminalreporter.write_line(
+            "Browser journeys: plain http, HTTPS journeys SKIPPED: nginx is not installed"
+        )
     folder = os.environ.get("MARKET_SCREENSHOTS")
     if folder and Path(folder).exists():
         terminalreporter.write_line(f"Browser journey screenshots: {folder}")

@@ -1,8 +1,10 @@
 """Journeys 3 and 4: staff import buyers and invite the best; a customer
 answers and unsubscribes."""
 
+import ast
 import csv
 import re
+import urllib.request
 from datetime import datetime, timedelta
 
 import pytest
@@ -75,7 +77,35 @@ def upcoming_market(server):
         "--venue",
         "경기도청",
     )
-    return 1
+    # The first of the markets just made (other modules make markets too).
+    output = server.python("""
+from sqlalchemy import select
+from market.extensions import db
+from market.markets.models import Market, Venue
+print(db.session.scalar(select(Market.id).join(Venue, Market.venue_id == Venue.id)
+      .where(Venue.name == "경기도청").order_by(Market.market_date)))
+""")
+    return int(output.split()[-1])
+
+
+def _customer_state(server, email: str) -> dict:
+    """What the database holds of a customer's answer and unsubscription."""
+    output = server.python(f"""
+from sqlalchemy import func, select
+from market.audit.models import AuditEntry
+from market.customers.models import Customer, Suppression
+from market.extensions import db
+from market.invitations.models import Invitation
+customer = db.session.scalar(select(Customer).where(Customer.email == "{email}"))
+status = db.session.scalar(select(Invitation.status).where(Invitation.customer_id == customer.id))
+audit = db.session.scalar(select(AuditEntry.after).where(
+    AuditEntry.action == "customer.unsubscribe", AuditEntry.object_id == str(customer.id)))
+print(repr(dict(answer=status.value, unsubscribed=customer.unsubscribed_at is not None,
+                suppressed=db.session.scalar(select(func.count()).select_from(Suppression)
+                    .where(Suppression.email_hash == customer.email_hash)) == 1,
+                source=(audit or {{}}).get("source"))))
+""")
+    return ast.literal_eval(output.strip().splitlines()[-1])
 
 
 def test_staff_import_rank_and_invite(server, desktop, shoot, tmp_path, inbox, upcoming_market):
@@ -128,30 +158,121 @@ def test_staff_import_rank_and_invite(server, desktop, shoot, tmp_path, inbox, u
     shoot(page, "delivered-email")
 
 
-def _link(message, path: str) -> str:
+def _link(server, message, path: str) -> str:
+    """The link of the mail's text part to `path`: on the public address,
+    https through the proxy."""
     text = message.get_body(preferencelist=("plain",)).get_content()
-    return re.search(rf"(http://\S+{path}/\S+)", text).group(1)
+    found = re.search(rf"({re.escape(server.url)}{path}/\S+)", text)
+    assert found, f"no {server.url}{path}/ link in:\n{text}"
+    return found.group(1)
 
 
-def test_customer_answers_and_unsubscribes(server, phone, desktop, shoot, inbox, upcoming_market):
+def test_customer_answers_and_unsubscribes(
+    over_https, server, phone, desktop, shoot, inbox, upcoming_market
+):
     received, _port = inbox
     mail = next(m for m in received.messages if "garam@example.com" in m["To"])
-    phone.goto(_link(mail, "/i"))
+    phone.goto(_link(server, mail, "/i"))
     assert "한가람" in phone.content()
     shoot(phone, "rsvp")
     phone.get_by_role("button", name="참석할게요").click()
     phone.wait_for_load_state()
     assert "장터에서 뵙기를 기다리겠습니다" in phone.content()
+    assert _customer_state(server, "garam@example.com")["answer"] == "accepted"
     shoot(phone, "rsvp-accepted")
 
-    phone.goto(_link(mail, "/u"))
+    phone.goto(_link(server, mail, "/u"))
     shoot(phone, "unsubscribe")
     phone.get_by_role("button", name="수신 거부").click()
     phone.wait_for_load_state()
-    assert "수신 거부" in phone.content()
+    assert "g***@example.com 주소는 수신 거부되었습니다" in phone.get_by_role("status").inner_text()
+    assert phone.get_by_role("button", name="수신 거부").count() == 0
+    assert _customer_state(server, "garam@example.com") == {
+        "answer": "accepted",
+        "unsubscribed": True,
+        "suppressed": True,
+        "source": "page",
+    }
     shoot(phone, "unsubscribed")
 
     log_in(desktop, server.url)
-    desktop.goto(f"{server.url}/staff/markets/{upcoming_market}/invitations?skip_weeks=0")
+    ranking_url = f"{server.url}/staff/markets/{upcoming_market}/invitations?skip_weeks=0"
+    desktop.goto(ranking_url)
     ranking = desktop.locator("#ranked-title").locator("..").inner_text()
     assert "한가람" not in ranking and "오누리" in ranking
+
+    # 오누리's mail provider unsubscribes her with the RFC 8058 one-click POST
+    # to the List-Unsubscribe address of her mail, from its own servers.
+    nuri = next(m for m in received.messages if "nuri@example.com" in m["To"])
+    assert nuri["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    one_click = re.search(r"<(https?://[^>]+)>", nuri["List-Unsubscribe"]).group(1)
+    assert one_click.startswith(server.url + "/u/")
+    request = urllib.request.Request(one_click, data=b"List-Unsubscribe=One-Click", method="POST")
+    with urllib.request.urlopen(request, timeout=30, context=server.ssl_context) as response:
+        assert response.status == 200
+    assert _customer_state(server, "nuri@example.com")["source"] == "one-click"
+    assert _customer_state(server, "nuri@example.com")["suppressed"]
+    desktop.goto(ranking_url)
+    assert "오누리" not in desktop.locator("#ranked-title").locator("..").inner_text()
+
+
+def _invite(server, market_id: int, email: str, name: str) -> str:
+    """A consenting customer invited to the market; the invitation's token."""
+    output = server.python(f"""
+from datetime import timedelta
+from market.customers.models import Customer, email_hash
+from market.extensions import db
+from market.invitations import services
+from market.markets.models import Market
+from market.timeutil import utcnow
+now = utcnow()
+customer = Customer(email="{email}", email_hash=email_hash("{email}"), name="{name}",
+                    consent=True, consent_at=now - timedelta(days=30), consent_source="https.csv",
+                    consent_wording="v1", details_as_of=now)
+db.session.add(customer)
+db.session.flush()
+result = services.invite(db.session.get(Market, {market_id}), [customer.id], actor=None, now=now)
+db.session.commit()
+print(result.invitations[0].token)
+""")
+    return output.split()[-1]
+
+
+def test_rsvp_answer_and_unsubscribe_work_over_https(
+    over_https, server, phone, shoot, upcoming_market
+):
+    """Issue 13, defect 2: the answer page sent `Referrer-Policy: no-referrer`,
+    so Chromium posted the answer without a Referer and Flask-WTF's strict
+    HTTPS check refused it (400). The page's own links and forms are checked
+    here over https through the proxy, on a phone."""
+    email = "https-rsvp@example.org"
+    token = _invite(server, upcoming_market, email, "나보안")
+    url = f"{server.url}/i/{token}"
+    phone.goto(url)
+    assert phone.url.startswith("https://")
+    with phone.expect_response(lambda r: r.request.method == "POST") as posted:
+        phone.get_by_role("button", name="참석할게요").click()
+    assert posted.value.status == 303, posted.value.text()
+    phone.wait_for_load_state()
+    assert phone.url == url
+    assert "장터에서 뵙기를 기다리겠습니다" in phone.locator(".flash-success").inner_text()
+    assert _customer_state(server, email)["answer"] == "accepted"
+    shoot(phone, "rsvp-answered-over-https")
+
+    # The language switch (a POST too) brings the same page back in English.
+    phone.get_by_role("button", name="English").click()
+    phone.wait_for_load_state()
+    assert phone.url == url and "you are invited" in phone.content()
+    phone.get_by_role("button", name="I can't come").click()
+    phone.wait_for_load_state()
+    assert _customer_state(server, email)["answer"] == "declined"
+    phone.get_by_role("button", name="한국어").click()
+    phone.wait_for_load_state()
+
+    phone.get_by_role("link", name=re.compile("수신 거부")).click()
+    phone.wait_for_load_state()
+    with phone.expect_response(lambda r: r.request.method == "POST") as posted:
+        phone.get_by_role("button", name="수신 거부").click()
+    assert posted.value.status == 200
+    assert "수신 거부되었습니다" in phone.get_by_role("status").inner_text()
+    assert _customer_state(server, email)["unsubscribed"]

@@ -2,6 +2,7 @@
 on a phone, applies, sees its booth, logs its takings and subscribes."""
 
 import re
+import urllib.request
 from datetime import date, datetime, timedelta
 
 import holidays
@@ -111,8 +112,22 @@ def _register(page, business_number: str) -> None:
     page.wait_for_load_state()
 
 
-def test_vendor_on_a_phone(server, phone, desktop, shoot, venue):
+def _vendor_state(server) -> str:
+    """The signed-up enterprise as the database holds it."""
+    return server.python(f"""
+from sqlalchemy import select
+from market.accounts.models import User
+from market.extensions import db
+from market.vendors.models import Vendor
+vendor = db.session.scalar(select(Vendor).where(Vendor.name == "행복플러스"))
+user = db.session.scalar(select(User).where(User.email == "{VENDOR_EMAIL}"))
+print(vendor.business_number, vendor.status.value, user.vendor_id == vendor.id)
+""").splitlines()[-1]
+
+
+def test_vendor_on_a_phone(over_https, server, phone, desktop, shoot, venue):
     page = phone
+    assert server.url.startswith("https://")
     page.goto(server.url + "/vendors/register")
     _register(page, "123-45-67890")
     assert "유효하지 않은 사업자등록번호" in page.content()
@@ -121,8 +136,13 @@ def test_vendor_on_a_phone(server, phone, desktop, shoot, venue):
     page.fill("#password", VENDOR_PASSWORD)
     page.fill("#confirm", VENDOR_PASSWORD)
     page.fill("#business_number", "124-81-00998")
-    page.get_by_role("button", name="등록 신청").click()
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="등록 신청").click()
+    assert posted.value.status == 302, posted.value.text()  # not the HTTPS CSRF 400
     page.wait_for_load_state()
+    assert page.url == server.url + "/vendor/"
+    assert "행복플러스 등록 신청을 받았습니다" in page.locator(".flash-success").inner_text()
+    assert _vendor_state(server) == "1248100998 pending True"
     shoot(page, "signed-up")
 
     log_in(desktop, server.url)
@@ -201,5 +221,10 @@ db.session.commit()
 
     page.goto(server.url + "/vendor/")
     webcal = page.get_by_role("link", name=re.compile("캘린더에서 구독")).get_attribute("href")
-    feed = page.request.get(webcal.replace("webcal://", "http://"))
-    assert feed.ok and "BEGIN:VCALENDAR" in feed.text() and "수원시청" in feed.text()
+    # The app built the link from the proxy's X-Forwarded-* headers: the
+    # public host and port, not gunicorn's.
+    assert webcal.startswith(server.url.replace("https://", "webcal://") + "/")
+    feed_url = webcal.replace("webcal://", "https://")
+    with urllib.request.urlopen(feed_url, timeout=30, context=server.ssl_context) as response:
+        feed = response.read().decode()
+    assert "BEGIN:VCALENDAR" in feed and "수원시청" in feed
