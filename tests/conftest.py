@@ -128,6 +128,14 @@ class Clock:
         return today_seoul()
 
 
+@pytest.fixture(autouse=True)
+def _clock_runs_after_each_test():
+    """A clock stopped by one test (the fixture below, or an app made with
+    CLOCK in its config) never leaks into the next."""
+    yield
+    set_clock(None)
+
+
 @pytest.fixture
 def clock():
     """Stops the app's clock (market.timeutil.utcnow) for this test, at a

@@ -6,18 +6,21 @@ previous date. Each case below expects an answer that a UTC (or server
 local) date would get wrong on one side of midnight."""
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from market import create_app
 from market.booths import services as booths
 from market.booths.models import Attendance, Booth
+from market.config import ConfigError
 from market.extensions import db
 from market.markets import services as markets
 from market.markets.models import Market, MarketStatus
 from market.takings.models import Takings
+from market.timeutil import today_seoul, utcnow
 from market.vendors.models import ApplicationStatus
 from tests.booths_factories import applicants
 from tests.markets_factories import make_market, make_venue
@@ -183,3 +186,21 @@ def test_venue_spots_cannot_drop_below_todays_market_in_korea(clock, app, side):
     else:  # still Thursday in Korea: today's market needs its eight spots
         with pytest.raises(markets.MarketRuleError):
             markets.update_venue(venue, venue.name, venue.address, 6, venue.map_url)
+
+
+# -- CLOCK: the same stopped clock for an app in another process ------------------------
+
+
+def test_an_app_made_with_clock_runs_at_that_time(app_config, runner):
+    """The browser journeys start gunicorn and `flask` with CLOCK in the
+    instance config, so both agree on the time whatever hour they run at."""
+    app_config["CLOCK"] = "2026-11-26T00:01:00+09:00"
+    create_app(app_config)
+    assert utcnow() == datetime(2026, 11, 25, 15, 1, tzinfo=UTC)
+    assert today_seoul() == THURSDAY
+
+
+def test_an_unreadable_clock_is_refused(app_config):
+    app_config["CLOCK"] = "2026-11-26 10:00"  # no zone: Korea or UTC?
+    with pytest.raises(ConfigError, match="CLOCK"):
+        create_app(app_config)
