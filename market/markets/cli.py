@@ -54,9 +54,15 @@ def _iso_date(_ctx, _param, value):
 )
 @click.option("--skip", multiple=True, callback=_iso_date, help="A blackout date; repeatable.")
 @click.option("--booths", type=int, default=None, help="Booths per market.")
+@click.option(
+    "--fit-to-venue",
+    is_flag=True,
+    help="At a venue with fewer spots than --booths, make the market with its own spot count.",
+)
 @click.option("--dry-run", is_flag=True, help="Show the plan, create nothing.")
-def generate(start, end, venue_names, skip, booths, dry_run) -> None:
-    """Create a market every Thursday, skipping holidays and blackout dates."""
+def generate(start, end, venue_names, skip, booths, fit_to_venue, dry_run) -> None:
+    """Create a market every Thursday, skipping holidays and blackout dates.
+    Every date left out is listed with its reason, as in the staff preview."""
     venues = {
         v.name: v for v in db.session.scalars(select(Venue).where(Venue.name.in_(venue_names)))
     }
@@ -72,21 +78,26 @@ def generate(start, end, venue_names, skip, booths, dry_run) -> None:
         end_time=end_time,
         booth_count=booths or current_app.config["DEFAULT_BOOTH_COUNT"],
         blackout_dates=frozenset(skip or ()),
+        fit_to_venue=fit_to_venue,
     )
     try:
-        if dry_run:
-            plan = schedule.plan_season(settings)
-            created = [day for day in plan if day.will_create]
-            skipped = [day for day in plan if not day.will_create]
-        else:
-            created, skipped = schedule.create_season(settings)
+        plan = schedule.plan_season(settings)
+        if not dry_run:
+            schedule.create_season(settings, expected=schedule.plan_fingerprint(plan))
             db.session.commit()
     except services.MarketRuleError as error:
         _fail(error)
     verb = "would create" if dry_run else "created"
-    for item in created:
-        day = getattr(item, "market_date", None) or item.day
-        click.echo(f"{verb}  {day.isoformat()}  {item.venue.name}")
-    for day in skipped:
-        click.echo(f"skipped  {day.day.isoformat()}  {day.skip_reason}")
-    click.echo(f"{len(created)} {verb}, {len(skipped)} skipped.")
+    for day in plan:
+        if day.will_create:
+            fitted = f"  ({day.booth_count} booths, the venue's own count)" if day.fitted else ""
+            click.echo(f"{verb}  {day.day.isoformat()}  {day.venue.name}{fitted}")
+        else:
+            click.echo(f"skipped  {day.day.isoformat()}  {day.skip_reason}")
+    made = [day for day in plan if day.will_create]
+    click.echo(f"{len(made)} {verb}, {len(plan) - len(made)} skipped.")
+    if schedule.fittable_venues(plan) and not fit_to_venue:
+        click.echo(
+            "Some weeks are left out because the venue is too small; "
+            "--fit-to-venue makes them with the venue's own spot count."
+        )

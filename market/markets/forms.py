@@ -3,8 +3,10 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -132,6 +134,10 @@ class SeasonForm(FlaskForm):
     blackout_dates = TextAreaField(
         _l("Blackout dates (one per line or separated by commas)"), validators=[Optional()]
     )
+    # Offered by the preview when a venue is too small for booth_count.
+    fit_to_venue = BooleanField(_l("Make them with the venue's own number of booths"))
+    # The fingerprint of the plan the preview showed (schedule.plan_fingerprint).
+    plan = HiddenField()
 
     # Stays empty when the field is left blank (Optional() skips the validator).
     parsed_blackouts: frozenset[date] = frozenset()

@@ -149,25 +149,29 @@ def season():
             end_time=form.end_time.data,
             booth_count=form.booth_count.data,
             blackout_dates=form.parsed_blackouts,
+            fit_to_venue=form.fit_to_venue.data,
         )
         try:
             if request.form.get("action") == "confirm":
-                created, skipped = schedule.create_season(settings, actor=current_user)
-                db.session.commit()
-                flash(
-                    _(
-                        "%(created)d markets created, %(skipped)d dates skipped.",
-                        created=len(created),
-                        skipped=len(skipped),
-                    ),
-                    "success",
+                created, left_out = schedule.create_season(
+                    settings, actor=current_user, expected=form.plan.data or None
                 )
+                db.session.commit()
+                flash(schedule.season_message(created, left_out, settings.booth_count), "success")
                 return redirect(url_for("markets.index"))
+            plan = schedule.plan_season(settings)
+        except schedule.PlanChanged as error:
+            db.session.rollback()
+            flash(error.errors["plan"], "warning")
             plan = schedule.plan_season(settings)
         except services.MarketRuleError as error:
             db.session.rollback()
             show_errors(form, error.errors)
+    if plan is not None:
+        form.plan.data = schedule.plan_fingerprint(plan)
     return render_template("markets/season.html", form=form, venues=venues, plan=plan)
 
 
 bp.add_app_template_global(services.status_label, "status_label")
+for helper in (schedule.left_out_groups, schedule.fittable_venues, schedule.fittable_text):
+    bp.add_app_template_global(helper)
