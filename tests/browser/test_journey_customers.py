@@ -130,6 +130,7 @@ def test_staff_import_rank_and_invite(server, desktop, shoot, tmp_path, inbox, u
     shoot(page, "import-done")
 
     page.goto(f"{server.url}/staff/markets/{upcoming_market}/invitations")
+    assert "경기도청" in page.locator("h1").inner_text()  # the market made above
     rows = page.locator("table tbody tr")
     assert "한가람" in rows.nth(0).inner_text() and "₩370,000" in rows.nth(0).inner_text()
     page.get_by_role("link", name="미리 보기").first.click()
