@@ -138,6 +138,8 @@ def test_renaming_a_venue_on_the_staff_page_updates_every_upcoming_market(
 ):
     venue, _markets, _people, _vendor, before = town
     login_as(staff)
+    page = client.get(f"/staff/venues/{venue.id}/edit").get_data(as_text=True)
+    assert "이 장소에서 열릴 장터가 2회 있습니다" in page, "staff are told before saving"
     response = client.post(
         f"/staff/venues/{venue.id}/edit",
         data={
@@ -148,6 +150,8 @@ def test_renaming_a_venue_on_the_staff_page_updates_every_upcoming_market(
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.location).get_data(as_text=True)
+    assert "다가오는 장터 2회의 장소가 모든 캘린더에서 바뀌었습니다" in page
     _check_place_changed(client, town, before)
 
 
@@ -157,9 +161,10 @@ def test_renaming_a_venue_on_the_staff_page_updates_every_upcoming_market(
     ids=["name", "address"],
 )
 def test_update_venue_name_or_address_is_a_change_of_place(town, client, name, address):
-    venue, _markets, _people, _vendor, before = town
-    services.update_venue(venue, name, address, 10, venue.map_url)
+    venue, markets, _people, _vendor, before = town
+    moved = services.update_venue(venue, name, address, 10, venue.map_url)
     db.session.commit()
+    assert moved == [markets["today"], markets["next"]]
     _check_place_changed(client, town, before, name=name, address=address)
 
 
@@ -167,8 +172,11 @@ def test_map_link_and_spots_mail_no_one(town, client):
     """Neither is time or place: no SEQUENCE raise, no update mail. The feed
     still shows the new map link (in the description) at its next refresh."""
     venue, markets, _people, vendor, before = town
-    services.update_venue(venue, " 경기도청 ", venue.address, 12, "https://naver.me/new-map")
+    moved = services.update_venue(
+        venue, " 경기도청 ", venue.address, 12, "https://naver.me/new-map"
+    )
     db.session.commit()
+    assert moved == []
     assert _sequences(markets) == before
     assert _queued_updates() == []
     feed = Calendar.from_ical(client.get(f"/vendors/feed/{vendor.feed_token}.ics").data)

@@ -116,12 +116,14 @@ def create_venue(
 
 def update_venue(
     venue: Venue, name: str, address: str, booth_spots: int, map_url: str | None, actor=None
-) -> Venue:
-    """Saves the venue. A new name or address is a change of place for every
-    upcoming market held there, so each goes through _after_change like a
-    moved market: SEQUENCE raised, update mails queued. The map link and the
-    number of spots are neither time nor place of anyone's calendar entry:
-    they mail no one (feeds show the new map link at their next refresh)."""
+) -> list[Market]:
+    """Saves the venue; returns the upcoming markets whose place changed.
+
+    A new name or address is a change of place for every upcoming market held
+    there, so each goes through _after_change like a moved market: SEQUENCE
+    raised, update mails queued. The map link and the number of spots are
+    neither time nor place of anyone's calendar entry: they mail no one
+    (feeds show the new map link at their next refresh)."""
     before = _venue_values(venue)
     if name.strip() != venue.name:
         _check_venue_name(name)
@@ -144,7 +146,7 @@ def update_venue(
     record(actor, "venue.update", venue, before=before, after=_venue_values(venue))
     for market, market_before in markets_before:
         _after_change(market, market_before, actor, "market.update")
-    return venue
+    return [market for market, old in markets_before if market.sequence != old["sequence"]]
 
 
 def upcoming_markets_at(venue: Venue, today: date) -> list[Market]:

@@ -10,6 +10,7 @@ from market.extensions import db
 from market.markets import services
 from market.markets.forms import VenueForm
 from market.markets.models import Market, Venue
+from market.timeutil import today_seoul
 
 bp = Blueprint("venues", __name__, url_prefix="/staff/venues")
 
@@ -43,11 +44,12 @@ def edit(venue_id: int | None = None):
             "booth_spots": form.booth_spots.data,
             "map_url": form.map_url.data,
         }
+        moved = []
         try:
             if venue is None:
                 venue = services.create_venue(**values, actor=current_user)
             else:
-                services.update_venue(venue, **values, actor=current_user)
+                moved = services.update_venue(venue, **values, actor=current_user)
         except services.MarketRuleError as error:
             db.session.rollback()
             for name, message in error.errors.items():
@@ -55,8 +57,18 @@ def edit(venue_id: int | None = None):
         else:
             db.session.commit()
             flash(_("The venue %(name)s was saved.", name=venue.name), "success")
+            if moved:
+                flash(
+                    _(
+                        "%(count)d upcoming markets here have a new place in every calendar; "
+                        "invited customers get an update by mail.",
+                        count=len(moved),
+                    ),
+                    "info",
+                )
             return redirect(url_for("venues.index"))
-    return render_template("markets/venue_form.html", form=form, venue=venue)
+    upcoming = len(services.upcoming_markets_at(venue, today_seoul())) if venue else 0
+    return render_template("markets/venue_form.html", form=form, venue=venue, upcoming=upcoming)
 
 
 @bp.route("/<int:venue_id>/delete", methods=["GET", "POST"])
