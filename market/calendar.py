@@ -14,6 +14,7 @@ from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration
 
 from market.markets.models import Market, MarketStatus
 from market.markets.services import ends_at, starts_at
+from market.validators import one_line, plain_lines
 
 PRODID = "-//Gyeonggi Social Economy Center//Good Morning Market//KO"
 FEED_REFRESH = timedelta(hours=6)
@@ -22,12 +23,18 @@ FEED_REFRESH = timedelta(hours=6)
 TIMEZONE_FROM = date(1990, 1, 1)
 
 
+# Text from the database goes through one_line (names, places) or
+# plain_lines (descriptions): icalendar escapes LF in some properties but
+# not in others (X-WR-CALNAME, NAME: an AssertionError) and writes CR and
+# NUL as they are, so a name stored with a line break broke every feed.
+
+
 def market_summary(market: Market) -> str:
-    return f"굿모닝장터 · {market.venue.name}"
+    return f"굿모닝장터 · {one_line(market.venue.name)}"
 
 
 def market_location(market: Market) -> str:
-    return f"{market.venue.name}, {market.venue.address}"
+    return f"{one_line(market.venue.name)}, {one_line(market.venue.address)}"
 
 
 def market_event(
@@ -51,9 +58,9 @@ def market_event(
     event.add("LAST-MODIFIED", market.updated_at)
     event.add("TRANSP", "OPAQUE")
     if description:
-        event.add("DESCRIPTION", description)
+        event.add("DESCRIPTION", plain_lines(description))
     if url:
-        event.add("URL", url)
+        event.add("URL", one_line(url))
     return event
 
 
@@ -63,9 +70,9 @@ def describe_market(market: Market) -> str:
         market_location(market),
     ]
     if market.venue.map_url:
-        lines.append(market.venue.map_url)
+        lines.append(one_line(market.venue.map_url))
     if market.status is MarketStatus.CANCELLED:
-        lines.insert(0, f"취소됨: {market.cancel_reason}")
+        lines.insert(0, f"취소됨: {one_line(market.cancel_reason)}")
     return "\n".join(lines)
 
 
@@ -75,6 +82,7 @@ def _calendar(name: str | None = None) -> Calendar:
     calendar.add("VERSION", "2.0")
     calendar.add("CALSCALE", "GREGORIAN")
     if name:
+        name = one_line(name)
         calendar.add("X-WR-CALNAME", name)
         calendar.add("NAME", name)
         calendar.add("X-WR-TIMEZONE", "Asia/Seoul")
@@ -213,5 +221,5 @@ def _address(email: str, **params: str) -> vCalAddress:
     address = vCalAddress(f"mailto:{email.strip()}")
     for name, value in params.items():
         if value:
-            address.params[name] = value
+            address.params[name] = one_line(value)
     return address

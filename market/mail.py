@@ -17,12 +17,13 @@ rows (claims, back-off, giving up, staff retries) are in
 market.outbox.services; this module builds MIME and talks SMTP.
 """
 
+import logging
 import os
 import re
 import secrets
 import smtplib
 import socket
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -30,10 +31,13 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from html import escape
 from pathlib import Path
 from time import monotonic
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import insert
 
 from market.extensions import db
@@ -50,6 +54,9 @@ from market.outbox.services import (
     retry_delay,
 )
 from market.timeutil import to_seoul, utcnow
+from market.validators import one_line
+
+log = logging.getLogger("market.mail")
 
 # CRLF line ends and RFC 2047 headers; 7-bit bodies (base64 / quoted-printable)
 # so no relay has to know 8BITMIME.
@@ -60,7 +67,9 @@ __all__ = [
     "DeliveryReport",
     "OutboxError",
     "Part",
+    "Unbuildable",
     "build_message",
+    "build_or_fail",
     "claim_due",
     "deliver_due",
     "enqueue",
@@ -102,13 +111,16 @@ def build_message(
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = to if isinstance(to, str | Address) else ", ".join(map(str, to))
-    message["Subject"] = subject
+    # A line break in a header value is refused by the email package (and
+    # would be a header injection): names stored before the forms refused
+    # them are folded onto one line here.
+    message["Subject"] = one_line(subject)
     message["Date"] = format_datetime(to_seoul(utcnow()))
     message["Message-ID"] = make_msgid(domain=sender_domain(sender))
     if reply_to:
-        message["Reply-To"] = reply_to
+        message["Reply-To"] = one_line(reply_to)
     for name, value in (headers or {}).items():
-        message[name] = value
+        message[name] = one_line(value)
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
@@ -130,22 +142,78 @@ def _content(part: Part) -> tuple[bytes | str, dict]:
     return content, {**options, "maintype": part.maintype}
 
 
+def recipient(name: str | None, address: str) -> Address:
+    """A To address whose display name is folded onto one line. Raises
+    ValueError for an address the email package cannot write (build it
+    inside `build_or_fail`)."""
+    return Address(display_name=one_line(name), addr_spec=address)
+
+
+class Unbuildable(EmailMessage):
+    """The stand-in for a message that could not be built from the data it
+    was given. `enqueue` records it as a failed outbox message with the
+    reason, so staff see it on the outbox page while the change that caused
+    it still goes through; a preview shows the reason as the message."""
+
+    def __init__(self, to: str, subject: str, reason: str):
+        super().__init__(policy=MAIL_POLICY)
+        self.to_text, self.reason = one_line(to), reason
+        self["Subject"] = one_line(subject)
+        # One HTML part (a multipart would make parts of this class).
+        self.set_content(f"<p>{escape(reason)}</p>", subtype="html")
+
+
+# What the email package and icalendar raise for a value they cannot write:
+# ValueError (with UnicodeError and the header defects), TypeError, and the
+# assertion icalendar makes about line breaks in a content line.
+UNBUILDABLE_ERRORS = (ValueError, TypeError, AssertionError)
+
+
+def build_or_fail(
+    build: Callable[[], EmailMessage], *, to: str, subject: str
+) -> EmailMessage | Unbuildable:
+    """`build()`, or the reason it failed as an Unbuildable. `enqueue` and
+    `enqueue_many` take either, so one recipient's bad address (stored
+    before the import checked addresses strictly) neither breaks the staff
+    action nor hides what went wrong."""
+    try:
+        return build()
+    except UNBUILDABLE_ERRORS as error:
+        return _unbuildable(to, subject, error)
+
+
+def _unbuildable(to: str, subject: str, error: Exception) -> Unbuildable:
+    log.warning("mail to %r could not be built: %s", to, error)
+    with force_locale("ko"):
+        reason = _(
+            "This message could not be built, so it was not sent (%(error)s). Correct the "
+            "recipient's name or address and repeat the change.",
+            error=f"{type(error).__name__}: {error}",
+        )
+    return Unbuildable(to, subject, reason)
+
+
 def sender_domain(sender: str) -> str:
     address = parseaddr(sender)[1]
     return address.rpartition("@")[2] or socket.getfqdn()
 
 
 def enqueue(
-    message: EmailMessage, category: str = "general", not_before: datetime | None = None
+    message: EmailMessage | Unbuildable,
+    category: str = "general",
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """Adds the message to the session; the caller commits."""
+    """Adds the message to the session; the caller commits. A message that
+    cannot be built or written is added as failed, with the reason."""
     row = OutboxMessage(**_outbox_values(message, category, not_before or utcnow()))
     db.session.add(row)
     return row
 
 
 def enqueue_many(
-    messages: Iterable[EmailMessage], category: str = "general", not_before: datetime | None = None
+    messages: Iterable[EmailMessage | Unbuildable],
+    category: str = "general",
+    not_before: datetime | None = None,
 ) -> int:
     """Like `enqueue` for many messages, in one INSERT whatever their number
     (the ORM would insert row by row on SQLite). Runs at once, inside the
@@ -157,15 +225,32 @@ def enqueue_many(
     return len(rows)
 
 
-def _outbox_values(message: EmailMessage, category: str, not_before: datetime) -> dict:
+def _outbox_values(
+    message: EmailMessage | Unbuildable, category: str, not_before: datetime
+) -> dict:
+    if not isinstance(message, Unbuildable):
+        try:  # some headers are only refused when the message is written
+            return {
+                "category": category,
+                "to_address": ", ".join(recipients(message))[:254],
+                "subject": str(message["Subject"] or "")[:500],
+                "mime": bytes(message),
+                "status": OutboxStatus.QUEUED,
+                "attempts": 0,
+                "next_attempt_at": not_before,
+                "last_error": None,  # every row of one INSERT names the same columns
+            }
+        except UNBUILDABLE_ERRORS as error:
+            message = _unbuildable(str(message["To"] or ""), str(message["Subject"] or ""), error)
     return {
         "category": category,
-        "to_address": ", ".join(recipients(message))[:254],
-        "subject": str(message["Subject"] or "")[:500],
-        "mime": bytes(message),
-        "status": OutboxStatus.QUEUED,
+        "to_address": message.to_text[:254],
+        "subject": str(message["Subject"])[:500],
+        "mime": b"",
+        "status": OutboxStatus.FAILED,
         "attempts": 0,
         "next_attempt_at": not_before,
+        "last_error": message.reason,
     }
 
 

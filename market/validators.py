@@ -5,6 +5,7 @@ import re
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
+from wtforms.validators import StopValidation
 
 _WON = re.compile(r"^\s*[₩￦]?\s*(\d{1,3}(,\d{3})+|\d+)\s*(원)?\s*$")
 
@@ -194,3 +195,79 @@ class PhoneField(StringField):
     def process_data(self, value):
         self.data = format_phone(value) if value else value
         self.e164 = value or None
+
+
+# -- control characters ------------------------------------------------------------
+
+# C0 controls (NUL to US, so also TAB, LF and CR), DEL, C1 controls (NEL
+# among them), the Unicode line and paragraph separators, and lone
+# surrogates. Python's mail headers refuse everything `str.splitlines`
+# breaks on (CR, LF, VT, FF, FS, GS, RS, NEL, U+2028, U+2029), PostgreSQL
+# refuses NUL in text, no encoder takes a lone surrogate, and the rest are
+# invisible on a page yet end up in names, subjects and calendars.
+_CONTROL = "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+CONTROL_CHARACTERS = re.compile(f"[{_CONTROL}]")
+# A multi-line text keeps its line breaks (CR, LF) and tabs; nothing else.
+CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_CONTROL_RUN = re.compile(f"[{_CONTROL}]+")
+_LINE_BREAK = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+SINGLE_LINE_MESSAGE = _l(
+    "Line breaks, tabs and other control characters cannot be used here: write it on one line."
+)
+MULTI_LINE_MESSAGE = _l(
+    "The text holds invisible control characters (such as NUL): delete them or type the text again."
+)
+
+
+def has_control_characters(text: str, multiline: bool = False) -> bool:
+    """True when `text` holds a character a single-line field (or, with
+    `multiline`, a text that may keep CR, LF and TAB) must not hold."""
+    pattern = CONTROL_IN_LINES if multiline else CONTROL_CHARACTERS
+    return pattern.search(text) is not None
+
+
+def one_line(text: str | None) -> str:
+    """`text` made safe for a mail header, a display name or a calendar
+    property: every run of control characters becomes one space. For data
+    stored before the fields refused them; it never raises."""
+    if not text:
+        return ""
+    return _CONTROL_RUN.sub(" ", str(text)).strip()
+
+
+def plain_lines(text: str | None) -> str:
+    """A multi-line text with LF line ends and no other control character
+    (each becomes a space), for mail bodies and calendar descriptions."""
+    if not text:
+        return ""
+    lines = _LINE_BREAK.sub("\n", str(text)).split("\n")
+    return "\n".join(_CONTROL_RUN.sub(" ", line).rstrip() for line in lines)
+
+
+_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def visible(text: str) -> str:
+    """`text` with its control characters shown, for a message that quotes a
+    refused value: line breaks as ↵, anything else as the replacement sign."""
+    return CONTROL_CHARACTERS.sub(lambda m: "↵" if m.group() in _BREAKS else "\ufffd", text)
+
+
+class NoControlCharacters:
+    """Refuses control characters in what was typed (the raw form data, so
+    also in numbers, dates and choices, before any other check reads it).
+    Stops the field's validation: what follows need not see such a value."""
+
+    field_flags: dict = {}
+
+    def __init__(self, multiline: bool = False, message=None):
+        self.multiline = multiline
+        self.message = message or (MULTI_LINE_MESSAGE if multiline else SINGLE_LINE_MESSAGE)
+
+    def __call__(self, form, field):
+        for value in field.raw_data or ():
+            text = getattr(value, "filename", value)  # an upload: its file name
+            if isinstance(text, str) and has_control_characters(text, self.multiline):
+                field.errors[:] = []
+                raise StopValidation(str(self.message))

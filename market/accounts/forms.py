@@ -1,13 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email
 
 from market.accounts.services import MIN_PASSWORD_LENGTH
-from market.core.forms import new_password_fields
+from market.core.forms import AppForm, new_password_fields
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = EmailField(
         _l("Email"),
         filters=[lambda value: value.strip() if value else value],
@@ -21,7 +20,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current = PasswordField(
         _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
     )

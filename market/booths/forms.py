@@ -2,17 +2,18 @@
 do, the service checks everything that depends on the market."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Optional
+
+from market.core.forms import AppForm
 
 
 def _number(label):
     return IntegerField(label, validators=[InputRequired(_l("Choose a booth."))])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     fingerprint = HiddenField()
     replace = HiddenField()
     checked = BooleanField(
@@ -21,35 +22,35 @@ class ConfirmForm(FlaskForm):
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(AppForm):
     number = _number(_l("Booth"))
     to_number = _number(_l("Move to booth"))
 
 
-class SwapForm(FlaskForm):
+class SwapForm(AppForm):
     number = _number(_l("Booth"))
     other = _number(_l("Swap with booth"))
 
 
-class PinForm(FlaskForm):
+class PinForm(AppForm):
     application_id = IntegerField(_l("Enterprise"), validators=[InputRequired()])
     number = _number(_l("Booth"))
 
 
-class UnpinForm(FlaskForm):
+class UnpinForm(AppForm):
     application_id = IntegerField(validators=[InputRequired()])
 
 
-class UnassignForm(FlaskForm):
+class UnassignForm(AppForm):
     number = _number(_l("Booth"))
 
 
-class AddForm(FlaskForm):
+class AddForm(AppForm):
     application_id = IntegerField(_l("Waiting enterprise"), validators=[InputRequired()])
     number = _number(_l("Booth"))
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(AppForm):
     value = SelectField(
         choices=[
             SelectChoice("present", "present"),

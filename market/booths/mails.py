@@ -5,16 +5,16 @@ Always in Korean, whatever language the staff screen is in (the catalogue's
 English msgids rendered with the Korean locale forced), and always through
 the outbox: `queue` only adds a row, the caller commits it with the change."""
 
-from email.headerregistry import Address
 from enum import StrEnum
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from market.invitations.messages import public_url
-from market.mail import build_message, enqueue
+from market.mail import build_message, build_or_fail, enqueue, recipient
 from market.markets.models import Market
 from market.timeutil import format_korean_date
+from market.validators import one_line
 from market.vendors.mails import closing_lines
 from market.vendors.models import Application, Vendor
 
@@ -39,7 +39,7 @@ def message(application: Application, market: Market, news: News, booth: int | N
     with force_locale("ko"):
         day = format_korean_date(market.market_date)
         subject, text = _news(news, day, booth, application.waitlist_position)
-        lines = [_("Hello %(name)s,", name=vendor.contact_name), "", text]
+        lines = [_("Hello %(name)s,", name=one_line(vendor.contact_name)), "", text]
         if application.status_reason:
             lines += ["", _("Reason: %(reason)s", reason=application.status_reason)]
         lines += [
@@ -52,14 +52,18 @@ def message(application: Application, market: Market, news: News, booth: int | N
             ),
             _(
                 "Venue: %(venue)s (%(address)s)",
-                venue=market.venue.name,
-                address=market.venue.address,
+                venue=one_line(market.venue.name),
+                address=one_line(market.venue.address),
             ),
         ]
         lines += closing_lines(_home_link())
         subject = f"[{_('Good Morning Market')}] {subject}"
-    to = Address(display_name=vendor.contact_name, addr_spec=vendor.email)
-    return build_message(to, subject, "\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    return build_or_fail(
+        lambda: build_message(recipient(vendor.contact_name, vendor.email), subject, text),
+        to=vendor.email,
+        subject=subject,
+    )
 
 
 def _news(news: News, day: str, booth: int | None, position: int | None) -> tuple[str, str]:

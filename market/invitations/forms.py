@@ -1,14 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
+from market.core.forms import AppForm
 from market.customers.ranking import RankingOptions
 from market.invitations.services import MAX_BATCH
 
 
-class RankingForm(FlaskForm):
+class RankingForm(AppForm):
     """The ranking's options, read from the query string (GET: no CSRF, the
     URL can be shared between staff) or from the "calculate again" POST
     (which CSRFProtect guards for the whole app)."""
@@ -72,14 +72,14 @@ class RankingForm(FlaskForm):
         return args
 
 
-class SendForm(FlaskForm):
+class SendForm(AppForm):
     """The reviewed customers (checkboxes named customer_id) and, on the
     second step, the confirmation."""
 
     confirmed = HiddenField()
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(AppForm):
     answer = RadioField(
         _l("Your answer"),
         choices=[

@@ -15,7 +15,6 @@ set, else from SERVER_NAME (or the current request's host)."""
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
 from urllib.parse import urlsplit
@@ -29,6 +28,7 @@ from market.extensions import db
 from market.markets.models import Market
 from market.markets.services import ends_at, starts_at
 from market.timeutil import format_korean_date, to_seoul
+from market.validators import one_line, plain_lines
 from market.vendors.models import Application, ApplicationStatus, Category, Vendor
 
 # Outbox categories: the first invitation, an update, a cancellation.
@@ -77,7 +77,8 @@ def attending_vendors(market: Market) -> list[AttendingVendor]:
         .order_by(Vendor.name, Vendor.id)
     ).all()
     return [
-        AttendingVendor(name, CATEGORY_LABELS_KO.get(category, "기타")) for name, category in rows
+        AttendingVendor(one_line(name), CATEGORY_LABELS_KO.get(category, "기타"))
+        for name, category in rows
     ]
 
 
@@ -110,7 +111,7 @@ def mask_email(email: str) -> str:
 def subject_for(market: Market, kind: MailKind) -> str:
     day = f"{market.market_date.month}월 {market.market_date.day}일"
     weekday = format_korean_date(market.market_date).rsplit(" ", 1)[1]
-    where = market.venue.name
+    where = one_line(market.venue.name)
     if kind is MailKind.CANCEL:
         return (
             f"{ADVERTISING_PREFIX} [취소] 굿모닝장터 {day} {weekday} {where} 장터가 취소되었습니다"
@@ -134,14 +135,16 @@ def mail_context(
     rsvp_url = public_url("invitations.rsvp", token=token)
     return {
         "kind": kind.value,
-        "customer_name": customer.name,
+        # Names and places are one line each, also when stored before the
+        # forms and the import refused line breaks.
+        "customer_name": one_line(customer.name),
         "market": market,
         "date_text": format_korean_date(market.market_date),
         "time_text": f"{start:%H:%M}–{end:%H:%M}",
-        "venue_name": market.venue.name,
-        "venue_address": market.venue.address,
-        "map_url": market.venue.map_url,
-        "cancel_reason": market.cancel_reason,
+        "venue_name": one_line(market.venue.name),
+        "venue_address": one_line(market.venue.address),
+        "map_url": one_line(market.venue.map_url),
+        "cancel_reason": plain_lines(market.cancel_reason),
         "changed": changed,
         "vendors": vendors,
         "rsvp_url": rsvp_url,
@@ -154,7 +157,7 @@ def mail_context(
         "center_phone": config["CENTER_PHONE"],
         "center_email": organizer()[0],
         "consent_text": consent_text(customer),
-        "consent_source": customer.consent_source or "",
+        "consent_source": one_line(customer.consent_source),
         "masked_email": mask_email(customer.email),
     }
 
@@ -219,9 +222,39 @@ def invitation_message(
     sequence: int,
     stamp: datetime,
     changed: tuple[str, ...] = (),
-) -> EmailMessage:
+) -> EmailMessage | mail.Unbuildable:
     """The complete message for one customer: only that customer is the
-    ATTENDEE and the only recipient."""
+    ATTENDEE and the only recipient. For an address the mailer cannot take
+    (stored before the import checked them strictly), an Unbuildable that
+    the outbox records as failed, so the rest of a batch, or the change to
+    the market, still goes through."""
+    return mail.build_or_fail(
+        lambda: _invitation_message(
+            customer=customer,
+            market=market,
+            token=token,
+            vendors=vendors,
+            kind=kind,
+            sequence=sequence,
+            stamp=stamp,
+            changed=changed,
+        ),
+        to=customer.email,
+        subject=subject_for(market, kind),
+    )
+
+
+def _invitation_message(
+    *,
+    customer: Customer,
+    market: Market,
+    token: str,
+    vendors: list[AttendingVendor],
+    kind: MailKind,
+    sequence: int,
+    stamp: datetime,
+    changed: tuple[str, ...],
+) -> EmailMessage:
     context = mail_context(
         customer=customer, market=market, token=token, vendors=vendors, kind=kind, changed=changed
     )
@@ -232,14 +265,14 @@ def invitation_message(
         organizer_email=organizer_email,
         organizer_name=organizer_name,
         attendee_email=customer.email,
-        attendee_name=customer.name,
+        attendee_name=context["customer_name"],
         sequence=sequence,
         stamp=stamp,
         url=context["market_url"],
         description=calendar_description(context),
     ).to_ical()
     message = mail.build_message(
-        Address(display_name=customer.name, addr_spec=customer.email),
+        mail.recipient(customer.name, customer.email),
         subject_for(market, kind),
         render_template("mail/invitation.txt", **context),
         html=render_template("mail/invitation.html", **context),

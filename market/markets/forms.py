@@ -1,7 +1,6 @@
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from market.core.forms import AppForm
 from market.markets.models import MAX_BOOTHS, MIN_BOOTHS, MarketStatus
 from market.timeutil import SEOUL
 from market.validators import WonField
@@ -53,7 +53,7 @@ def booth_count_field() -> IntegerField:
     )
 
 
-class VenueForm(FlaskForm):
+class VenueForm(AppForm):
     name = StringField(
         _l("Venue name"), validators=[DataRequired(_l("Enter the venue's name.")), Length(max=100)]
     )
@@ -78,7 +78,7 @@ class VenueForm(FlaskForm):
     )
 
 
-class MarketForm(FlaskForm):
+class MarketForm(AppForm):
     market_date = DateField(_l("Date"), validators=[InputRequired(REQUIRED_DATE)])
     start_time = TimeField(_l("Starts"), validators=[InputRequired(REQUIRED_TIME)])
     end_time = TimeField(_l("Ends"), validators=[InputRequired(REQUIRED_TIME)])
@@ -107,7 +107,7 @@ class MarketForm(FlaskForm):
         return value.replace(tzinfo=SEOUL) if value else None
 
 
-class StatusForm(FlaskForm):
+class StatusForm(AppForm):
     status = SelectField(
         _l("New status"),
         choices=[SelectChoice(s.value, s.value) for s in MarketStatus],
@@ -124,7 +124,7 @@ class VenueRotationField(SelectMultipleField):
         super().process_formdata([value for value in valuelist if value])
 
 
-class SeasonForm(FlaskForm):
+class SeasonForm(AppForm):
     start = DateField(_l("First day"), validators=[InputRequired(REQUIRED_DATE)])
     end = DateField(_l("Last day"), validators=[InputRequired(REQUIRED_DATE)])
     venue_ids = VenueRotationField(_l("Venues, used in turn week by week"), coerce=int)

@@ -238,6 +238,10 @@ def retry(message: OutboxMessage, actor=None, now: datetime | None = None) -> No
     a fresh count of attempts. The caller commits."""
     if message.status not in (OutboxStatus.FAILED, OutboxStatus.QUEUED):
         raise OutboxError(f"message {message.id} is {message.status.value}, not failed")
+    if not message.mime:
+        # It could not be built (see last_error): there is nothing to send.
+        # Correcting the data and repeating the change queues a new one.
+        raise OutboxError(f"message {message.id} was never built")
     before = {"status": message.status, "attempts": message.attempts}
     message.status = OutboxStatus.QUEUED
     message.attempts = 0

@@ -8,10 +8,10 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, Form, StringField
+from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from market.core.forms import AppForm, QueryForm
 from market.takings.services import TakingsValues
 from market.validators import WonField
 
@@ -57,7 +57,7 @@ def _amount_field(label):
     )
 
 
-class TakingsForm(FlaskForm):
+class TakingsForm(AppForm):
     amount = WonField(
         _l("Takings of the market day (won)"),
         validators=[DataRequired(_l("Enter an amount in won."))],
@@ -117,7 +117,7 @@ class StaffTakingsForm(TakingsForm):
     )
 
 
-class CeilingForm(FlaskForm):
+class CeilingForm(AppForm):
     new_ceiling = WonField(
         _l("New daily ceiling (won)"),
         validators=[DataRequired(_l("Enter the new ceiling in won."))],
@@ -140,7 +140,7 @@ class CeilingForm(FlaskForm):
         return rest
 
 
-class PeriodForm(Form):
+class PeriodForm(QueryForm):
     """The report's date range, read from the query string (a GET form)."""
 
     start = DateField(_l("Start date"), validators=[Optional()])

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -20,7 +19,7 @@ from wtforms.validators import (
 )
 
 from market.accounts.services import MIN_PASSWORD_LENGTH
-from market.core.forms import new_password_fields
+from market.core.forms import AppForm, new_password_fields
 from market.validators import BusinessNumberField, PhoneField
 from market.vendors.labels import CATEGORIES, ENTERPRISE_TYPES
 from market.vendors.models import Category, EnterpriseType
@@ -39,7 +38,7 @@ def _choices(labels: dict) -> list[SelectChoice]:
     ]
 
 
-class VendorProfileForm(FlaskForm):
+class VendorProfileForm(AppForm):
     name = StringField(
         _l("Enterprise name"),
         filters=[_strip],
@@ -147,13 +146,13 @@ class RegistrationForm(VendorProfileForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(AppForm):
     """Staff decisions: the button pressed says which; a reason where needed."""
 
     reason = TextAreaField(_l("Reason"), filters=[_strip], validators=[Length(max=500)])
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(AppForm):
     note = TextAreaField(
         _l("Note for the center (optional)"),
         filters=[_strip],
@@ -161,5 +160,5 @@ class ApplyForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A button that needs nothing but the CSRF token."""

@@ -3,21 +3,22 @@
 Always in Korean, whatever language the staff member's screen is in: the
 catalogue's English msgids are rendered with the Korean locale forced."""
 
-from email.headerregistry import Address
-
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from market.mail import build_message
+from market.mail import build_message, build_or_fail, recipient
+from market.validators import one_line
 from market.vendors.models import Vendor, VendorStatus
 
 
 def status_message(vendor: Vendor, link: str | None = None):
+    """The decision mail, or (for an address the mailer cannot take) an
+    Unbuildable that the outbox records as failed: the decision stands."""
     with force_locale("ko"):
         subject, news = _decision_text(vendor)
         lines = [
-            _("Hello %(name)s,", name=vendor.contact_name),
+            _("Hello %(name)s,", name=one_line(vendor.contact_name)),
             "",
             news,
         ]
@@ -26,8 +27,11 @@ def status_message(vendor: Vendor, link: str | None = None):
         lines += closing_lines(link)
         text = "\n".join(lines) + "\n"
         subject = f"[{_('Good Morning Market')}] {subject}"
-    to = Address(display_name=vendor.contact_name, addr_spec=vendor.email)
-    return build_message(to, subject, text)
+    return build_or_fail(
+        lambda: build_message(recipient(vendor.contact_name, vendor.email), subject, text),
+        to=vendor.email,
+        subject=subject,
+    )
 
 
 def closing_lines(link: str | None) -> list[str]:
@@ -44,7 +48,7 @@ def closing_lines(link: str | None) -> list[str]:
 
 
 def _decision_text(vendor: Vendor) -> tuple[str, str]:
-    name = vendor.name
+    name = one_line(vendor.name)
     if vendor.status is VendorStatus.APPROVED:
         return (
             _("%(name)s is approved as a participating enterprise", name=name),
