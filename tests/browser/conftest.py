@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - dev extras always install it
 
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 NGINX = find_nginx()
+SERVED = []  # how the journeys reached the app, for the run's summary
 
 
 def missing(what: str) -> None:
@@ -198,6 +199,9 @@ def server(tmp_path_factory, inbox, certificate):
         except RuntimeError as error:
             process.terminate()
             pytest.fail(str(error))
+        SERVED.append(f"https through {nginx_version(NGINX)} (TLS proxy) to gunicorn")
+    else:
+        SERVED.append("plain http to gunicorn; HTTPS journeys SKIPPED: nginx is not installed")
     yield type(
         "Server",
         (),
@@ -295,14 +299,8 @@ def pytest_sessionfinish(session):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if NGINX:
-        terminalreporter.write_line(
-            f"Browser journeys: https through {nginx_version(NGINX)} (TLS proxy) to gunicorn"
-        )
-    else:
-        terminalreporter.write_line(
-            "Browser journeys: plain http, HTTPS journeys SKIPPED: nginx is not installed"
-        )
+    if SERVED:  # not when the journeys were deselected (the PostgreSQL pass)
+        terminalreporter.write_line(f"Browser journeys: {SERVED[0]}")
     folder = os.environ.get("MARKET_SCREENSHOTS")
     if folder and Path(folder).exists():
         terminalreporter.write_line(f"Browser journey screenshots: {folder}")
