@@ -68,9 +68,13 @@ def test_staff_season_applications_and_booths(server, desktop, shoot, venue):
     preview = page.locator("table.season-preview").inner_text()
     assert f"공휴일: {name}" in preview
     shoot(page, "season-preview")
-    page.get_by_role("button", name=re.compile("장터 .*회 만들기")).click()
+    create = page.get_by_role("button", name=re.compile(r"장터 \d+회 만들기"))
+    planned = int(re.search(r"(\d+)회", create.inner_text()).group(1))
+    create.click()
     page.wait_for_load_state()
-    assert "만들었고" in page.content()
+    done = page.locator(".flash-success").inner_text()
+    assert f"장터 {planned}회를 만들었습니다." in done, done
+    assert re.search(r"\d+개 날짜는 만들지 않았습니다", done), done  # the holiday
 
     page.goto(server.url + "/staff/markets/")
     page.get_by_role("link", name=re.compile(f"{start.year}년")).last.click()
