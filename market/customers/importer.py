@@ -23,7 +23,7 @@ from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from market.customers.models import CustomerImport, ImportStatus, Order
-from market.customers.rows import BadRow, OrderRow, RowSource, parse_row
+from market.customers.rows import BadRow, Limits, OrderRow, RowSource, parse_row
 from market.customers.staging import StagingWriter, staged_path, write_staged
 from market.extensions import db
 from market.timeutil import utcnow
@@ -78,9 +78,10 @@ def _rows(source: RowSource, progress: Progress | None) -> Iterator[OrderRow | B
     report is a commit (every 2,000 rows made 500 commits a million rows)."""
     count = 0
     reported = monotonic()
+    limits = Limits.now()  # the plausible dates, the same for the whole file
     for line, raw in source:
         count += 1
-        yield parse_row(line, raw)
+        yield parse_row(line, raw, limits)
         if progress and count % BATCH == 0 and monotonic() - reported >= PROGRESS_SECONDS:
             progress(count, source.position, source.size)
             reported = monotonic()

@@ -6,20 +6,22 @@ is wrong with it, in words staff understand."""
 
 import codecs
 import csv
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 import phonenumbers
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from market.customers.models import normalise_email
-from market.timeutil import SEOUL
-from market.validators import WonParseError, parse_won
+from market.timeutil import SEOUL, format_won, to_seoul, utcnow
+from market.validators import CONTROL_CHARACTERS, WonParseError, parse_won, visible
 
 # canonical key -> accepted header names (compared without spaces, lower-cased)
 COLUMNS = {
@@ -41,7 +43,16 @@ _DATE = re.compile(
     r"^(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\.?"
     r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 )
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An address the mailer and email-validator both take at once (lower-cased
+# ASCII dot-atom @ letter-digit-hyphen labels, a letter TLD): most rows. The
+# rest go to email-validator, which also says what is wrong.
+# tests/test_import_strict.py checks that this is a subset of what it accepts.
+_ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]"
+FAST_EMAIL = re.compile(
+    rf"(?=.{{1,64}}@){_ATEXT}+(?:\.{_ATEXT}+)*"
+    r"@(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+_SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 # The amounts the export really holds (12000, 12,000); anything else goes
 # through parse_won, which also words the problem.
 _PLAIN_WON = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
@@ -54,6 +65,31 @@ _YES, _NO = (
 
 class FileProblem(ValueError):
     """The whole file cannot be read (not a row-level problem)."""
+
+
+# What one order of the marketplace plausibly costs: an amount outside this
+# is a mistake in the file (and one above 2^63 won fits no database column).
+MIN_AMOUNT, MAX_AMOUNT = 1, 100_000_000
+# Order and consent dates: from the marketplace's early days to tomorrow in
+# Korea (an export made just after midnight, a clock a little ahead).
+EARLIEST = datetime(2000, 1, 1, tzinfo=SEOUL)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The plausible dates, fixed once per pass (parse_row runs per row)."""
+
+    earliest: datetime
+    latest: datetime  # exclusive
+
+    @classmethod
+    def now(cls) -> "Limits":
+        today = to_seoul(utcnow()).date()
+        return cls(EARLIEST, datetime.combine(today + timedelta(days=2), time(), tzinfo=SEOUL))
+
+    @property
+    def last_day(self) -> date:
+        return (self.latest - timedelta(days=1)).date()
 
 
 class OrderRow(NamedTuple):
@@ -184,25 +220,43 @@ def _text(raw: dict, key: str, label: str, problems: list, limit: int, required=
         problems.append(
             _("%(column)s is longer than %(limit)d characters.", column=label, limit=limit)
         )
+    elif CONTROL_CHARACTERS.search(value):
+        # A line break in a name broke every mail to that customer, a NUL
+        # every write on PostgreSQL: one line of visible text, or nothing.
+        problems.append(_control_problem(label, value))
+        return ""
     return value
 
 
-def parse_row(line: int, raw: dict) -> OrderRow | BadRow:
+def _control_problem(label: str, value: str) -> str:
+    return _(
+        "%(column)s “%(value)s” holds a line break, tab or other control character "
+        "(shown as ↵ or �): write it on one line.",
+        column=label,
+        value=visible(value),
+    )
+
+
+def parse_row(line: int, raw: dict, limits: Limits | None = None) -> OrderRow | BadRow:
     """Called once per row of a file that may have a million: the good row
-    takes the shortest path, and words are only looked up for problems."""
+    takes the shortest path, and words are only looked up for problems.
+    `limits` (the plausible dates) is made once per file by the caller."""
+    limits = limits or Limits.now()
     problems = []
     order_no = _text(raw, "order_no", "주문번호", problems, 64)
     buyer_name = _text(raw, "buyer_name", "구매자명", problems, 100)
     seller = _text(raw, "seller", "판매자", problems, 100)
     product = _text(raw, "product", "상품명", problems, 200, required=False)
-    email = normalise_email(_text(raw, "email", "구매자이메일", problems, 254))
-    if email and not _EMAIL.match(email):
-        problems.append(_("The email address “%(value)s” is not valid.", value=email))
-    ordered_at = _parse_when(raw.get("ordered_at"), "주문일자", problems, required=True)
+    email = _text(raw, "email", "구매자이메일", problems, 254)
+    if email:
+        email, problem = checked_email(email)
+        if problem:
+            problems.append(problem)
+    ordered_at = _parse_when(raw.get("ordered_at"), "주문일자", problems, True, limits)
     amount = _parse_amount(raw.get("amount"), problems)
     phone = _parse_phone(raw.get("phone"), problems)
     consent = _parse_consent(raw.get("marketing_consent"), problems)
-    consent_at = _parse_when(raw.get("consent_at"), "동의일자", problems, required=False)
+    consent_at = _parse_when(raw.get("consent_at"), "동의일자", problems, False, limits)
     if consent and consent_at is None and not any("동의일자" in p for p in problems):
         problems.append(_("Marketing consent is Y but the consent date (동의일자) is empty."))
     if problems:
@@ -220,6 +274,30 @@ def parse_row(line: int, raw: dict) -> OrderRow | BadRow:
         consent,
         consent_at if consent else None,
     )
+
+
+def checked_email(text: str) -> tuple[str, str | None]:
+    """The address as stored (lower case, the domain in ASCII) and None, or
+    the text and what is wrong with it. As strict as the mailer: it writes
+    ASCII addresses only (no SMTPUTF8), so `김철수@x.kr` is refused, and
+    `a,b@x.kr`, `a<b>@x.kr` or `"q"x@x.kr` are not one address at all."""
+    email = normalise_email(text)
+    if FAST_EMAIL.fullmatch(email) and email.rpartition(".")[2] not in _SPECIAL_USE:
+        return email, None
+    return _checked_by_validator(email)
+
+
+@lru_cache(maxsize=4096)  # a bad address repeats on every order of its buyer
+def _checked_by_validator(email: str) -> tuple[str, str | None]:
+    try:
+        checked = validate_email(email, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        return email, _(
+            "The email address “%(value)s” cannot receive our mail: write it like "
+            "name@example.kr, with English letters, digits and . _ - + before the @.",
+            value=visible(email),
+        )
+    return checked.ascii_email.lower(), None
 
 
 def _date_from_text(text: str) -> datetime | None:
@@ -246,42 +324,82 @@ def _date_from_text(text: str) -> datetime | None:
 _day_from_text = lru_cache(maxsize=4096)(_date_from_text)
 
 
-def _parse_when(value, label: str, problems: list, required: bool) -> datetime | None:
+def _parse_when(
+    value, label: str, problems: list, required: bool, limits: Limits
+) -> datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             problems.append(_("%(column)s is empty.", column=label))
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=SEOUL)
-    if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=SEOUL)
-    # The required date is the order time; the optional one the consent day.
-    parsed = (_date_from_text if required else _day_from_text)(str(value).strip())
-    if parsed is None:
+        parsed = value if value.tzinfo else value.replace(tzinfo=SEOUL)
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time(), tzinfo=SEOUL)
+    else:
+        # The required date is the order time; the optional one the consent day.
+        parsed = (_date_from_text if required else _day_from_text)(str(value).strip())
+        if parsed is None:
+            problems.append(
+                _(
+                    "%(column)s “%(value)s” is not a date like 2026-11-26.",
+                    column=label,
+                    value=visible(str(value)),
+                )
+            )
+            return None
+    if not limits.earliest <= parsed < limits.latest:
+        # Year 1 (or 9999) parses, but has no UTC time to store it at.
         problems.append(
-            _("%(column)s “%(value)s” is not a date like 2026-11-26.", column=label, value=value)
+            _(
+                "%(column)s “%(value)s” is outside the dates an order can have "
+                "(%(first)s to %(last)s).",
+                column=label,
+                value=visible(str(value)),
+                first=limits.earliest.date().isoformat(),
+                last=limits.last_day.isoformat(),
+            )
         )
+        return None
     return parsed
 
 
 def _parse_amount(value, problems: list) -> int:
+    amount = _read_amount(value, problems)
+    if amount is not None and not MIN_AMOUNT <= amount <= MAX_AMOUNT:
+        problems.append(
+            _(
+                "결제금액 “%(value)s” is not a plausible amount for one order "
+                "(%(min)s to %(max)s).",
+                value=visible(str(value)),
+                min=format_won(MIN_AMOUNT),
+                max=format_won(MAX_AMOUNT),
+            )
+        )
+        return 0
+    return amount or 0
+
+
+def _read_amount(value, problems: list) -> int | None:
     if value.__class__ is str and _PLAIN_WON.fullmatch(value):
         return int(value.replace(",", ""))
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if value < 0 or value != int(value):
+        if value < 0 or not math.isfinite(value) or value != int(value):
             problems.append(_("결제금액 must be a whole, non-negative amount in won."))
-            return 0
+            return None
         return int(value)
     try:
         return parse_won("" if value is None else str(value))
     except WonParseError as error:
-        problems.append(f"결제금액 “{value}”: {error}")
-        return 0
+        problems.append(f"결제금액 “{visible(str(value))}”: {error}")
+        return None
 
 
 def _parse_phone(value, problems: list) -> str | None:
     raw = "" if value is None else str(value).strip()
     if not raw:
+        return None
+    if CONTROL_CHARACTERS.search(raw):
+        problems.append(_control_problem("구매자연락처", raw))
         return None
     if match := _KR_MOBILE.match(raw):  # the common case, without the slower parser
         return "+82" + "".join(match.groups())
@@ -301,5 +419,5 @@ def _parse_consent(value, problems: list) -> bool:
         return True
     if raw in _NO:
         return False
-    problems.append(_("마케팅수신동의 must be Y or N, not “%(value)s”.", value=value))
+    problems.append(_("마케팅수신동의 must be Y or N, not “%(value)s”.", value=visible(str(value))))
     return False
