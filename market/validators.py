@@ -255,9 +255,10 @@ def visible(text: str) -> str:
 
 
 class NoControlCharacters:
-    """Refuses control characters in what was typed (the raw form data, so
-    also in numbers, dates and choices, before any other check reads it).
-    Stops the field's validation: what follows need not see such a value."""
+    """Refuses control characters in a form field: in its text, or in what
+    was typed for a number, date or choice, or in an upload's file name.
+    Runs first (see market.core.forms.CheckedText) and stops the field's
+    validation: what follows need not see such a value."""
 
     field_flags: dict = {}
 
@@ -266,7 +267,10 @@ class NoControlCharacters:
         self.message = message or (MULTI_LINE_MESSAGE if multiline else SINGLE_LINE_MESSAGE)
 
     def __call__(self, form, field):
-        for value in field.raw_data or ():
+        # Text as the form keeps it (a trailing line break its strip filter
+        # removed is harmless); for other fields what was typed.
+        values = [field.data] if isinstance(field.data, str) else field.raw_data or ()
+        for value in values:
             text = getattr(value, "filename", value)  # an upload: its file name
             if isinstance(text, str) and has_control_characters(text, self.multiline):
                 field.errors[:] = []

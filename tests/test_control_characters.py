@@ -8,6 +8,7 @@ a message that cannot be built at all is kept as a failed outbox message
 with the reason."""
 
 import importlib
+import io
 import pkgutil
 import re
 from datetime import timedelta
@@ -22,6 +23,7 @@ from wtforms import Form, PasswordField, TextAreaField
 
 import market
 from market.core.forms import AppForm, QueryForm
+from market.customers.models import CustomerImport
 from market.extensions import db
 from market.invitations.models import Invitation, InvitationStatus, new_token
 from market.markets.models import MarketStatus, Venue
@@ -434,3 +436,13 @@ def test_the_private_feed_of_a_vendor_with_a_broken_name(client, app):
     assert str(event["SUMMARY"]) == "굿모닝장터 · 수원 시청"
     assert str(event["DESCRIPTION"]).startswith("취소됨: 태풍 예보\n")
     assert b"\x0b" not in response.data and b"\r\r" not in response.data
+
+
+def test_an_uploaded_file_name_is_one_line_too(staff_client):
+    response = staff_client.post(
+        "/staff/customers/imports",
+        data={"file": (io.BytesIO(b"order_no\n"), "orders\t2026\x1b.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200 and REFUSED in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(CustomerImport)) == 0
