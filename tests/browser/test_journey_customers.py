@@ -188,6 +188,7 @@ def test_customer_answers_and_unsubscribes(
     phone.wait_for_load_state()
     assert "g***@example.com 주소는 수신 거부되었습니다" in phone.get_by_role("status").inner_text()
     assert phone.get_by_role("button", name="수신 거부").count() == 0
+    assert phone.get_by_role("heading", name="수신 거부 완료").count() == 1
     assert _customer_state(server, "garam@example.com") == {
         "answer": "accepted",
         "unsubscribed": True,
