@@ -4,13 +4,28 @@ do, the service checks everything that depends on the market."""
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 
+from market.core.converters import MAX_ID
 from market.core.forms import AppForm
+
+# Booth numbers and application ids are bounded: a number past the databases'
+# integers reached the query and failed it (a 500) instead of being refused.
 
 
 def _number(label):
-    return IntegerField(label, validators=[InputRequired(_l("Choose a booth."))])
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(_l("Choose a booth.")),
+            NumberRange(1, MAX_ID, _l("Choose a booth.")),
+        ],
+    )
+
+
+def _application(label=None):
+    choose = _l("Choose an application of this market.")
+    return IntegerField(label, validators=[InputRequired(choose), NumberRange(1, MAX_ID, choose)])
 
 
 class ConfirmForm(AppForm):
@@ -33,12 +48,12 @@ class SwapForm(AppForm):
 
 
 class PinForm(AppForm):
-    application_id = IntegerField(_l("Enterprise"), validators=[InputRequired()])
+    application_id = _application(_l("Enterprise"))
     number = _number(_l("Booth"))
 
 
 class UnpinForm(AppForm):
-    application_id = IntegerField(validators=[InputRequired()])
+    application_id = _application()
 
 
 class UnassignForm(AppForm):
@@ -46,7 +61,7 @@ class UnassignForm(AppForm):
 
 
 class AddForm(AppForm):
-    application_id = IntegerField(_l("Waiting enterprise"), validators=[InputRequired()])
+    application_id = _application(_l("Waiting enterprise"))
     number = _number(_l("Booth"))
 
 
@@ -57,5 +72,6 @@ class AttendanceForm(AppForm):
             SelectChoice("no_show", "no_show"),
             SelectChoice("", "clear"),
         ],
-        validators=[Optional()],
+        # No Optional(): it would let any blank-looking value (" ") past the
+        # choice check; "" is already a choice of its own (clear).
     )

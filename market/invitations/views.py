@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from market.accounts.decorators import staff_required
+from market.core.converters import parse_id
 from market.core.pagination import paginate
 from market.customers.models import Customer
 from market.customers.ranking import RankingOptions
@@ -175,7 +176,8 @@ def index(market_id: int):
         if ranked_ids
         else set()
     )
-    preview_id = request.args.get("preview", type=int) or (ranked_ids[0] if ranked_ids else None)
+    # parse_id: a number no customer id can be (?preview=2147483648) shows the first.
+    preview_id = parse_id(request.args.get("preview")) or (ranked_ids[0] if ranked_ids else None)
     preview = _preview_parts(market, preview_id)
     page = paginate(
         select(Invitation)
@@ -246,8 +248,10 @@ def recalculate(market_id: int):
 
 
 def _errors(form: RankingForm) -> str:
+    # str(): a validator's message is a lazy string, which join() refuses.
     return "; ".join(
-        f"{form[name].label.text}: {' '.join(messages)}" for name, messages in form.errors.items()
+        f"{form[name].label.text}: {' '.join(map(str, messages))}"
+        for name, messages in form.errors.items()
     )
 
 
@@ -276,10 +280,10 @@ def preview(market_id: int, customer_id: int):
 def _chosen_ids() -> list[int]:
     ids = []
     for value in request.form.getlist("customer_id"):
-        try:
-            ids.append(int(value))
-        except ValueError:
+        number = parse_id(value)  # None also for a number no id can be
+        if number is None:
             abort(400)
+        ids.append(number)
     return list(dict.fromkeys(ids))
 
 
