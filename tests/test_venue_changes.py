@@ -147,6 +147,7 @@ def test_renaming_a_venue_on_the_staff_page_updates_every_upcoming_market(
             "address": NEW_ADDRESS,
             "booth_spots": "10",
             "map_url": venue.map_url,
+            "confirm_mail": "yes",  # the page asks first (tests/test_venue_confirm.py)
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)

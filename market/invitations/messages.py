@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from flask import current_app, render_template, url_for
 from sqlalchemy import select
@@ -143,7 +143,7 @@ def mail_context(
         "time_text": f"{start:%H:%M}–{end:%H:%M}",
         "venue_name": one_line(market.venue.name),
         "venue_address": one_line(market.venue.address),
-        "map_url": one_line(market.venue.map_url),
+        "map_url": ascii_url(one_line(market.venue.map_url)),
         "cancel_reason": plain_lines(market.cancel_reason),
         "changed": changed,
         "vendors": vendors,
@@ -160,6 +160,25 @@ def mail_context(
         "consent_source": one_line(customer.consent_source),
         "masked_email": mask_email(customer.email),
     }
+
+
+def ascii_url(url: str) -> str:
+    """The link with its path, query and fragment percent-encoded (UTF-8):
+    a plain-text mail client cuts a link at the first Korean character
+    (https://map.naver.com/p/search/경기도청). What is already encoded,
+    and the URL's own delimiters, are kept."""
+    if not url or url.isascii():
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(
+        (
+            parts.scheme,
+            parts.netloc,
+            quote(parts.path, safe="/%:@!$&'()*+,;=~"),
+            quote(parts.query, safe="/%:@!$&'()*+,;=~?"),
+            quote(parts.fragment, safe="/%:@!$&'()*+,;=~?"),
+        )
+    )
 
 
 def consent_text(customer: Customer) -> str:

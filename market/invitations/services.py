@@ -225,6 +225,38 @@ def calendar_relevant(market: Market, changed: Iterable[str]) -> bool:
     return "status" in changed and market.status in (MarketStatus.CANCELLED, MarketStatus.PLANNED)
 
 
+def _mails_on_change(market: Market, changed: tuple[str, ...], now: datetime) -> bool:
+    """This change of the market mails its invitees: it is in their calendar,
+    and the market is not over (nothing left to change in anyone's calendar)."""
+    return calendar_relevant(market, changed) and ends_at(market) > now
+
+
+def _update_recipients(market_ids: list[int]):
+    """SQL condition (Invitation joined with Customer): the invitations a
+    change of these markets mails: not declined, and the customer may
+    still receive advertising."""
+    return and_(
+        Invitation.market_id.in_(market_ids),
+        Invitation.status != InvitationStatus.DECLINED,
+        may_receive_advertising(),
+    )
+
+
+def update_recipient_count(markets: Iterable[Market], changed: Iterable[str], now: datetime) -> int:
+    """How many customers queue_updates would mail if these markets changed
+    so (a customer invited to two of them counts once): what staff are told
+    before they save. Same rule as queue_updates, nothing is written."""
+    changed = tuple(changed)
+    ids = [market.id for market in markets if _mails_on_change(market, changed, now)]
+    if not ids:
+        return 0
+    return db.session.scalar(
+        select(func.count(func.distinct(Invitation.customer_id)))
+        .join(Customer, Customer.id == Invitation.customer_id)
+        .where(_update_recipients(ids))
+    )
+
+
 def queue_updates(market: Market, changed: Iterable[str], now: datetime) -> int:
     """After a change to the market (already flushed): everyone invited who
     has not declined and may still receive advertising gets a REQUEST with
@@ -233,21 +265,15 @@ def queue_updates(market: Market, changed: Iterable[str], now: datetime) -> int:
     of followed by a second mail (and simply withdrawn on a cancellation).
     Returns how many messages were queued; the caller commits."""
     changed = tuple(changed)
-    if not calendar_relevant(market, changed):
+    if not _mails_on_change(market, changed, now):
         return 0
-    if ends_at(market) <= now:
-        return 0  # over: nothing left to change in anyone's calendar
     kind = MailKind.CANCEL if market.status is MarketStatus.CANCELLED else MailKind.UPDATE
     unreachable = _withdraw_unreachable(market)
     rows = db.session.execute(
         select(Invitation, Customer, OutboxMessage.status, OutboxMessage.category)
         .join(Customer, Customer.id == Invitation.customer_id)
         .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
-        .where(
-            Invitation.market_id == market.id,
-            Invitation.status != InvitationStatus.DECLINED,
-            may_receive_advertising(),
-        )
+        .where(_update_recipients([market.id]))
         .order_by(Invitation.id)
     ).all()
     if not rows:

@@ -149,6 +149,12 @@ def update_venue(
     return [market for market, old in markets_before if market.sequence != old["sequence"]]
 
 
+def changes_place(venue: Venue, name: str, address: str) -> bool:
+    """A new name or address: for update_venue a change of place of every
+    upcoming market held there (the map link and the spots are not)."""
+    return (name.strip(), address.strip()) != (venue.name, venue.address)
+
+
 def upcoming_markets_at(venue: Venue, today: date) -> list[Market]:
     """Markets at this venue from `today` (Korea's date) on that still take
     place: the calendar entries a change of the venue reaches."""

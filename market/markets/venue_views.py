@@ -7,10 +7,11 @@ from sqlalchemy import func, select
 
 from market.accounts.decorators import staff_required
 from market.extensions import db
+from market.invitations import services as invitations
 from market.markets import services
 from market.markets.forms import VenueForm
 from market.markets.models import Market, Venue
-from market.timeutil import today_seoul
+from market.timeutil import today_seoul, utcnow
 
 bp = Blueprint("venues", __name__, url_prefix="/staff/venues")
 
@@ -37,6 +38,10 @@ def index():
 def edit(venue_id: int | None = None):
     venue = _get_venue(venue_id) if venue_id else None
     form = VenueForm(obj=venue)
+    upcoming = services.upcoming_markets_at(venue, today_seoul()) if venue else []
+    # The customers a new name or address would mail, by the update mails' own rule.
+    recipients = invitations.update_recipient_count(upcoming, ("location",), utcnow())
+    confirm = False
     if form.validate_on_submit():
         values = {
             "name": form.name.data,
@@ -44,31 +49,50 @@ def edit(venue_id: int | None = None):
             "booth_spots": form.booth_spots.data,
             "map_url": form.map_url.data,
         }
-        moved = []
-        try:
-            if venue is None:
-                venue = services.create_venue(**values, actor=current_user)
-            else:
-                moved = services.update_venue(venue, **values, actor=current_user)
-        except services.MarketRuleError as error:
-            db.session.rollback()
-            for name, message in error.errors.items():
-                getattr(form, name).errors = [message]
-        else:
-            db.session.commit()
-            flash(_("The venue %(name)s was saved.", name=venue.name), "success")
-            if moved:
-                flash(
-                    _(
-                        "%(count)d upcoming markets here have a new place in every calendar; "
-                        "invited customers get an update by mail.",
-                        count=len(moved),
-                    ),
-                    "info",
-                )
+        # A new venue has no recipients; a change that mails people is saved
+        # only once staff have ticked that they know (a second step).
+        mails = bool(recipients) and services.changes_place(
+            venue, values["name"], values["address"]
+        )
+        confirm = mails and request.form.get("confirm_mail") != "yes"
+        if not confirm and _save(form, venue, values):
             return redirect(url_for("venues.index"))
-    upcoming = len(services.upcoming_markets_at(venue, today_seoul())) if venue else 0
-    return render_template("markets/venue_form.html", form=form, venue=venue, upcoming=upcoming)
+    return render_template(
+        "markets/venue_form.html",
+        form=form,
+        venue=venue,
+        upcoming=len(upcoming),
+        recipients=recipients,
+        confirm=confirm,
+    )
+
+
+def _save(form: VenueForm, venue: Venue | None, values: dict) -> bool:
+    """Creates or updates the venue and commits; False (with the form's
+    errors set) when a rule refuses it."""
+    moved = []
+    try:
+        if venue is None:
+            venue = services.create_venue(**values, actor=current_user)
+        else:
+            moved = services.update_venue(venue, **values, actor=current_user)
+    except services.MarketRuleError as error:
+        db.session.rollback()
+        for name, message in error.errors.items():
+            getattr(form, name).errors = [message]
+        return False
+    db.session.commit()
+    flash(_("The venue %(name)s was saved.", name=venue.name), "success")
+    if moved:
+        flash(
+            _(
+                "%(count)d upcoming markets here have a new place in every calendar; "
+                "invited customers get an update by mail.",
+                count=len(moved),
+            ),
+            "info",
+        )
+    return True
 
 
 @bp.route("/<int:venue_id>/delete", methods=["GET", "POST"])
