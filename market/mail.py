@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.errors import HeaderDefect, NonASCIILocalPartDefect
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
@@ -35,7 +36,7 @@ from html import escape
 from pathlib import Path
 from time import monotonic
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import insert
@@ -183,14 +184,36 @@ def build_or_fail(
 
 
 def _unbuildable(to: str, subject: str, error: Exception) -> Unbuildable:
-    log.warning("mail to %r could not be built: %s", to, error)
+    # The technical detail is for the server log; staff read words only.
+    log.warning("mail to %r could not be built: %s: %s", to, type(error).__name__, error)
     with force_locale("ko"):
-        reason = _(
-            "This message could not be built, so it was not sent (%(error)s). Correct the "
-            "recipient's name or address and repeat the change.",
-            error=f"{type(error).__name__}: {error}",
+        # No button builds a failed message again (its data was wrong): staff
+        # can correct the record, so later mail goes out, and tell the person.
+        advice = _(
+            "So this mail could not be built and was not sent. Correct the recipient's "
+            "details so that later mail reaches them (an enterprise on its page, a customer "
+            "in the order file). This mail will not be sent again: if it matters, tell them "
+            "yourself. The change itself was saved."
         )
+        reason = f"{_cause(error)} {advice}"
     return Unbuildable(to, subject, reason)
+
+
+def _cause(error: Exception) -> str:
+    """What was wrong, in the staff's words, for the failures we know."""
+    text = str(error)
+    if isinstance(error, NonASCIILocalPartDefect):
+        return _(
+            "The recipient's email address has letters other than English ones (such as "
+            "Korean) before the @."
+        )
+    if isinstance(error, HeaderDefect) or "addr_spec" in text:
+        return _("The recipient's email address is not a valid address.")
+    if isinstance(error, AssertionError) or "linefeed or carriage return" in text:
+        return _(
+            "A name, title or address in the mail has a line break or another control character."
+        )
+    return _("Some of the mail's details cannot be written in an email.")
 
 
 def sender_domain(sender: str) -> str:
@@ -242,6 +265,7 @@ def _outbox_values(
             }
         except UNBUILDABLE_ERRORS as error:
             message = _unbuildable(str(message["To"] or ""), str(message["Subject"] or ""), error)
+    g.unbuilt_mails = unbuilt_count() + 1
     return {
         "category": category,
         "to_address": message.to_text[:254],
@@ -252,6 +276,14 @@ def _outbox_values(
         "next_attempt_at": not_before,
         "last_error": message.reason,
     }
+
+
+def unbuilt_count() -> int:
+    """How many messages were recorded as failed, not queued, because they
+    could not be built, in this app context (a request, a CLI command). A
+    page that says "the enterprise gets an email" compares it before and
+    after its action, so it never claims a mail that was not queued."""
+    return g.get("unbuilt_mails", 0)
 
 
 def recipients(message) -> list[str]:

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from market import mail
 from market.accounts.decorators import staff_required
 from market.booths import changes, forms, screens, services, withdrawals
 from market.booths.loading import BoothRuleError, today_in_seoul
@@ -82,6 +83,7 @@ def confirm(market_id: int):
     if not form.validate_on_submit():
         _form_errors(form)
         return redirect(url_for("booths.index", market_id=market.id, preview=form.replace.data))
+    unbuilt = mail.unbuilt_count()
     try:
         plan = services.confirm(
             market.id,
@@ -94,16 +96,27 @@ def confirm(market_id: int):
         flash(str(error), "error")
         return redirect(url_for("booths.index", market_id=market.id))
     db.session.commit()
-    flash(
-        _(
+    counts = {
+        "assigned": plan.assigned_count,
+        "waiting": len(plan.waitlist),
+        "declined": len(plan.declined),
+    }
+    if failed := mail.unbuilt_count() - unbuilt:  # say so, never "each gets an email"
+        message = _(
+            "The booths are confirmed: %(assigned)d assigned, %(waiting)d waiting, "
+            "%(declined)d not accepted. But %(failed)d of the emails could not be built and "
+            "were not sent: see the reason in the outbox.",
+            failed=failed,
+            **counts,
+        )
+        flash(message, "warning")
+    else:
+        message = _(
             "The booths are confirmed: %(assigned)d assigned, %(waiting)d waiting, "
             "%(declined)d not accepted. Each enterprise gets an email.",
-            assigned=plan.assigned_count,
-            waiting=len(plan.waitlist),
-            declined=len(plan.declined),
-        ),
-        "success",
-    )
+            **counts,
+        )
+        flash(message, "success")
     return redirect(url_for("booths.index", market_id=market.id))
 
 
@@ -113,6 +126,7 @@ def _change(market_id: int, form, action: Callable[[], object], done: str, ancho
     if not form.validate_on_submit():
         _form_errors(form)
     else:
+        unbuilt = mail.unbuilt_count()
         try:
             action()
         except BoothRuleError as error:
@@ -120,7 +134,16 @@ def _change(market_id: int, form, action: Callable[[], object], done: str, ancho
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash(done, "success")
+            if mail.unbuilt_count() > unbuilt:  # `done` would claim a mail that is not going
+                flash(
+                    _(
+                        "The change was saved. But the notification mail could not be built, "
+                        "so the enterprise was not emailed: see the reason in the outbox."
+                    ),
+                    "warning",
+                )
+            else:
+                flash(done, "success")
     return redirect(url_for("booths.index", market_id=market.id, _anchor=anchor or None))
 
 

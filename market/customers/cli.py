@@ -64,7 +64,8 @@ def _report(job) -> None:
         f"{job.orders_known} already imported (encoding {job.report['encoding']})."
     )
     for bad in job.report["bad_rows"]:
-        click.echo(f"  line {bad['line']}: {'; '.join(bad['problems'])}")
+        order = f" (order {bad['order_no']})" if bad.get("order_no") else ""
+        click.echo(f"  line {bad['line']}{order}: {'; '.join(bad['problems'])}")
     if job.rows_bad > len(job.report["bad_rows"]):
         click.echo(f"  … and {job.rows_bad - len(job.report['bad_rows'])} more bad rows")
     for name, count in job.report["unmatched_sellers"]:

@@ -23,7 +23,7 @@ from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from market.customers.models import CustomerImport, ImportStatus, Order
-from market.customers.rows import BadRow, Limits, OrderRow, RowSource, parse_row
+from market.customers.rows import BadRow, FileProblem, Limits, OrderRow, RowSource, parse_row
 from market.customers.staging import StagingWriter, staged_path, write_staged
 from market.extensions import db
 from market.timeutil import utcnow
@@ -127,11 +127,14 @@ def _check(job, source, matcher, staging: StagingWriter, progress: Progress | No
                         line=seen[row.order_no],
                     ),
                 ),
+                row.order_no,
             )
         if row.__class__ is BadRow:
             bad_count += 1
             if len(bad) < REPORTED_BAD_ROWS:
-                bad.append({"line": row.line, "problems": list(row.problems)})
+                bad.append(
+                    {"line": row.line, "order_no": row.order_no, "problems": list(row.problems)}
+                )
             continue
         seen[row.order_no] = row.line
         if matcher.match(row.seller) is None:
@@ -142,6 +145,8 @@ def _check(job, source, matcher, staging: StagingWriter, progress: Progress | No
             known += count_known()
     if pending:
         known += count_known()
+    if not total:  # only the column names: nothing to check or import
+        raise FileProblem(_("The file has no orders: there are no rows below the column names."))
     job.rows_total, job.rows_bad = total, bad_count
     job.orders_known, job.orders_new = known, total - bad_count - known
     job.report = {

@@ -112,6 +112,7 @@ class OrderRow(NamedTuple):
 class BadRow:
     line: int
     problems: tuple[str, ...]
+    order_no: str = ""  # as written, so staff can find the row by it too
 
 
 def detect_encoding(path: Path) -> str:
@@ -156,15 +157,30 @@ class RowSource:
         yield from (self._xlsx_rows() if self.is_xlsx else self._csv_rows())
 
     def _csv_rows(self):
-        with self.path.open("r", encoding=self.encoding, newline="") as handle:
-            self._handle = handle
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            keys = _map_header(header)
-            for values in reader:
-                if not "".join(values).strip():
-                    continue
-                yield reader.line_num, _row_dict(keys, values)
+        try:
+            with self.path.open("r", encoding=self.encoding, newline="") as handle:
+                self._handle = handle
+                reader = csv.reader(handle)
+                header = next(reader, None)
+                keys = _map_header(header)
+                # A row is named by its row number in the spreadsheet (the
+                # header is 1, a blank line counts), as for XLSX below. Not
+                # reader.line_num: that is the text line a row ends on, one
+                # further for every line break inside a quoted cell, so rows
+                # after such a cell were named off by one.
+                for number, values in enumerate(reader, start=2):
+                    if not "".join(values).strip():
+                        continue
+                    yield number, _row_dict(keys, values)
+        except (UnicodeDecodeError, csv.Error) as error:
+            # Not text in either encoding (a binary file renamed .csv, say),
+            # or not CSV at all: the whole file is refused, nothing saved.
+            raise FileProblem(
+                _(
+                    "The file could not be read as CSV: upload a CSV saved in UTF-8 or "
+                    "CP949, or an XLSX file."
+                )
+            ) from error
         self._handle = None
         self._position = self.size
 
@@ -228,6 +244,10 @@ def _text(raw: dict, key: str, label: str, problems: list, limit: int, required=
     return value
 
 
+def _shown_order_no(value) -> str:
+    return visible(str(value).strip())[:64] if value is not None else ""
+
+
 def _control_problem(label: str, value: str) -> str:
     return _(
         "%(column)s “%(value)s” holds a line break, tab or other control character "
@@ -260,7 +280,7 @@ def parse_row(line: int, raw: dict, limits: Limits | None = None) -> OrderRow | 
     if consent and consent_at is None and not any("동의일자" in p for p in problems):
         problems.append(_("Marketing consent is Y but the consent date (동의일자) is empty."))
     if problems:
-        return BadRow(line, tuple(problems))
+        return BadRow(line, tuple(problems), _shown_order_no(raw.get("order_no")))
     return OrderRow(
         line,
         order_no,

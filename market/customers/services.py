@@ -112,15 +112,21 @@ def _run(job_id: int, running: ImportStatus, step, on_progress=None) -> Customer
     except FileProblem as problem:
         db.session.rollback()
         job.status, job.error = ImportStatus.REFUSED, str(problem)
-    except Exception as error:
+    except Exception:
         db.session.rollback()
+        # The exception is for the log; staff get words and what they can do.
         current_app.logger.exception("customer import %s failed", job_id)
         job.status = ImportStatus.FAILED
-        job.error = _(
-            "The import stopped unexpectedly (%(error)s). Orders saved so far are kept; "
-            "running the import again adds the rest without counting any twice.",
-            error=type(error).__name__,
-        )
+        if running is ImportStatus.CHECKING:
+            job.error = _(
+                "The check of this file stopped unexpectedly; nothing was saved. Upload the "
+                "file again, and if it stops again, tell the administrator."
+            )
+        else:
+            job.error = _(
+                "The import stopped unexpectedly. Orders saved so far are kept; press "
+                "“Run the import again” below to add the rest without counting any twice."
+            )
     db.session.commit()
     return job
 

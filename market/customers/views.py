@@ -58,7 +58,11 @@ def show_import(import_id: int):
 def run_import(import_id: int):
     job = db.session.get(CustomerImport, import_id) or abort(404)
     form = RunImportForm()
-    if job.status not in (ImportStatus.CHECKED, ImportStatus.FAILED) or not form.validate():
+    # A failed write pass may be run again; a check that failed checked nothing.
+    checked = job.status is ImportStatus.CHECKED or (
+        job.status is ImportStatus.FAILED and job.rows_total is not None
+    )
+    if not checked or not form.validate():
         flash(_("This file is not ready to import."), "error")
         return redirect(url_for("customers.show_import", import_id=job.id))
     if job.rows_bad and not form.good_rows_only.data:

@@ -66,9 +66,10 @@ def index():
 @staff_required
 def show(message_id: int):
     message = _message_or_404(message_id)
-    return render_template(
-        "outbox/show.html", message=message, opened=services.open_message(message)
-    )
+    # A message that could not be built has no MIME to open: the page shows
+    # its row (recipient, subject, reason) instead of empty cards.
+    opened = services.open_message(message) if message.mime else None
+    return render_template("outbox/show.html", message=message, opened=opened)
 
 
 @bp.route("/<int:message_id>/body.html")
@@ -88,6 +89,8 @@ def html_part(message_id: int):
 @staff_required
 def raw(message_id: int):
     message = _message_or_404(message_id)
+    if not message.mime:  # never built: there is no message to download
+        abort(404)
     response = Response(message.mime, mimetype="message/rfc822")
     # An ASCII name for old clients, the subject-bearing UTF-8 one for the rest.
     response.headers.set(

@@ -92,7 +92,7 @@ def decide(vendor_id: int):
     if form.validate_on_submit():
         try:
             status = VendorStatus(request.form.get("decision", ""))
-            services.decide(
+            mailed = services.decide(
                 vendor,
                 status,
                 actor=current_user,
@@ -106,14 +106,25 @@ def decide(vendor_id: int):
                 flash(message, "error")
         else:
             db.session.commit()
-            flash(
-                _(
-                    "%(name)s is now %(status)s; the enterprise was emailed.",
-                    name=vendor.name,
-                    status=VENDOR_STATUSES[vendor.status],
-                ),
-                "success",
-            )
+            if mailed:
+                flash(
+                    _(
+                        "%(name)s is now %(status)s; the enterprise was emailed.",
+                        name=vendor.name,
+                        status=VENDOR_STATUSES[vendor.status],
+                    ),
+                    "success",
+                )
+            else:  # the decision holds; the mail is a failed outbox row with the reason
+                flash(
+                    _(
+                        "%(name)s is now %(status)s. But the notification mail could not be "
+                        "built, so the enterprise was not emailed: see the reason in the outbox.",
+                        name=vendor.name,
+                        status=VENDOR_STATUSES[vendor.status],
+                    ),
+                    "warning",
+                )
             if from_queue:  # on to the next one waiting
                 return redirect(url_for("vendor_admin.index"))
     return redirect(url_for("vendor_admin.show", vendor_id=vendor.id))
