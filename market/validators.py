@@ -1,8 +1,11 @@
 """Validators and fields shared by every area's forms."""
 
 import re
+from datetime import date
+from functools import lru_cache
 
 import phonenumbers
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import StopValidation
@@ -206,10 +209,21 @@ class PhoneField(StringField):
 # refuses NUL in text, no encoder takes a lone surrogate, and the rest are
 # invisible on a page yet end up in names, subjects and calendars.
 _CONTROL = "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
-CONTROL_CHARACTERS = re.compile(f"[{_CONTROL}]")
+# Invisible format characters: the bidi embeddings, overrides and isolates
+# (U+202A-202E, U+2066-2069), the direction marks (U+200E, U+200F, U+061C),
+# and the zero-width ones (U+200B-200D, U+2060, U+FEFF). A name holding
+# U+202E shows (and mails, as a subject) everything after it backwards
+# (`새협동조합\u202egnp.exe`), and a name of zero-width spaces looks empty.
+# The zero-width joiner is refused too: it only glues emoji sequences and
+# Indic or Arabic letters, which no name, address or title of ours needs,
+# and alone it makes two names that look the same differ.
+_FORMAT = "\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+FORMAT_CHARACTERS = re.compile(f"[{_FORMAT}]")
+# What a single-line field refuses, and one_line() folds in stored data.
+CONTROL_CHARACTERS = re.compile(f"[{_CONTROL}{_FORMAT}]")
 # A multi-line text keeps its line breaks (CR, LF) and tabs; nothing else.
 CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-_CONTROL_RUN = re.compile(f"[{_CONTROL}]+")
+_CONTROL_RUN = re.compile(f"[{_CONTROL}{_FORMAT}]+")
 _LINE_BREAK = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 SINGLE_LINE_MESSAGE = _l(
@@ -250,13 +264,47 @@ _BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 def visible(text: str) -> str:
     """`text` with its control characters shown, for a message that quotes a
-    refused value: line breaks as ↵, anything else as the replacement sign."""
-    return CONTROL_CHARACTERS.sub(lambda m: "↵" if m.group() in _BREAKS else "\ufffd", text)
+    refused value: line breaks as ↵, format characters by their code point
+    (⟨U+202E⟩: a bidi override quoted raw would turn the rest of the message
+    backwards), anything else as the replacement sign."""
+    return CONTROL_CHARACTERS.sub(_shown, text)
+
+
+def _shown(match: re.Match) -> str:
+    char = match.group()
+    if char in _BREAKS:
+        return "↵"
+    if FORMAT_CHARACTERS.match(char):
+        return f"⟨U+{ord(char):04X}⟩"
+    return "\ufffd"
+
+
+# Looks like nothing on a page: white space, the format characters above and
+# the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), an old trick for a
+# "blank" name in Korean.
+_BLANK = re.compile(f"[\\s{_FORMAT}\u115f\u1160\u3164\uffa0]*")
+
+FORMAT_MESSAGE = _l(
+    "The text holds invisible characters (such as a writing-direction mark or a zero-width "
+    "space, often copied from another program): delete them or type the text again."
+)
+FILE_NAME_MESSAGE = _l(
+    "The file name holds characters we cannot accept (a line break or an invisible "
+    "character): rename the file and choose it again."
+)
+EMPTY_MESSAGE = _l("Fill this in: it holds only spaces or invisible characters.")
+
+
+def looks_blank(text: str) -> bool:
+    """True when `text` shows nothing at all on a page."""
+    return _BLANK.fullmatch(text) is not None
 
 
 class NoControlCharacters:
     """Refuses control characters in a form field: in its text, or in what
     was typed for a number, date or choice, or in an upload's file name.
+    A single-line field also refuses the invisible format characters, and a
+    required field that shows nothing is refused as empty.
     Runs first (see market.core.forms.CheckedText) and stops the field's
     validation: what follows need not see such a value."""
 
@@ -272,6 +320,172 @@ class NoControlCharacters:
         values = [field.data] if isinstance(field.data, str) else field.raw_data or ()
         for value in values:
             text = getattr(value, "filename", value)  # an upload: its file name
-            if isinstance(text, str) and has_control_characters(text, self.multiline):
-                field.errors[:] = []
-                raise StopValidation(str(self.message))
+            if isinstance(text, str):
+                self._check(field, text, upload=text is not value)
+
+    def _check(self, field, text: str, upload: bool) -> None:
+        if text and field.flags.required and not upload and looks_blank(text):
+            self._refuse(field, _required_message(field) or EMPTY_MESSAGE)
+        if not has_control_characters(text, self.multiline):
+            return
+        if upload:
+            self._refuse(field, FILE_NAME_MESSAGE)
+        if self.multiline or CONTROL_CHARACTERS.sub("", text) != FORMAT_CHARACTERS.sub("", text):
+            self._refuse(field, self.message)
+        self._refuse(field, FORMAT_MESSAGE)  # only format characters
+
+    @staticmethod
+    def _refuse(field, message) -> None:
+        field.errors[:] = []
+        raise StopValidation(str(message))
+
+
+def _required_message(field):
+    """The field's own "enter …" message, when it has one."""
+    for validator in field.validators:
+        if getattr(validator, "field_flags", {}).get("required") and validator.message:
+            return validator.message
+    return None
+
+
+# -- email addresses -------------------------------------------------------------------
+
+# An address the mailer and email-validator both take at once (lower-cased
+# ASCII dot-atom @ letter-digit-hyphen labels, a letter TLD): most addresses.
+# The rest go to email-validator, which also says what is wrong.
+# tests/test_import_strict.py checks that this is a subset of what it accepts.
+_ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]"
+FAST_EMAIL = re.compile(
+    rf"(?=.{{1,64}}@){_ATEXT}+(?:\.{_ATEXT}+)*"
+    r"@(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+_SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+MAX_EMAIL_LENGTH = 254
+
+EMAIL_INCOMPLETE = _l(
+    "The email address “%(value)s” is not complete: write it like name@example.kr."
+)
+EMAIL_LOCAL_PART = _l(
+    "The email address “%(value)s” cannot receive our mail: write it like "
+    "name@example.kr, with English letters, digits and . _ - + before the @."
+)
+EMAIL_DOMAIN = _l(
+    "The email address “%(value)s” cannot receive our mail: “%(domain)s” after the @ "
+    "is not an internet domain. Write it like name@example.kr."
+)
+EMAIL_TOO_LONG = _l("An email address has at most %(max)d characters.", max=MAX_EMAIL_LENGTH)
+
+
+def checked_email(text: str) -> tuple[str, str | None]:
+    """The address as stored (lower case, the domain in ASCII) and None, or
+    the text and what is wrong with it, in words staff and vendors follow.
+
+    The one email rule of the app (the importer and every form's email
+    field): as strict as the mailer, which writes ASCII addresses only (no
+    SMTPUTF8), so `김철수@x.kr` is refused, and `a,b@x.kr`, `a<b>@x.kr` or
+    `"q"x@x.kr` are not one address at all."""
+    email = text.strip().lower()
+    if FAST_EMAIL.fullmatch(email) and email.rpartition(".")[2] not in _SPECIAL_USE:
+        return email, None
+    stored, wrong = _checked_by_validator(email)
+    if wrong is None:
+        return stored, None
+    domain = email.rpartition("@")[2]
+    message = {
+        "long": EMAIL_TOO_LONG,
+        "incomplete": EMAIL_INCOMPLETE,
+        "domain": EMAIL_DOMAIN,
+        "local": EMAIL_LOCAL_PART,
+    }[wrong]
+    return email, str(message) % {"value": visible(email), "domain": visible(domain)}
+
+
+@lru_cache(maxsize=4096)  # a bad address repeats on every order of its buyer
+def _checked_by_validator(email: str) -> tuple[str, str | None]:
+    """The address as stored and None, or the address and which part is
+    wrong (words are looked up by the caller, in the current language)."""
+    if len(email) > MAX_EMAIL_LENGTH:
+        return email, "long"
+    local, at, domain = email.rpartition("@")
+    if not at or not local or not domain:
+        return email, "incomplete"
+    try:
+        checked = validate_email(email, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        # Which side of the @ is wrong: a domain that cannot take mail
+        # (`local@localhost`) is named as such, not blamed on the name.
+        try:
+            validate_email(f"name@{domain}", check_deliverability=False, allow_smtputf8=False)
+        except EmailNotValidError:
+            return email, "domain"
+        return email, "local"
+    return checked.ascii_email.lower(), None
+
+
+class EmailAddress:
+    """The form side of `checked_email`: refuses what the mailer cannot
+    write, and leaves the address in the field as it will be stored."""
+
+    field_flags: dict = {}
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        email, problem = checked_email(field.data)
+        if problem:
+            raise StopValidation(problem)
+        field.data = email
+
+
+# -- dates -------------------------------------------------------------------------
+
+_DATE_SHAPE = re.compile(r"\s*(\d{4})[-./](\d{1,2})[-./](\d{1,2})\.?\s*")
+
+DATE_DOES_NOT_EXIST = _l(
+    "There is no such date as “%(value)s”: check the month and the day "
+    "(for example, February has 28 or 29 days)."
+)
+NOT_A_DATE = _l("“%(value)s” is not a date: write it like 2026-05-07.")
+
+
+def parse_date(text: str) -> date:
+    """A date written 2026-05-07, 2026.5.7 or 2026/05/07. The ValueError
+    says whether `text` is no date at all or one that does not exist
+    (2027-02-30, 2027-13-01): the latter is not told to use a format it
+    already uses."""
+    match = _DATE_SHAPE.fullmatch(text)
+    if match is None:
+        raise ValueError(str(NOT_A_DATE) % {"value": visible(text.strip())})
+    try:
+        return date(*map(int, match.groups()))
+    except ValueError:
+        raise ValueError(str(DATE_DOES_NOT_EXIST) % {"value": visible(text.strip())}) from None
+
+
+def date_problem(text: str) -> str | None:
+    try:
+        parse_date(text)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+class DatesThatExist:
+    """For a date field whose text did not parse: says whether it was no
+    date at all or one that does not exist, instead of WTForms' "not a
+    valid date value". Put after the control-character check by
+    market.core.forms.CheckedText."""
+
+    field_flags: dict = {}
+
+    def __call__(self, form, field):
+        if not field.process_errors or not field.raw_data:
+            return
+        text = " ".join(field.raw_data)
+        if not text.strip():
+            return
+        problem = date_problem(text.partition("T")[0])
+        if problem is None:  # the date exists: the time part is wrong
+            return
+        field.errors[:] = []
+        raise StopValidation(problem)

@@ -444,5 +444,7 @@ def test_an_uploaded_file_name_is_one_line_too(staff_client):
         data={"file": (io.BytesIO(b"order_no\n"), "orders\t2026\x1b.csv")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 200 and REFUSED in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "파일 이름에 받을 수 없는 문자" in page
+    assert "파일 이름을 바꾼 뒤 다시 선택해 주세요" in page and REFUSED not in page
     assert db.session.scalar(select(func.count()).select_from(CustomerImport)) == 0

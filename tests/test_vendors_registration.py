@@ -47,7 +47,7 @@ def test_registration_creates_a_pending_vendor_and_its_login(client):
         ("business_number", "", "사업자등록번호를 입력하세요"),
         ("phone", "010-123", "올바른 전화번호가 아닙니다"),
         ("phone", "", "전화번호를 입력하세요"),
-        ("email", "not-an-email", "올바른 이메일"),
+        ("email", "not-an-email", "이메일 주소 “not-an-email”가 완전하지 않습니다"),
         ("enterprise_type", "", "기업 유형을 선택하세요"),
         ("category", "", "판매 품목을 선택하세요"),
         ("cert_expires_on", "2014-01-01", "만료일은 인증일보다 앞설 수 없습니다"),

@@ -6,8 +6,23 @@ from market.accounts.models import Role, User, normalise_email
 from market.audit.services import record
 from market.extensions import db
 from market.timeutil import utcnow
+from market.validators import checked_email
 
 MIN_PASSWORD_LENGTH = 8
+# The longest password accepted wherever one is set (the forms, and here
+# for the create-user command). Nobody types more (a password manager makes
+# 20 to 64 characters, a passphrase stays well under 200); a limit makes a
+# paste accident visible at once instead of becoming a password no one can
+# type again, and bounds the work of hashing it.
+MAX_PASSWORD_LENGTH = 200
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"password must have at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"password must have at most {MAX_PASSWORD_LENGTH} characters"
+    return None
 
 
 class AccountError(ValueError):
@@ -21,8 +36,11 @@ def find_user_by_email(email: str) -> User | None:
 def create_user(
     email: str, name: str, password: str, role: Role, actor: User | None = None
 ) -> User:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if problem := password_problem(password):
+        raise AccountError(problem)
+    email, problem = checked_email(email)  # the mailer's rule, as every form's
+    if problem:
+        raise AccountError(problem)
     if find_user_by_email(email) is not None:
         raise AccountError(f"a user with the email {normalise_email(email)} already exists")
     user = User(email=normalise_email(email), name=name.strip(), role=Role(role))
@@ -48,7 +66,7 @@ def authenticate(email: str, password: str) -> User | None:
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise AccountError("current password is wrong")
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if problem := password_problem(new):
+        raise AccountError(problem)
     user.set_password(new)
     record(user, "user.password_change", user)

@@ -1,13 +1,40 @@
 """Form pieces more than one area uses."""
 
 from flask import flash
+from flask_babel import get_translations
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import Form, PasswordField, TextAreaField
+from wtforms.fields import DateField, DateTimeLocalField, SelectFieldBase
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from market.validators import NoControlCharacters
+from market.accounts.services import MAX_PASSWORD_LENGTH
+from market.validators import DatesThatExist, NoControlCharacters
 
 _SINGLE_LINE, _MULTI_LINE = NoControlCharacters(), NoControlCharacters(multiline=True)
+_DATES = DatesThatExist()
+
+# Every list (select, radio buttons) of every form: a value not in the list
+# (a tampered page, or a choice removed since the page was shown) is told
+# this, once, instead of WTForms' own words, which quote the value and whose
+# Korean is a machine translation that says it twice.
+CHOOSE_FROM_THE_LIST = _l("Choose one of the options in the list.")
+
+
+class _Translations:
+    """WTForms' built-in messages through the app's catalogue first (where
+    messages.po corrects their Korean), then through WTForms' own."""
+
+    def gettext(self, string):
+        translated = get_translations().ugettext(string)
+        return translated if translated != string else wtforms_translations.gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        translated = get_translations().ungettext(singular, plural, n)
+        if translated not in (singular, plural):
+            return translated
+        return wtforms_translations.ngettext(singular, plural, n)
 
 
 class CheckedText:
@@ -27,7 +54,18 @@ class CheckedText:
         if not isinstance(field, PasswordField):
             check = _MULTI_LINE if isinstance(field, TextAreaField) else _SINGLE_LINE
             field.validators = [check, *field.validators]
+        if isinstance(field, DateField | DateTimeLocalField):
+            field.validators.insert(1, _DATES)
+        if isinstance(field, SelectFieldBase):
+            field.invalid_choice_message = field.invalid_choice_message or CHOOSE_FROM_THE_LIST
+            field.invalid_value_message = field.invalid_value_message or CHOOSE_FROM_THE_LIST
         return field
+
+    def get_translations(self, form):
+        return _TRANSLATIONS
+
+
+_TRANSLATIONS = _Translations()
 
 
 class AppForm(FlaskForm):
@@ -53,13 +91,21 @@ def show_errors(form, errors: dict[str, str]) -> None:
             flash(message, "error")
 
 
+TOO_LONG_PASSWORD = _l("A password has at most %(max)d characters.", max=MAX_PASSWORD_LENGTH)
+
+
 def new_password_fields(
     label, required, again_label, again_required, differ, *, named: str, min_length: int, too_short
 ) -> tuple[PasswordField, PasswordField]:
     """A new password and its confirmation; `named` is the first field's
     attribute name, which the confirmation must equal."""
     password = PasswordField(
-        label, validators=[DataRequired(required), Length(min=min_length, message=too_short)]
+        label,
+        validators=[
+            DataRequired(required),
+            Length(min=min_length, message=too_short),
+            Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG_PASSWORD),
+        ],
     )
     confirm = PasswordField(
         again_label, validators=[DataRequired(again_required), EqualTo(named, differ)]

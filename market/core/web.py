@@ -1,10 +1,13 @@
 """Request-wide behaviour: security headers, error pages, template filters."""
 
+from urllib.parse import unquote
+
 from flask import Flask, abort, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
 from market import timeutil
+from market.validators import CONTROL_CHARACTERS
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -43,10 +46,13 @@ def register_web_hooks(app: Flask) -> None:
         text column with one (an error, so a 500, in any query that meets
         it). Refused here for every route, before any view or query: 404
         for a token or other part of the address (no page has it), 400 for
-        a query argument or form field."""
+        a query argument. Not in a form body: every form field refuses it
+        (market.core.forms.AppForm), next to the field, and keeps the rest
+        of what was typed; the few views that read request.form themselves
+        only compare or parse what they read."""
         if any(_has_nul(value) for value in (request.view_args or {}).values()):
             abort(404)
-        if _has_nul_in(request.args) or (request.method == "POST" and _has_nul_in(request.form)):
+        if _has_nul_in(request.args):
             abort(400)
 
     @app.errorhandler(CSRFError)
@@ -59,6 +65,7 @@ def register_web_hooks(app: Flask) -> None:
 
     app.add_template_global(field_attrs)
     app.add_template_global(link_args)
+    app.add_template_global(this_page)
 
     @app.context_processor
     def layout_globals():
@@ -71,6 +78,16 @@ def _has_nul(value) -> bool:
 
 def _has_nul_in(values) -> bool:
     return any(_has_nul(key) or any(_has_nul(v) for v in items) for key, items in values.lists())
+
+
+def this_page() -> str:
+    """The path and query of this page, for a form that comes back to it
+    (the language switch's `next`); just the path when the query holds a
+    control character, raw or %-encoded (the 400 page of `?q=%00` must not
+    echo the NUL into its own form), "/" when the path does."""
+    if not CONTROL_CHARACTERS.search(unquote(request.full_path)):
+        return request.full_path.rstrip("?")
+    return request.path if not CONTROL_CHARACTERS.search(request.path) else "/"
 
 
 def link_args(**changes) -> dict:

@@ -16,12 +16,17 @@ from pathlib import Path
 from typing import NamedTuple
 
 import phonenumbers
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
-from market.customers.models import normalise_email
 from market.timeutil import SEOUL, format_won, to_seoul, utcnow
-from market.validators import CONTROL_CHARACTERS, WonParseError, parse_won, visible
+from market.validators import (  # noqa: F401 (FAST_EMAIL: tests/test_import_strict.py)
+    CONTROL_CHARACTERS,
+    FAST_EMAIL,
+    WonParseError,
+    checked_email,  # the one email rule of the app (every form's email field too)
+    parse_won,
+    visible,
+)
 
 # canonical key -> accepted header names (compared without spaces, lower-cased)
 COLUMNS = {
@@ -43,16 +48,6 @@ _DATE = re.compile(
     r"^(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\.?"
     r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 )
-# An address the mailer and email-validator both take at once (lower-cased
-# ASCII dot-atom @ letter-digit-hyphen labels, a letter TLD): most rows. The
-# rest go to email-validator, which also says what is wrong.
-# tests/test_import_strict.py checks that this is a subset of what it accepts.
-_ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]"
-FAST_EMAIL = re.compile(
-    rf"(?=.{{1,64}}@){_ATEXT}+(?:\.{_ATEXT}+)*"
-    r"@(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
-)
-_SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 # The amounts the export really holds (12000, 12,000); anything else goes
 # through parse_won, which also words the problem.
 _PLAIN_WON = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
@@ -294,30 +289,6 @@ def parse_row(line: int, raw: dict, limits: Limits | None = None) -> OrderRow | 
         consent,
         consent_at if consent else None,
     )
-
-
-def checked_email(text: str) -> tuple[str, str | None]:
-    """The address as stored (lower case, the domain in ASCII) and None, or
-    the text and what is wrong with it. As strict as the mailer: it writes
-    ASCII addresses only (no SMTPUTF8), so `김철수@x.kr` is refused, and
-    `a,b@x.kr`, `a<b>@x.kr` or `"q"x@x.kr` are not one address at all."""
-    email = normalise_email(text)
-    if FAST_EMAIL.fullmatch(email) and email.rpartition(".")[2] not in _SPECIAL_USE:
-        return email, None
-    return _checked_by_validator(email)
-
-
-@lru_cache(maxsize=4096)  # a bad address repeats on every order of its buyer
-def _checked_by_validator(email: str) -> tuple[str, str | None]:
-    try:
-        checked = validate_email(email, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError:
-        return email, _(
-            "The email address “%(value)s” cannot receive our mail: write it like "
-            "name@example.kr, with English letters, digits and . _ - + before the @.",
-            value=visible(email),
-        )
-    return checked.ascii_email.lower(), None
 
 
 def _date_from_text(text: str) -> datetime | None:

@@ -48,6 +48,7 @@ from market.markets.models import Market
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.outbox.views import HTML_PART_POLICY
 from market.timeutil import utcnow
+from market.validators import has_control_characters
 
 bp = Blueprint("invitations", __name__)
 
@@ -232,7 +233,13 @@ def recalculate(market_id: int):
             ),
             "error",
         )
-        sent = {name: request.form[name] for name in form._fields if name in request.form}
+        # Back with the options as sent, but none holding a control
+        # character: a NUL in the address would make the page a 400.
+        sent = {
+            name: request.form[name]
+            for name in form._fields
+            if name in request.form and not has_control_characters(request.form[name])
+        }
         return redirect(url_for("invitations.index", market_id=market.id, **sent), code=303)
     if snapshots.compute(market, form.options(), current_user, utcnow()):
         flash(_("The ranking was calculated again."), "success")

@@ -28,7 +28,7 @@ from wtforms.validators import (
 from market.core.forms import AppForm
 from market.markets.models import MAX_BOOTHS, MIN_BOOTHS, MarketStatus
 from market.timeutil import SEOUL
-from market.validators import WonField
+from market.validators import WonField, parse_date
 
 REQUIRED_DATE = _l("Enter a date like 2026-11-26.")
 REQUIRED_TIME = _l("Enter a time like 10:00.")
@@ -147,12 +147,15 @@ class SeasonForm(AppForm):
 
 
 def parse_dates(text: str) -> frozenset[date]:
-    dates = set()
+    """The dates of `text` (2026-05-07, 2026.05.07 or 2026/05/07, one per
+    line or separated by commas); every one that is not a date is named,
+    not only the first."""
+    dates, problems = set(), []
     for chunk in text.replace(",", "\n").split():
         try:
-            dates.add(date.fromisoformat(chunk.strip().replace(".", "-").replace("/", "-")))
+            dates.add(parse_date(chunk))
         except ValueError as error:
-            raise ValidationError(
-                _l("“%(value)s” is not a date like 2026-05-07.", value=chunk)
-            ) from error
+            problems.append(str(error))
+    if problems:
+        raise ValidationError(" ".join(problems))
     return frozenset(dates)

@@ -1,3 +1,5 @@
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
@@ -11,7 +13,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
-    Email,
     InputRequired,
     Length,
     Optional,
@@ -20,12 +21,19 @@ from wtforms.validators import (
 
 from market.accounts.services import MIN_PASSWORD_LENGTH
 from market.core.forms import AppForm, new_password_fields
-from market.validators import BusinessNumberField, PhoneField
+from market.timeutil import today_seoul
+from market.validators import BusinessNumberField, EmailAddress, PhoneField
 from market.vendors.labels import CATEGORIES, ENTERPRISE_TYPES
 from market.vendors.models import Category, EnterpriseType
 from market.vendors.services import VendorDetails
 
 DATE_FORMAT = _l("Enter a date like 2024-03-15.")
+# Plausible certification dates: Korea's social enterprises were first
+# certified in 2007 (cooperatives and village enterprises later), so an
+# issue date before 1990 or in the future is a typing mistake, and so is an
+# expiry more than 20 years ahead (certifications run a few years).
+EARLIEST_CERTIFICATION = date(1990, 1, 1)
+MAX_CERTIFICATION_YEARS = 20
 
 
 def _strip(value):
@@ -105,15 +113,33 @@ class VendorProfileForm(AppForm):
         filters=[_strip],
         validators=[
             DataRequired(_l("Enter an email address.")),
-            Email(_l("Enter a valid email address.")),
-            Length(max=254),
+            EmailAddress(),
         ],
     )
+
+    def validate_cert_issued_on(self, field):
+        if field.data and field.data < EARLIEST_CERTIFICATION:
+            raise ValidationError(
+                _l(
+                    "Check the year: a certification date is %(year)d or later.",
+                    year=EARLIEST_CERTIFICATION.year,
+                )
+            )
+        if field.data and field.data > today_seoul():
+            raise ValidationError(_l("The certification date cannot be in the future."))
 
     def validate_cert_expires_on(self, field):
         issued = self.cert_issued_on.data
         if field.data and issued and field.data < issued:
             raise ValidationError(_l("The expiry date cannot be before the issue date."))
+        latest = date(today_seoul().year + MAX_CERTIFICATION_YEARS, 12, 31)
+        if field.data and field.data > latest:
+            raise ValidationError(
+                _l(
+                    "Check the year: an expiry date is at most %(years)d years ahead.",
+                    years=MAX_CERTIFICATION_YEARS,
+                )
+            )
 
     def details(self) -> VendorDetails:
         return VendorDetails(
