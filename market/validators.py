@@ -200,6 +200,15 @@ class PhoneField(StringField):
         self.e164 = value or None
 
 
+# The longest password accepted wherever one is set (the forms, and the
+# create-user command). Nobody types more (a password manager makes 20 to 64
+# characters, a passphrase stays well under 200); a limit makes a paste
+# accident visible at once instead of becoming a password no one can type
+# again, and bounds the work of hashing it. Here, at the bottom floor, so the
+# core forms and the accounts area share it.
+MAX_PASSWORD_LENGTH = 200
+
+
 # -- control characters ------------------------------------------------------------
 
 # C0 controls (NUL to US, so also TAB, LF and CR), DEL, C1 controls (NEL

@@ -6,15 +6,9 @@ from market.accounts.models import Role, User, normalise_email
 from market.audit.services import record
 from market.extensions import db
 from market.timeutil import utcnow
-from market.validators import checked_email
+from market.validators import MAX_PASSWORD_LENGTH, checked_email
 
 MIN_PASSWORD_LENGTH = 8
-# The longest password accepted wherever one is set (the forms, and here
-# for the create-user command). Nobody types more (a password manager makes
-# 20 to 64 characters, a passphrase stays well under 200); a limit makes a
-# paste accident visible at once instead of becoming a password no one can
-# type again, and bounds the work of hashing it.
-MAX_PASSWORD_LENGTH = 200
 
 
 def password_problem(password: str) -> str | None:
