@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration
 
 from market.markets.models import Market, MarketStatus
-from market.markets.services import ends_at, starts_at
+from market.markets.services import ends_at, market_location, starts_at
 from market.validators import one_line, plain_lines
 
 PRODID = "-//Gyeonggi Social Economy Center//Good Morning Market//KO"
@@ -31,10 +31,6 @@ TIMEZONE_FROM = date(1990, 1, 1)
 
 def market_summary(market: Market) -> str:
     return f"굿모닝장터 · {one_line(market.venue.name)}"
-
-
-def market_location(market: Market) -> str:
-    return f"{one_line(market.venue.name)}, {one_line(market.venue.address)}"
 
 
 def market_event(

@@ -77,6 +77,7 @@ __all__ = [
     "enqueue_many",
     "retry",
     "retry_delay",
+    "text_message_to",
 ]
 
 
@@ -148,6 +149,17 @@ def recipient(name: str | None, address: str) -> Address:
     ValueError for an address the email package cannot write (build it
     inside `build_or_fail`)."""
     return Address(display_name=one_line(name), addr_spec=address)
+
+
+def text_message_to(
+    name: str | None, address: str, subject: str, text: str
+) -> "EmailMessage | Unbuildable":
+    """A plain-text mail to one person (an enterprise's contact), or the
+    Unbuildable the outbox records as failed when their address or name
+    cannot be written."""
+    return build_or_fail(
+        lambda: build_message(recipient(name, address), subject, text), to=address, subject=subject
+    )
 
 
 class Unbuildable(EmailMessage):

@@ -230,9 +230,10 @@ _FORMAT = "\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
 FORMAT_CHARACTERS = re.compile(f"[{_FORMAT}]")
 # What a single-line field refuses, and one_line() folds in stored data.
 CONTROL_CHARACTERS = re.compile(f"[{_CONTROL}{_FORMAT}]")
+_CONTROL_ONLY = re.compile(f"[{_CONTROL}]")
 # A multi-line text keeps its line breaks (CR, LF) and tabs; nothing else.
 CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-_CONTROL_RUN = re.compile(f"[{_CONTROL}{_FORMAT}]+")
+_CONTROL_RUN = re.compile(f"{CONTROL_CHARACTERS.pattern}+")
 _LINE_BREAK = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 SINGLE_LINE_MESSAGE = _l(
@@ -339,7 +340,7 @@ class NoControlCharacters:
             return
         if upload:
             self._refuse(field, FILE_NAME_MESSAGE)
-        if self.multiline or CONTROL_CHARACTERS.sub("", text) != FORMAT_CHARACTERS.sub("", text):
+        if self.multiline or _CONTROL_ONLY.search(text):
             self._refuse(field, self.message)
         self._refuse(field, FORMAT_MESSAGE)  # only format characters
 

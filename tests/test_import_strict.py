@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order
-from market.customers.rows import FAST_EMAIL, checked_email, parse_row
+from market.customers.rows import parse_row
 from market.customers.samples import KOREAN_HEADER
 from market.extensions import db
 from market.invitations.messages import MailKind, attending_vendors, invitation_message
@@ -25,6 +25,7 @@ from market.invitations.models import Invitation
 from market.mail import envelope, recipients
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL, utcnow
+from market.validators import FAST_EMAIL, checked_email
 from tests.booths_factories import open_market
 from tests.test_customer_import import ENGLISH_HEADER
 

@@ -16,7 +16,7 @@ from market.booths import services
 from market.booths.models import Attendance, Booth
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import today_seoul
 from market.vendors.models import Application, ApplicationStatus, Vendor
 
 PINNED_VENDOR = "한국컴퓨터재생센터"  # needs the power outlet next to booth 1
@@ -24,7 +24,7 @@ EXPIRED_VENDOR = "햇살공방"  # its certification lapsed: declined, with the 
 
 
 def seed_booths() -> list[str]:
-    today = utcnow().astimezone(SEOUL).date()
+    today = today_seoul()
     created = []
     markets = db.session.scalars(
         select(Market).where(Market.status != MarketStatus.CANCELLED).order_by(Market.market_date)

@@ -29,7 +29,7 @@ from market.booths.assignment import Booth as CoreBooth
 from market.booths.models import Attendance, Booth
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import today_seoul
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
 
 HISTORY_MARKET_WEEKS = 8
@@ -227,4 +227,4 @@ def out_of_range_message(numbers: list[int], booth_count: int) -> str:
 
 
 def today_in_seoul() -> date:
-    return utcnow().astimezone(SEOUL).date()
+    return today_seoul()

@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from market.invitations.messages import public_url
-from market.mail import build_message, build_or_fail, enqueue, recipient
+from market.mail import enqueue, text_message_to
 from market.markets.models import Market
 from market.timeutil import format_korean_date
 from market.validators import one_line
@@ -59,11 +59,7 @@ def message(application: Application, market: Market, news: News, booth: int | N
         lines += closing_lines(_home_link())
         subject = f"[{_('Good Morning Market')}] {subject}"
     text = "\n".join(lines) + "\n"
-    return build_or_fail(
-        lambda: build_message(recipient(vendor.contact_name, vendor.email), subject, text),
-        to=vendor.email,
-        subject=subject,
-    )
+    return text_message_to(vendor.contact_name, vendor.email, subject, text)
 
 
 def _news(news: News, day: str, booth: int | None, position: int | None) -> tuple[str, str]:

@@ -18,10 +18,9 @@ from typing import NamedTuple
 import phonenumbers
 from flask_babel import gettext as _
 
-from market.timeutil import SEOUL, format_won, to_seoul, utcnow
-from market.validators import (  # noqa: F401 (FAST_EMAIL: tests/test_import_strict.py)
+from market.timeutil import SEOUL, format_won, today_seoul
+from market.validators import (
     CONTROL_CHARACTERS,
-    FAST_EMAIL,
     WonParseError,
     checked_email,  # the one email rule of the app (every form's email field too)
     parse_won,
@@ -79,7 +78,7 @@ class Limits:
 
     @classmethod
     def now(cls) -> "Limits":
-        today = to_seoul(utcnow()).date()
+        today = today_seoul()
         return cls(EARLIEST, datetime.combine(today + timedelta(days=2), time(), tzinfo=SEOUL))
 
     @property

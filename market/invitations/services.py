@@ -344,6 +344,12 @@ def _withdraw_unreachable(market: Market) -> int:
             )
         )
     )
+    return _delete_queued(ids)
+
+
+def _delete_queued(ids: list[int]) -> int:
+    """Deletes these outbox messages if no worker has taken them yet, and
+    unlinks them from their invitations; how many were deleted."""
     if not ids:
         return 0
     db.session.execute(
@@ -463,20 +469,7 @@ def withdraw_queued_for(customer: Customer) -> int:
             )
         )
     )
-    if not ids:
-        return 0
-    db.session.execute(
-        update(Invitation)
-        .where(Invitation.outbox_message_id.in_(ids))
-        .values(outbox_message_id=None)
-        .execution_options(synchronize_session="fetch")
-    )
-    result = db.session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED
-        )
-    )
-    return result.rowcount
+    return _delete_queued(ids)
 
 
 # -- what staff see -----------------------------------------------------------------

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from market.extensions import db
 from market.markets import schedule, services
 from market.markets.models import Market, MarketStatus, Venue
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import today_seoul
 
 DEMO_VENUES = (
     ("경기도청", "경기도 수원시 영통구 도청로 30", 10, "https://map.naver.com/p/search/경기도청"),
@@ -37,7 +37,7 @@ def seed_markets() -> list[str]:
             venue = services.create_venue(name, address, spots, map_url)
             created.append(f"venue {name}")
         venues.append(venue)
-    today = utcnow().astimezone(SEOUL).date()
+    today = today_seoul()
     start_time, end_time = services.default_times()
     settings = schedule.SeasonSettings(
         start=today - timedelta(weeks=PAST_WEEKS),

@@ -24,12 +24,18 @@ from market.markets.models import (
     new_calendar_uid,
 )
 from market.timeutil import SEOUL, today_seoul
+from market.validators import one_line
 
 signals = Namespace()
 # Sent after a change to a market's date, time, place or status has been
 # flushed (not yet committed): listeners such as invitations queue updates in
 # the same transaction.
 market_calendar_changed = signals.signal("market-calendar-changed")
+# Asked before a venue's new name or address is saved: each receiver answers
+# how many people that change of place would mail (the invitations area
+# counts its invitees), so staff are warned without this area knowing who
+# mails whom.
+place_change_audience = signals.signal("place-change-audience")
 
 # What calendar clients care about: a change here raises the SEQUENCE.
 # "location" is the LOCATION line (the venue's name and address), so moving a
@@ -153,6 +159,12 @@ def changes_place(venue: Venue, name: str, address: str) -> bool:
     """A new name or address: for update_venue a change of place of every
     upcoming market held there (the map link and the spots are not)."""
     return (name.strip(), address.strip()) != (venue.name, venue.address)
+
+
+def place_change_audience_count(markets: list[Market], now: datetime) -> int:
+    """How many people a change of place of these markets would mail."""
+    answers = place_change_audience.send(None, markets=markets, now=now)
+    return sum(count for _receiver, count in answers)
 
 
 def upcoming_markets_at(venue: Venue, today: date) -> list[Market]:
@@ -332,8 +344,9 @@ def _after_change(market: Market, before: dict, actor, action: str, reason: str 
 
 
 def market_location(market: Market) -> str:
-    """The LOCATION line of the market's calendar entry."""
-    return f"{market.venue.name}, {market.venue.address}"
+    """The LOCATION line of the market's calendar entry (one line: a name
+    stored with a line break before the forms refused them stays readable)."""
+    return f"{one_line(market.venue.name)}, {one_line(market.venue.address)}"
 
 
 def market_values(market: Market) -> dict:

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 
 from market.accounts.decorators import staff_required
 from market.extensions import db
-from market.invitations import services as invitations
 from market.markets import services
 from market.markets.forms import VenueForm
 from market.markets.models import Market, Venue
@@ -40,7 +39,7 @@ def edit(venue_id: int | None = None):
     form = VenueForm(obj=venue)
     upcoming = services.upcoming_markets_at(venue, today_seoul()) if venue else []
     # The customers a new name or address would mail, by the update mails' own rule.
-    recipients = invitations.update_recipient_count(upcoming, ("location",), utcnow())
+    recipients = services.place_change_audience_count(upcoming, utcnow())
     confirm = False
     if form.validate_on_submit():
         values = {

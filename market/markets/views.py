@@ -13,7 +13,7 @@ from market.extensions import db
 from market.markets import schedule, services
 from market.markets.forms import MarketForm, SeasonForm, StatusForm
 from market.markets.models import Market, MarketStatus, Venue
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import SEOUL, today_seoul
 
 bp = Blueprint("markets", __name__, url_prefix="/staff/markets")
 
@@ -30,7 +30,7 @@ def _get_market(market_id: int) -> Market:
 @bp.route("/")
 @staff_required
 def index():
-    today = utcnow().astimezone(SEOUL).date()
+    today = today_seoul()
     which = request.args.get("show", "upcoming")
     query = services.past_markets(today) if which == "past" else services.upcoming_markets(today)
     return render_template("markets/index.html", page=paginate(query), which=which)

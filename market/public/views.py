@@ -11,7 +11,7 @@ from market.core.pagination import paginate
 from market.extensions import db
 from market.markets import services
 from market.markets.models import Market
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import today_seoul, utcnow
 
 bp = Blueprint("public", __name__)
 
@@ -19,7 +19,7 @@ ICS_MIMETYPE = "text/calendar"  # Flask adds "; charset=utf-8"
 
 
 def _today():
-    return utcnow().astimezone(SEOUL).date()
+    return today_seoul()
 
 
 def _market_url(market: Market) -> str:

@@ -24,7 +24,7 @@ from market.extensions import db
 from market.markets.models import Market, MarketStatus
 from market.takings.models import Takings
 from market.takings.services import participants
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import SEOUL, today_seoul
 from market.vendors.demo import DEMO_VENDOR_LOGIN, DEMO_VENDOR_NAME
 from market.vendors.models import Application, ApplicationStatus, Category, Vendor
 
@@ -42,7 +42,7 @@ CATEGORY_FACTOR = {
 
 
 def seed_takings() -> list[str]:
-    today = utcnow().astimezone(SEOUL).date()
+    today = today_seoul()
     _assign_demo_vendor_to_last_market(today)
     db.session.flush()
     part = participants()

@@ -21,7 +21,7 @@ from market.booths.models import Booth
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
 from market.takings.models import Takings
-from market.timeutil import SEOUL, format_korean_date, format_won, utcnow
+from market.timeutil import format_korean_date, format_won, today_seoul
 from market.vendors.models import Vendor
 
 SPLIT_FIELDS = ("cash", "card", "voucher")
@@ -151,7 +151,7 @@ def find_takings(vendor_id: int, market_id: int) -> Takings | None:
 
 
 def korea_today() -> date:
-    return utcnow().astimezone(SEOUL).date()
+    return today_seoul()
 
 
 def entry_window(market: Market) -> tuple[date, date]:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from market.accounts.models import User
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import SEOUL, today_seoul
 from market.validators import business_check_digit
 from market.vendors.models import (
     Application,
@@ -120,7 +120,7 @@ def business_number(first_nine: str) -> str:
 
 def seed_vendors() -> list[str]:
     created = []
-    today = utcnow().astimezone(SEOUL).date()
+    today = today_seoul()
     vendors = []
     for row in VENDORS:
         vendor, is_new = _vendor(row, today)

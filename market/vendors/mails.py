@@ -7,7 +7,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from market.mail import build_message, build_or_fail, recipient
+from market.mail import text_message_to
 from market.validators import one_line
 from market.vendors.models import Vendor, VendorStatus
 
@@ -27,11 +27,7 @@ def status_message(vendor: Vendor, link: str | None = None):
         lines += closing_lines(link)
         text = "\n".join(lines) + "\n"
         subject = f"[{_('Good Morning Market')}] {subject}"
-    return build_or_fail(
-        lambda: build_message(recipient(vendor.contact_name, vendor.email), subject, text),
-        to=vendor.email,
-        subject=subject,
-    )
+    return text_message_to(vendor.contact_name, vendor.email, subject, text)
 
 
 def closing_lines(link: str | None) -> list[str]:

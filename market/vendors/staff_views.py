@@ -12,7 +12,7 @@ from market.core.forms import show_errors
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets.models import Market
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import today_seoul
 from market.vendors import applications, services
 from market.vendors.forms import ReasonForm, VendorProfileForm
 from market.vendors.labels import APPLICATION_STATUSES, VENDOR_STATUSES
@@ -27,7 +27,7 @@ def _get_vendor(vendor_id: int) -> Vendor:
 
 
 def _today():
-    return utcnow().astimezone(SEOUL).date()
+    return today_seoul()
 
 
 def _status_arg(enum, name: str = "status", default=None):

@@ -15,7 +15,7 @@ from market.core.pagination import paginate
 from market.extensions import db
 from market.markets.models import Market
 from market.takings import history as takings_history
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import SEOUL, today_seoul, utcnow
 from market.vendors import applications, services
 from market.vendors.forms import ApplyForm, ConfirmForm, VendorProfileForm
 from market.vendors.models import Application, ApplicationStatus
@@ -73,7 +73,7 @@ def home():
 @vendor_required
 def history():
     vendor = _my_vendor()
-    today = utcnow().astimezone(SEOUL).date()
+    today = today_seoul()
     page = paginate(applications.past_applications_query(vendor, today))
     return render_template("vendors/history.html", vendor=vendor, page=page)
 
