@@ -16,7 +16,6 @@ from market.accounts.models import Role, User, normalise_email
 from market.accounts.services import MIN_PASSWORD_LENGTH
 from market.audit.services import describe_actions, record
 from market.extensions import db
-from market.outbox.models import OutboxStatus
 from market.timeutil import utcnow
 from market.validators import business_number_valid
 from market.vendors.labels import vendor_status_label
@@ -195,11 +194,10 @@ def update_vendor(vendor: Vendor, details: VendorDetails, actor) -> bool:
 
 def decide(
     vendor: Vendor, status: VendorStatus, actor, reason: str | None = None, link: str | None = None
-) -> bool:
+) -> Vendor:
     """Approve, reject or suspend; the enterprise is told by email (queued in
-    the same transaction) and the decision is in the audit log. True when
-    the mail was queued; False when it could not be built (recorded as a
-    failed outbox message with the reason), so the page says so."""
+    the same transaction; a mail that cannot be built is a failed outbox
+    message with the reason) and the decision is in the audit log."""
     status = VendorStatus(status)
     reason = (reason or "").strip() or None
     if status not in DECISIONS or vendor.status not in DECISIONS[status]:
@@ -228,8 +226,8 @@ def decide(
         after={"status": status, "status_reason": reason},
         reason=reason,
     )
-    queued = mail.enqueue(status_message(vendor, link), category="vendor-status")
-    return queued.status is not OutboxStatus.FAILED
+    mail.enqueue(status_message(vendor, link), category="vendor-status")
+    return vendor
 
 
 def renew_feed_token(vendor: Vendor, actor) -> str:

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from market import mail
 from market.accounts.decorators import staff_required
 from market.accounts.models import User
 from market.core.forms import show_errors
@@ -92,7 +93,8 @@ def decide(vendor_id: int):
     if form.validate_on_submit():
         try:
             status = VendorStatus(request.form.get("decision", ""))
-            mailed = services.decide(
+            unbuilt = mail.unbuilt_count()
+            services.decide(
                 vendor,
                 status,
                 actor=current_user,
@@ -106,7 +108,7 @@ def decide(vendor_id: int):
                 flash(message, "error")
         else:
             db.session.commit()
-            if mailed:
+            if mail.unbuilt_count() == unbuilt:  # else: a failed outbox row with the reason
                 flash(
                     _(
                         "%(name)s is now %(status)s; the enterprise was emailed.",
@@ -115,7 +117,7 @@ def decide(vendor_id: int):
                     ),
                     "success",
                 )
-            else:  # the decision holds; the mail is a failed outbox row with the reason
+            else:
                 flash(
                     _(
                         "%(name)s is now %(status)s. But the notification mail could not be "
