@@ -199,6 +199,12 @@ def login_as(client):
     return do
 
 
+@pytest.fixture
+def staff_client(client, staff, login_as):
+    """The test client, logged in as the staff member."""
+    return login_as(staff)
+
+
 class QueryCounter:
     def __init__(self):
         self.statements: list[str] = []

@@ -184,11 +184,6 @@ def test_the_helpers_fold_what_is_already_stored():
 # -- stored before the check: the staff actions still go through ------------------------
 
 
-@pytest.fixture
-def staff_client(client, login_as, staff):
-    return login_as(staff)
-
-
 @pytest.mark.parametrize(
     ("start", "decision", "reason"),
     [

@@ -102,11 +102,6 @@ def vendors(app):
     return [_vendor("행복플러스"), _vendor("잔다리마을공동체", "https://gmarket.example/jandari")]
 
 
-@pytest.fixture
-def staff_client(client, staff, login_as, app_config):
-    return login_as(staff)
-
-
 @pytest.fixture(autouse=True)
 def _inline(app_config, tmp_path):
     app_config["IMPORT_RUN_INLINE"] = True

@@ -32,11 +32,6 @@ def _inline(app_config, tmp_path):
     app_config["IMPORT_DIR"] = str(tmp_path / "imports")
 
 
-@pytest.fixture
-def staff_client(client, staff, login_as):
-    return login_as(staff)
-
-
 def _csv(rows, header=KOREAN_HEADER) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)

@@ -69,11 +69,6 @@ def _inline(app_config, tmp_path):
     app_config["IMPORT_DIR"] = str(tmp_path / "imports")
 
 
-@pytest.fixture
-def staff_client(client, staff, login_as):
-    return login_as(staff)
-
-
 def _upload(client, content: bytes, name: str = "orders.csv") -> CustomerImport:
     response = client.post(
         "/staff/customers/imports",

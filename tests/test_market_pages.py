@@ -14,11 +14,6 @@ def _count(model) -> int:
 
 
 @pytest.fixture
-def staff_client(client, staff, login_as):
-    return login_as(staff)
-
-
-@pytest.fixture
 def venue(app):
     return make_venue("경기도청", 10)
 

@@ -31,11 +31,6 @@ def markets(app):
     return [make_market(venue, next_thursday(today(), weeks=n)) for n in range(3)]
 
 
-@pytest.fixture
-def staff_client(login_as, staff):
-    return login_as(staff)
-
-
 def assert_korean_page(response, status: int, heading: str) -> None:
     assert response.status_code == status
     page = response.get_data(as_text=True)

@@ -25,11 +25,6 @@ LEAKS = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z]+)*(?:Error|Defect|Exception)|local
 FALSE_CLAIM = "기업에 이메일로 알렸습니다"
 
 
-@pytest.fixture
-def staff_client(client, staff, login_as):
-    return login_as(staff)
-
-
 def _outbox() -> list[OutboxMessage]:
     db.session.expire_all()
     return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

@@ -7,7 +7,6 @@ import re
 from datetime import date, timedelta
 from html import unescape
 
-import pytest
 from sqlalchemy import insert
 
 from market.extensions import db
@@ -54,12 +53,6 @@ def _next_link(page: str, anchor: str) -> str:
     found = re.findall(rf'<a href="([^"]+#{anchor})" rel="next">', page)
     assert len(found) == 1, found
     return unescape(found[0])
-
-
-@pytest.fixture
-def staff_client(client, login_as, staff):
-    login_as(staff)
-    return client
 
 
 def test_page_two_shows_the_next_enterprises_and_keeps_the_period(app, staff_client):

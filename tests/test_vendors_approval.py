@@ -13,11 +13,6 @@ from market.vendors.models import Vendor, VendorStatus
 from tests.vendors_factories import make_vendor, make_vendor_login, today
 
 
-@pytest.fixture
-def staff_client(client, staff, login_as):
-    return login_as(staff)
-
-
 def _emails() -> list:
     return [parse(row.mime) for row in db.session.scalars(select(OutboxMessage))]
 
