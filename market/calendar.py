@@ -2,7 +2,7 @@
 
 They take markets and plain values and return `icalendar` objects; callers
 serialise with `to_ical()`. Invitations (iTIP/iMIP) reuse `market_event`.
-See ../shared/CALENDAR.md for what real clients need."""
+docs/calendar.md says what real clients need, and why."""
 
 import copy
 import functools

@@ -1,6 +1,6 @@
 """Invitations as the customer's mail program gets them: queued, delivered
 over real SMTP (aiosmtpd on loopback) and parsed back, checked against
-../shared/CALENDAR.md; updates, cancellations, the sending hours, answers and
+docs/calendar.md; updates, cancellations, the sending hours, answers and
 unsubscribing (services; the pages are in test_invitations_pages.py)."""
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -150,7 +150,7 @@ def send_all(now) -> None:
     mail.deliver_due(now=now + timedelta(days=1))
 
 
-# --- the iMIP message, as CALENDAR.md has it ---------------------------------------
+# --- the iMIP message, as docs/calendar.md has it ----------------------------------
 
 
 def calendar_bytes_of(message) -> tuple[bytes, Calendar]:

@@ -1,5 +1,5 @@
 """A venue's name or address corrected: a change of place for every upcoming
-market held there (../shared/CALENDAR.md: a higher SEQUENCE, an update
+market held there (docs/calendar.md: a higher SEQUENCE, an update
 REQUEST with the same UID), through the staff venue page and the service.
 The clock fixture stops the app's clock on Thursday 2026-11-26, 10:00 Korea
 time, so "today" and "upcoming" do not depend on when the suite runs."""
