@@ -1,1 +1,1 @@
-"""The benchmark suite behind `make bench` (issue 9); see benchmarks/results.md."""
+"""The benchmark suite behind `make bench`; see benchmarks/results.md."""

@@ -41,7 +41,7 @@ def _logins():
 
 
 def page_list(app, anchor) -> list[Page]:
-    """The pages of issue 9, with ids looked up in this database."""
+    """The pages the benchmark measures, with ids looked up in this database."""
     from flask import url_for
     from sqlalchemy import select
 
@@ -56,7 +56,7 @@ def page_list(app, anchor) -> list[Page]:
     with app.test_request_context():
         booth = url_for("booths.index", market_id=next_market)
         # the season report over every market day there is: all ten years
-        report = url_for("takings.report", start=dates[0].isoformat(), end=dates[-1].isoformat())
+        report = url_for("takings_staff.report", start=dates[0].isoformat(), end=dates[-1].isoformat())
         return [
             Page("healthz", "/healthz (the ceiling)", url_for("core.healthz")),
             Page("schedule", "public schedule /", url_for("public.schedule")),
@@ -69,7 +69,7 @@ def page_list(app, anchor) -> list[Page]:
                 note="etag",
             ),
             Page("market", "public market page", url_for("public.market", market_id=next_market)),
-            Page("dashboard", "staff dashboard /staff/", url_for("core.staff_home"), "staff"),
+            Page("dashboard", "staff dashboard /staff/", url_for("home.staff"), "staff"),
             Page("booths", "market booth screen", booth, "staff"),
             Page("report", "season report (ten years)", report, "staff"),
             Page(
@@ -78,7 +78,7 @@ def page_list(app, anchor) -> list[Page]:
                 url_for("invitations.index", market_id=next_market),
                 "staff",
             ),
-            Page("vendor", "vendor home /vendor/", url_for("vendor.home"), "vendor"),
+            Page("vendor", "vendor home /vendor/", url_for("home.vendor"), "vendor"),
         ]
 
 

@@ -1,5 +1,5 @@
 """The table: one row per measurement and database, with the ratio that
-issue 9's target is about and whether it is met. Prints it, and with
+its target is about and whether it is met. Prints it, and with
 --write replaces the generated part of benchmarks/results.md (between the
 `bench:begin` and `bench:end` markers); the notes around it are kept.
 

@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from market.booths.views import bp as booths_bp
     from market.core.views import bp as core_bp
     from market.customers.views import bp as customers_bp
+    from market.home.views import bp as home_bp
     from market.invitations.views import bp as invitations_bp
     from market.markets.venue_views import bp as venues_bp
     from market.markets.views import bp as markets_bp
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         core_bp,
+        home_bp,
         public_bp,
         accounts_bp,
         audit_bp,

@@ -1,4 +1,4 @@
-"""A line break in a name must not stop staff work (issue 13, defect 4).
+"""A line break in a name must not stop staff work.
 
 At input, every single-line field of every form refuses control characters
 (a text area keeps its line breaks but refuses the rest). Data stored before

@@ -1,5 +1,5 @@
-"""What people type, checked once and told clearly (issue 13, after a
-newcomer tried the app by hand): one email rule for every form and the
+"""What people type, checked once and told clearly (after a newcomer
+tried the app by hand): one email rule for every form and the
 importer, invisible format characters, dates that do not exist, lists,
 length messages, NUL bytes that keep the form, plausible certification dates
 and password lengths. Through the real pages wherever it is a page."""

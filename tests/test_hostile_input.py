@@ -1,5 +1,5 @@
-"""Hostile strings everywhere (issue 13): every route of the app, GET and
-POST, as each role, with control characters, NUL, very long text, invalid
+"""Hostile strings everywhere: every route of the app, GET and POST, as
+each role, with control characters, NUL, very long text, invalid
 UTF-8 and odd numbers in every form field, query argument and path argument.
 Whatever comes in, no answer is a 5xx.
 

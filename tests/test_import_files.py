@@ -1,6 +1,6 @@
-"""Files the order import cannot use, and the rows it names (issue 13, what
-a newcomer met by hand): a binary file is refused at the check with a
-Korean, file-level message; a file of only column names says it holds no
+"""Files the order import cannot use, and the rows it names (what a
+newcomer met trying the app by hand): a binary file is refused at the check
+with a Korean, file-level message; a file of only column names says it holds no
 orders; a failure never shows staff a Python class name and offers the
 re-run it advises; rows are named by their spreadsheet row and 주문번호,
 also after a cell with a line break."""

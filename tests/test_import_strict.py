@@ -1,6 +1,6 @@
 """The order import checks every value as strictly as the mailer and both
-databases will (issue 13, defect 5): an address the mailer cannot write, a
-NUL or a line break, an amount no order has (or no BIGINT holds), a date no
+databases will: an address the mailer cannot write, a NUL or a line
+break, an amount no order has (or no BIGINT holds), a date no
 timestamp column takes is one bad row named with its line, never a failed
 write, a 500 later on, or a check that stops half-way."""
 

@@ -242,7 +242,7 @@ def test_rsvp_get_changes_nothing_and_post_records_the_answer(client, market, bu
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "private, no-store"
         # The token leaves in no Referer to other sites, while our own form
-        # POST keeps its Referer for the HTTPS CSRF check (issue 13, defect 2).
+        # POST keeps its Referer for Flask-WTF's HTTPS CSRF check.
         assert response.headers["Referrer-Policy"] == "same-origin"
         assert 'name="answer" value="accept"' in response.text
         assert 'name="answer" value="decline"' in response.text

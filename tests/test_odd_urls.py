@@ -1,6 +1,6 @@
-"""Odd addresses answer a Korean 404 or 400 page, never a 500 (issue 13,
-defect 6): ids and page numbers no database column can hold, url_for's own
-options in a query string, and NUL characters in tokens, searches and forms."""
+"""Odd addresses answer a Korean 404 or 400 page, never a 500: ids and page
+numbers no database column can hold, url_for's own options in a query
+string, and NUL characters in tokens, searches and forms."""
 
 from datetime import timedelta
 

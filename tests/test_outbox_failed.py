@@ -1,4 +1,4 @@
-"""A mail that could not be built (issue 13, what a newcomer met by hand):
+"""A mail that could not be built (what a newcomer met by hand):
 its reason is Korean words with advice staff can follow, never an exception's
 text; its outbox page shows who it was for and why, with no empty cards and
 no 0-byte download; and the staff action that caused it does not claim the

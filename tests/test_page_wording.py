@@ -1,7 +1,7 @@
-"""What a newcomer met trying the pages by hand (issue 13, follow-up):
-long tables that hide their key column on a phone, wording addressed to
-the wrong reader, the answer page silent about an unsubscribe, and a map
-link that text mail clients cut at its first Korean character."""
+"""What a newcomer met trying the pages by hand: long tables that hide
+their key column on a phone, wording addressed to the wrong reader, the
+answer page silent about an unsubscribe, and a map link that text mail
+clients cut at its first Korean character."""
 
 from email.message import EmailMessage
 from html.parser import HTMLParser

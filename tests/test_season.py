@@ -162,7 +162,7 @@ def test_cli_venue_add(runner):
     assert duplicate.exit_code != 0
 
 
-# --- weeks left out, said before anything is made (issue 13, defect 7) ----------------
+# --- weeks left out, said before anything is made -----------------------------------
 #
 # 경기도청 (10 spots) and 용인시청 (6 spots) in turn, 8 booths, January to June
 # 2026: 26 Thursdays, 신정 (1 Jan) and a blackout (2 Apr) left out, 12 weeks at

@@ -1,11 +1,10 @@
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from market.accounts import services
 from market.accounts.forms import ChangePasswordForm, LoginForm
+from market.core.web import same_site_path
 from market.extensions import db, limiter, login_manager
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -22,18 +21,11 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so the login page is no open redirect."""
-    if target and not urlsplit(target).netloc and target.startswith("/"):
-        return target
-    return url_for("core.home")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
@@ -45,7 +37,7 @@ def login():
             login_user(user, remember=form.remember.data)
             db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(same_site_path(request.args.get("next"), url_for("home.index")))
     return render_template("accounts/login.html", form=form)
 
 
@@ -68,5 +60,5 @@ def change_password():
         else:
             db.session.commit()
             flash(_("Your password has been changed."), "success")
-            return redirect(url_for("core.home"))
+            return redirect(url_for("home.index"))
     return render_template("accounts/password.html", form=form)

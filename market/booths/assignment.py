@@ -1,6 +1,6 @@
 """Booth assignment: who gets a booth, who waits, who is declined, and why.
 
-This is the pure core (issue 5): frozen dataclasses in, frozen dataclasses out,
+This is the pure core: frozen dataclasses in, frozen dataclasses out,
 no database, Flask or clock, so the staff preview, the confirm step, the CLI and
 the tests all run the very same rules and the same input always gives the same
 booths. `assign` makes a fresh assignment; `promotion.promote` handles a

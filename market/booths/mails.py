@@ -115,6 +115,6 @@ def _hm(value) -> str:
 def _home_link() -> str | None:
     """The vendor home, absolute; None from a CLI without PUBLIC_BASE_URL or SERVER_NAME."""
     try:
-        return public_url("vendor.home")
+        return public_url("home.vendor")
     except RuntimeError:
         return None

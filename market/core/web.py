@@ -1,6 +1,6 @@
 """Request-wide behaviour: security headers, error pages, template filters."""
 
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, render_template, request
 from flask_babel import get_locale
@@ -78,6 +78,18 @@ def _has_nul(value) -> bool:
 
 def _has_nul_in(values) -> bool:
     return any(_has_nul(key) or any(_has_nul(v) for v in items) for key, items in values.lists())
+
+
+def same_site_path(target: str | None, fallback: str) -> str:
+    """`target` if it is a path on this site, else `fallback`: the one check
+    behind every "next" address, so no page is an open redirect. Browsers
+    read a backslash as a slash, so "/\\evil.example" would leave the site."""
+    if not target or not target.startswith("/") or "\\" in target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
 
 
 def this_page() -> str:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from market import mail
 from market.accounts.decorators import staff_required
 from market.core.pagination import paginate
+from market.core.web import same_site_path
 from market.extensions import db
 from market.outbox import services
 from market.outbox.models import OutboxMessage, OutboxStatus
@@ -114,14 +115,9 @@ def retry(message_id: int):
     else:
         db.session.commit()
         flash(_("The message is queued and will be sent shortly."), "success")
-    return redirect(_back_to(message))
-
-
-def _back_to(message: OutboxMessage) -> str:
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("outbox.show", message_id=message.id)
+    return redirect(
+        same_site_path(request.form.get("next"), url_for("outbox.show", message_id=message.id))
+    )
 
 
 # What each area's mail is, in the staff's words; unknown kinds show as stored.

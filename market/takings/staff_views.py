@@ -27,7 +27,7 @@ from market.takings.report_charts import report_charts
 from market.timeutil import format_won
 from market.vendors.models import Vendor
 
-bp = Blueprint("takings", __name__, url_prefix="/staff")
+bp = Blueprint("takings_staff", __name__, url_prefix="/staff")
 
 # The report's two long tables, a page at a time; the CSV and XLSX have every row.
 MARKETS_PER_PAGE = 50  # about a year of weekly markets
@@ -85,7 +85,7 @@ def raise_ceiling(market_id: int):
                 ),
                 "success",
             )
-            return redirect(url_for("takings.market_day", market_id=market.id))
+            return redirect(url_for("takings_staff.market_day", market_id=market.id))
     return _market_day(market, form, extra_errors)
 
 
@@ -116,7 +116,7 @@ def staff_entry(market_id: int, vendor_id: int):
                 ),
                 "success",
             )
-            return redirect(url_for("takings.market_day", market_id=market.id))
+            return redirect(url_for("takings_staff.market_day", market_id=market.id))
     return render_template(
         "takings/staff_entry.html",
         market=market,

@@ -19,7 +19,7 @@ from market.takings.forms import SPLIT_LABELS, TakingsForm
 from market.takings.report_charts import vendor_history_chart
 from market.timeutil import format_won
 
-bp = Blueprint("vendor_takings", __name__, url_prefix="/vendor/takings")
+bp = Blueprint("takings_own", __name__, url_prefix="/vendor/takings")
 
 vendor_required = roles_required(Role.VENDOR)
 
@@ -73,7 +73,7 @@ def entry(market_id: int):
                 _("Your takings were saved: %(amount)s.", amount=format_won(form.amount.won)),
                 "success",
             )
-            return redirect(url_for("vendor_takings.index"))
+            return redirect(url_for("takings_own.index"))
     opens, closes = services.entry_window(market)
     return render_template(
         "takings/entry.html",

@@ -105,6 +105,15 @@ def already_applied_message() -> str:
     return _("Your enterprise has already applied for this market.")
 
 
+def withdrawable_ids(applications: list[Application], now: datetime) -> set[int]:
+    """Which of these applications the enterprise may still take back itself."""
+    return {
+        a.id
+        for a in applications
+        if a.status in WITHDRAWABLE and not deadline_passed(a.market, now)
+    }
+
+
 def withdraw(application: Application, market: Market, actor, now: datetime | None = None):
     """The enterprise takes its application back; the row stays (status withdrawn)."""
     now = now or utcnow()

@@ -234,7 +234,7 @@ def renew_feed_token(vendor: Vendor, actor) -> str:
     """A new private calendar address; the old one stops working at once."""
     vendor.feed_token = new_feed_token()
     db.session.flush()
-    record(actor, "vendor.feed_token", vendor)
+    record(actor, "vendors_own.feed_token", vendor)
     return vendor.feed_token
 
 
@@ -301,7 +301,7 @@ describe_actions(
         "vendor.approve": _l("Enterprise approved"),
         "vendor.reject": _l("Enterprise rejected"),
         "vendor.suspend": _l("Enterprise suspended"),
-        "vendor.feed_token": _l("Private calendar address renewed"),
+        "vendors_own.feed_token": _l("Private calendar address renewed"),
     },
     {"vendors": _l("Enterprise")},
 )

@@ -19,8 +19,8 @@ from market.vendors.forms import ReasonForm, VendorProfileForm
 from market.vendors.labels import APPLICATION_STATUSES, VENDOR_STATUSES
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
 
-bp = Blueprint("vendor_admin", __name__, url_prefix="/staff/vendors")
-applications_bp = Blueprint("applications_admin", __name__, url_prefix="/staff")
+bp = Blueprint("vendors_staff", __name__, url_prefix="/staff/vendors")
+applications_bp = Blueprint("applications_staff", __name__, url_prefix="/staff")
 
 
 def _get_vendor(vendor_id: int) -> Vendor:
@@ -99,7 +99,7 @@ def decide(vendor_id: int):
                 status,
                 actor=current_user,
                 reason=form.reason.data,
-                link=url_for("vendor.home", _external=True),
+                link=url_for("home.vendor", _external=True),
             )
         except ValueError as error:  # VendorRuleError or an unknown decision
             db.session.rollback()
@@ -128,8 +128,8 @@ def decide(vendor_id: int):
                     "warning",
                 )
             if from_queue:  # on to the next one waiting
-                return redirect(url_for("vendor_admin.index"))
-    return redirect(url_for("vendor_admin.show", vendor_id=vendor.id))
+                return redirect(url_for("vendors_staff.index"))
+    return redirect(url_for("vendors_staff.show", vendor_id=vendor.id))
 
 
 @bp.route("/<int:vendor_id>/edit", methods=["GET", "POST"])
@@ -146,7 +146,7 @@ def edit(vendor_id: int):
         else:
             db.session.commit()
             flash(_("%(name)s was saved.", name=vendor.name), "success")
-            return redirect(url_for("vendor_admin.show", vendor_id=vendor.id))
+            return redirect(url_for("vendors_staff.show", vendor_id=vendor.id))
     return render_template("vendors/staff_edit.html", form=form, vendor=vendor)
 
 
@@ -194,5 +194,5 @@ def application_status(application_id: int):
     return redirect(
         request.form.get("next")
         if (request.form.get("next") or "").startswith("/staff/")
-        else url_for("applications_admin.market_applications", market_id=application.market_id)
+        else url_for("applications_staff.market_applications", market_id=application.market_id)
     )

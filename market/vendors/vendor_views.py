@@ -1,4 +1,4 @@
-"""The enterprise's own pages: its home, profile, applications and calendar.
+"""The enterprise's own pages: its profile, applications and calendar.
 
 Every page works on the signed-in user's own enterprise; ids in a URL are
 looked up within that enterprise, so another enterprise's ids give 404."""
@@ -9,18 +9,16 @@ from flask_login import current_user
 
 from market.accounts.decorators import roles_required
 from market.accounts.models import Role
-from market.booths import screens as booth_screens
 from market.core.forms import show_errors
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets.models import Market
-from market.takings import history as takings_history
-from market.timeutil import SEOUL, today_seoul, utcnow
+from market.timeutil import today_seoul, utcnow
 from market.vendors import applications, services
 from market.vendors.forms import ApplyForm, ConfirmForm, VendorProfileForm
 from market.vendors.models import Application, ApplicationStatus
 
-bp = Blueprint("vendor", __name__, url_prefix="/vendor")
+bp = Blueprint("vendors_own", __name__, url_prefix="/vendor")
 
 vendor_required = roles_required(Role.VENDOR)
 
@@ -29,44 +27,6 @@ def _my_vendor():
     """The signed-in user's enterprise; a vendor login without one has no pages
     but its home, which says so."""
     return current_user.vendor or abort(404)
-
-
-def _feed_urls(vendor) -> tuple[str, str]:
-    url = url_for("vendors.feed", token=vendor.feed_token, _external=True)
-    return url, "webcal://" + url.split("://", 1)[1]
-
-
-@bp.route("/")
-@vendor_required
-def home():
-    vendor = current_user.vendor
-    if vendor is None:
-        return render_template("vendors/no_vendor.html")
-    now = utcnow()
-    today = now.astimezone(SEOUL).date()
-    feed_url, webcal_url = _feed_urls(vendor)
-    upcoming = applications.upcoming_applications(vendor, today)
-    return render_template(
-        "vendors/home.html",
-        vendor=vendor,
-        today=today,
-        open_markets=[
-            (market, mine, applications.apply_refusal(vendor, market, now))
-            for market, mine in applications.open_markets_with_mine(vendor, now)
-        ],
-        upcoming=upcoming,
-        booth_numbers=booth_screens.booth_numbers([a.id for a in upcoming]),
-        withdrawable={
-            a.id
-            for a in upcoming
-            if a.status in applications.WITHDRAWABLE
-            and not applications.deadline_passed(a.market, now)
-        },
-        past=applications.past_applications(vendor, today),
-        takings_due=takings_history.open_entries(vendor, today),
-        feed_url=feed_url,
-        webcal_url=webcal_url,
-    )
 
 
 @bp.route("/history")
@@ -101,7 +61,7 @@ def profile():
                 )
             else:
                 flash(_("Your enterprise's details were saved."), "success")
-            return redirect(url_for("vendor.home"))
+            return redirect(url_for("home.vendor"))
     return render_template("vendors/profile.html", form=form, vendor=vendor)
 
 
@@ -113,7 +73,7 @@ def apply(market_id: int):
     mine = applications.find_application(vendor, market)
     if mine is not None and mine.status is not ApplicationStatus.WITHDRAWN:
         flash(applications.already_applied_message(), "info")
-        return redirect(url_for("vendor.home"))
+        return redirect(url_for("home.vendor"))
     form = ApplyForm()
     if form.validate_on_submit():
         try:
@@ -122,11 +82,11 @@ def apply(market_id: int):
             db.session.rollback()
             for message in error.errors.values():
                 flash(message, "error")
-            return redirect(url_for("vendor.home"))
+            return redirect(url_for("home.vendor"))
         else:
             db.session.commit()
             flash(_("You applied for the market on %(date)s.", date=market.market_date), "success")
-            return redirect(url_for("vendor.home"))
+            return redirect(url_for("home.vendor"))
     refusal = applications.apply_refusal(vendor, market, utcnow())
     return render_template("vendors/apply.html", market=market, form=form, refusal=refusal)
 
@@ -155,7 +115,7 @@ def withdraw(application_id: int):
         else:
             db.session.commit()
             flash(_("Your application was withdrawn."), "success")
-        return redirect(url_for("vendor.home"))
+        return redirect(url_for("home.vendor"))
     return render_template(
         "vendors/withdraw.html", application=application, market=market, form=form
     )
@@ -173,5 +133,5 @@ def feed_token():
             _("Your calendar has a new address; subscribe to it again in your calendar app."),
             "success",
         )
-        return redirect(url_for("vendor.home", _anchor="calendar"))
+        return redirect(url_for("home.vendor", _anchor="calendar"))
     return render_template("vendors/feed_token.html", form=form)

@@ -25,7 +25,7 @@ from market.vendors.forms import RegistrationForm
 from market.vendors.labels import CATEGORIES
 from market.vendors.models import Category
 
-bp = Blueprint("vendors", __name__, url_prefix="/vendors")
+bp = Blueprint("vendors_public", __name__, url_prefix="/vendors")
 
 DIRECTORY_PAGE_SIZE = 20
 
@@ -51,7 +51,7 @@ def _registration_limit() -> str:
 @limiter.limit(_registration_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated and current_user.vendor_id:
-        return redirect(url_for("vendor.home"))
+        return redirect(url_for("home.vendor"))
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
@@ -63,7 +63,7 @@ def register():
             db.session.commit()
             if current_user.is_authenticated and current_user.is_staff:
                 flash(_("%(name)s is registered.", name=vendor.name), "success")
-                return redirect(url_for("vendor_admin.show", vendor_id=vendor.id))
+                return redirect(url_for("vendors_staff.show", vendor_id=vendor.id))
             login_user(user)
             flash(
                 _(
@@ -73,8 +73,14 @@ def register():
                 ),
                 "success",
             )
-            return redirect(url_for("vendor.home"))
+            return redirect(url_for("home.vendor"))
     return render_template("vendors/register.html", form=form)
+
+
+def feed_urls(vendor) -> tuple[str, str]:
+    """The enterprise's private calendar feed, as https and as webcal."""
+    url = url_for("vendors_public.feed", token=vendor.feed_token, _external=True)
+    return url, "webcal://" + url.split("://", 1)[1]
 
 
 @bp.route("/feed/<token>.ics")

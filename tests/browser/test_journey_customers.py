@@ -243,8 +243,8 @@ print(result.invitations[0].token)
 def test_rsvp_answer_and_unsubscribe_work_over_https(
     over_https, server, phone, shoot, upcoming_market
 ):
-    """Issue 13, defect 2: the answer page sent `Referrer-Policy: no-referrer`,
-    so Chromium posted the answer without a Referer and Flask-WTF's strict
+    """The answer page once sent `Referrer-Policy: no-referrer`, so
+    Chromium posted the answer without a Referer and Flask-WTF's strict
     HTTPS check refused it (400). The page's own links and forms are checked
     here over https through the proxy, on a phone."""
     email = "https-rsvp@example.org"

@@ -1,0 +1,62 @@
+"""The landing pages: /home sends each person to theirs."""
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from market.accounts.decorators import roles_required, staff_required
+from market.accounts.models import Role
+from market.booths import screens as booth_screens
+from market.home import dashboard
+from market.takings import history as takings_history
+from market.timeutil import SEOUL, utcnow
+from market.vendors import applications
+from market.vendors.views import feed_urls
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/home")
+def index():
+    """Where each person starts: staff on the dashboard, vendors on their
+    enterprise's home, everyone else on the public schedule."""
+    if current_user.is_authenticated and current_user.is_staff:
+        return redirect(url_for("home.staff"))
+    if current_user.is_authenticated and current_user.role is Role.VENDOR:
+        return redirect(url_for("home.vendor"))
+    return redirect(url_for("public.schedule"))
+
+
+@bp.route("/staff/")
+@staff_required
+def staff():
+    summary = dashboard.staff_summary(lang=str(get_locale()))
+    return render_template("home/staff.html", summary=summary)
+
+
+@bp.route("/vendor/")
+@roles_required(Role.VENDOR)
+def vendor():
+    vendor = current_user.vendor
+    if vendor is None:
+        return render_template("home/no_vendor.html")
+    now = utcnow()
+    today = now.astimezone(SEOUL).date()
+    feed_url, webcal_url = feed_urls(vendor)
+    upcoming = applications.upcoming_applications(vendor, today)
+    return render_template(
+        "home/vendor.html",
+        vendor=vendor,
+        today=today,
+        open_markets=[
+            (market, mine, applications.apply_refusal(vendor, market, now))
+            for market, mine in applications.open_markets_with_mine(vendor, now)
+        ],
+        upcoming=upcoming,
+        booth_numbers=booth_screens.booth_numbers([a.id for a in upcoming]),
+        withdrawable=applications.withdrawable_ids(upcoming, now),
+        past=applications.past_applications(vendor, today),
+        takings_due=takings_history.open_entries(vendor, today),
+        feed_url=feed_url,
+        webcal_url=webcal_url,
+    )
