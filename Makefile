@@ -56,7 +56,7 @@ run: install
 test: install-dev
 	@bash scripts/test.sh
 
-# Benchmarks (issue 9), never part of `make test`: seeds large databases once
+# Benchmarks, never part of `make test`: seeds large databases once
 # (cached in $(BENCH_CACHE)), then measures; about 18 minutes at scale 1.0.
 # `make bench BENCH_SCALE=0.1` is a quick run. Results: benchmarks/results.md.
 BENCH_SCALE ?= 1.0
