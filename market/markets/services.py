@@ -8,7 +8,7 @@ from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from market.audit.services import describe_actions, record
@@ -390,6 +390,31 @@ STATUS_LABELS = {
     MarketStatus.CLOSED: _l("closed"),
     MarketStatus.CANCELLED: _l("cancelled"),
 }
+
+
+def lock_market(market_id: int) -> Market | None:
+    """The market, freshly read and locked for the rest of the transaction,
+    so that two people changing its booths or takings at once take turns.
+
+    PostgreSQL: SELECT … FOR UPDATE; a second writer waits until the first
+    commits, and (at READ COMMITTED, the default) its next statement sees the
+    first's rows. SQLite has one writer at a time and no row locks: the write
+    lock is taken before anything is read, with BEGIN IMMEDIATE when no
+    transaction is open (a deferred one could hold a read lock it cannot
+    upgrade), otherwise by a no-op write on the market row."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if not driver.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            db.session.execute(text("UPDATE markets SET id = id WHERE id = :id"), {"id": market_id})
+    return db.session.scalar(
+        select(Market)
+        .where(Market.id == market_id)
+        .with_for_update(of=Market)
+        .execution_options(populate_existing=True)
+    )
 
 
 def status_label(status: MarketStatus) -> str:
