@@ -386,6 +386,11 @@ EMAIL_DOMAIN = _l(
 EMAIL_TOO_LONG = _l("An email address has at most %(max)d characters.", max=MAX_EMAIL_LENGTH)
 
 
+def normalise_email(email: str) -> str:
+    """How every address is stored and compared: trimmed, in lower case."""
+    return email.strip().lower()
+
+
 def checked_email(text: str) -> tuple[str, str | None]:
     """The address as stored (lower case, the domain in ASCII) and None, or
     the text and what is wrong with it, in words staff and vendors follow.
@@ -394,7 +399,7 @@ def checked_email(text: str) -> tuple[str, str | None]:
     field): as strict as the mailer, which writes ASCII addresses only (no
     SMTPUTF8), so `김철수@x.kr` is refused, and `a,b@x.kr`, `a<b>@x.kr` or
     `"q"x@x.kr` are not one address at all."""
-    email = text.strip().lower()
+    email = normalise_email(text)
     if FAST_EMAIL.fullmatch(email) and email.rpartition(".")[2] not in _SPECIAL_USE:
         return email, None
     stored, wrong = _checked_by_validator(email)

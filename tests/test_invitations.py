@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from market import mail
 from market.audit.models import AuditEntry
-from market.customers.models import Customer, Order, Suppression, email_hash, normalise_email
+from market.customers.models import Customer, Order, Suppression, email_hash
 from market.extensions import db
 from market.invitations import services
 from market.invitations.messages import mask_email
@@ -21,6 +21,7 @@ from market.markets.models import MarketStatus
 from market.markets.services import MarketDetails
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL, format_korean_date
+from market.validators import normalise_email
 from market.vendors.models import Application, ApplicationStatus, Category, Vendor, VendorStatus
 from tests.markets_factories import make_market, make_venue, next_thursday
 from tests.test_outbox import running_smtp

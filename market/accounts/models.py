@@ -1,5 +1,6 @@
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_login import UserMixin
@@ -10,6 +11,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from market.dbtypes import value_enum
 from market.extensions import db
 from market.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # vendors stands above accounts: for the annotation only
+    from market.vendors.models import Vendor
 
 
 class Role(enum.StrEnum):
@@ -38,7 +42,7 @@ class User(UserMixin, db.Model):
         ForeignKey("vendors.id", ondelete="SET NULL"), index=True
     )
 
-    vendor = relationship("Vendor", back_populates="users", lazy="joined")
+    vendor: Mapped["Vendor | None"] = relationship(back_populates="users", lazy="joined")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -57,7 +61,3 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()

@@ -2,11 +2,11 @@
 
 from sqlalchemy import select
 
-from market.accounts.models import Role, User, normalise_email
+from market.accounts.models import Role, User
 from market.audit.services import record
 from market.extensions import db
 from market.timeutil import utcnow
-from market.validators import MAX_PASSWORD_LENGTH, checked_email
+from market.validators import MAX_PASSWORD_LENGTH, checked_email, normalise_email
 
 MIN_PASSWORD_LENGTH = 8
 

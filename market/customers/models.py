@@ -8,10 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from market.dbtypes import value_enum
 from market.extensions import db
 from market.timeutil import UTCDateTime, utcnow
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
+from market.validators import normalise_email
 
 
 def email_hash(email: str) -> str:
