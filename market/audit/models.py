@@ -3,6 +3,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.accounts.models import User
 from market.extensions import db
 from market.timeutil import UTCDateTime, utcnow
 
@@ -30,4 +31,4 @@ class AuditEntry(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(String(500))
 
-    actor = relationship("User", lazy="raise")
+    actor: Mapped[User | None] = relationship(lazy="raise")

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.dbtypes import value_enum
 from market.extensions import db
-from market.markets.models import MAX_BOOTHS
+from market.markets.models import MAX_BOOTHS, Market
 from market.timeutil import UTCDateTime, utcnow
+from market.vendors.models import Application, Vendor
 
 
 class Attendance(enum.StrEnum):
@@ -49,9 +50,9 @@ class Booth(db.Model):
     attendance: Mapped[Attendance | None] = mapped_column(value_enum(Attendance))
     attendance_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    vendor = relationship("Vendor", lazy="raise")
-    application = relationship("Application", lazy="raise")
-    market = relationship("Market", lazy="raise")
+    vendor: Mapped[Vendor] = relationship(lazy="raise")
+    application: Mapped[Application] = relationship(lazy="raise")
+    market: Mapped[Market] = relationship(lazy="raise")
 
     def __repr__(self) -> str:
         return f"<Booth {self.market_id}#{self.number} vendor {self.vendor_id}>"

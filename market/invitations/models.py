@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from market.customers.models import Customer
 from market.dbtypes import value_enum
 from market.extensions import db
+from market.markets.models import Market
 from market.timeutil import UTCDateTime, utcnow
 
 
@@ -58,7 +59,7 @@ class Invitation(db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(lazy="raise")
-    market = relationship("Market", lazy="raise")
+    market: Mapped[Market] = relationship(lazy="raise")
 
 
 class RankingSnapshot(db.Model):

@@ -3,8 +3,11 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.accounts.models import User
 from market.extensions import db
+from market.markets.models import Market
 from market.timeutil import UTCDateTime, utcnow
+from market.vendors.models import Vendor
 
 # Written with COALESCE and plain arithmetic so SQLite and PostgreSQL read it
 # alike: no split at all, or the parts given (a missing part is 0) add up.
@@ -46,10 +49,10 @@ class Takings(db.Model):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    vendor = relationship("Vendor", lazy="raise")
-    market = relationship("Market", lazy="raise")
-    entered_by = relationship("User", foreign_keys=[entered_by_id], lazy="raise")
-    updated_by = relationship("User", foreign_keys=[updated_by_id], lazy="raise")
+    vendor: Mapped[Vendor] = relationship(lazy="raise")
+    market: Mapped[Market] = relationship(lazy="raise")
+    entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id], lazy="raise")
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id], lazy="raise")
 
     @property
     def has_split(self) -> bool:

@@ -13,8 +13,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.accounts.models import User
 from market.dbtypes import value_enum
 from market.extensions import db
+from market.markets.models import Market
 from market.timeutil import UTCDateTime, utcnow
 
 
@@ -98,7 +100,7 @@ class Vendor(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    users = relationship("User", back_populates="vendor", lazy="raise")
+    users: Mapped[list[User]] = relationship(back_populates="vendor", lazy="raise")
 
     def certification_valid_on(self, day: date) -> bool:
         return self.cert_expires_on is None or self.cert_expires_on >= day
@@ -136,4 +138,4 @@ class Application(db.Model):
     waitlist_position: Mapped[int | None]
 
     vendor: Mapped[Vendor] = relationship(lazy="raise")
-    market = relationship("Market", lazy="raise")
+    market: Mapped[Market] = relationship(lazy="raise")
