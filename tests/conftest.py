@@ -5,12 +5,12 @@ is set (scripts/test.sh starts a throwaway cluster for that). The schema is
 made once per run by the real Alembic migrations; each test then starts from
 empty tables."""
 
+import contextvars
 import os
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
-from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event
@@ -69,14 +69,13 @@ def app_config(database_url, instance_path):
 class RequestIsolatedClient(FlaskClient):
     """Each request gets its own app context, `g` and database session, as in
     production, although the test itself holds an app context for db access
-    (otherwise Flask reuses the test's context and `g` leaks between requests)."""
+    (otherwise Flask reuses the test's context and `g` leaks between requests).
+    Flask keeps its contexts in context variables: in a fresh, empty
+    `contextvars.Context` there is no app context, so Flask pushes one of its
+    own for each request (a redirect followed is a request of its own too)."""
 
     def open(self, *args, **kwargs):
-        token = _cv_app.set(None)
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            _cv_app.reset(token)
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture
