@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from market.core.web import register_web_hooks
 
     register_web_hooks(app)
+    register_template_helpers(app)
     register_listeners(app)
     trust_proxies(app)
     return app
@@ -126,6 +127,14 @@ def register_vendor_labels(app: Flask) -> None:
         app.add_template_global(getattr(labels, name), name)
     app.add_template_global(labels.VENDOR_BADGES, "vendor_badges")
     app.add_template_global(labels.APPLICATION_BADGES, "application_badges")
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Each area's Jinja filters and globals, registered by the area itself."""
+    from market.core.web import register_template_helpers as core_helpers
+
+    for register in (core_helpers,):
+        register(app)
 
 
 def register_cli(app: Flask) -> None:

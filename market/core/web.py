@@ -59,6 +59,9 @@ def register_web_hooks(app: Flask) -> None:
     def csrf_error(error):
         return render_template("errors/csrf.html", error=error), 400
 
+
+def register_template_helpers(app: Flask) -> None:
+    """The filters and globals every page's templates use."""
     app.add_template_filter(timeutil.format_seoul, "seoul")
     app.add_template_filter(timeutil.format_korean_date, "korean_date")
     app.add_template_filter(timeutil.format_won, "won")
