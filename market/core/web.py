@@ -1,5 +1,7 @@
 """Request-wide behaviour: security headers, error pages, template filters."""
 
+import enum
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, render_template, request
@@ -8,6 +10,8 @@ from flask_wtf.csrf import CSRFError
 
 from market import timeutil
 from market.validators import CONTROL_CHARACTERS
+
+E = TypeVar("E", bound=enum.Enum)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -81,6 +85,17 @@ def _has_nul(value) -> bool:
 
 def _has_nul_in(values) -> bool:
     return any(_has_nul(key) or any(_has_nul(v) for v in items) for key, items in values.lists())
+
+
+def enum_arg(enum: type[E], name: str, default: str | None = None) -> E | None:
+    """A query argument naming a member of `enum` (by value), or None when it
+    is absent or names none: a filter link from an old page shows everything
+    rather than an error."""
+    value = request.args.get(name, default)
+    try:
+        return enum(value) if value else None
+    except ValueError:
+        return None
 
 
 def same_site_path(target: str | None, fallback: str) -> str:
