@@ -52,7 +52,7 @@ def anchor_day(today: date | None = None) -> date:
 def code_version() -> str:
     """Changes when the seed or the schema changes, so a stale cache is not reused."""
     digest = hashlib.sha256()
-    for folder in ("market/bench", "market/migrations/versions"):
+    for folder in ("benchmarks/dataset", "market/migrations/versions"):
         for path in sorted((ROOT / folder).glob("*.py")):
             digest.update(path.read_bytes())
     return digest.hexdigest()[:8]
@@ -185,7 +185,8 @@ def _seed(ctx: Context, db: Database) -> None:
     env = db.env(ctx.instance)
     flask = str(BIN / "flask")
     run([flask, "db", "upgrade"], env, timeout=300, log=ctx.cache / "migrate.log")
-    command = [flask, "seed-bench", "--seed", str(db.seed), "--scale", str(db.scale)]
+    command = [flask, "--app", "benchmarks.app", "seed-bench"]
+    command += ["--seed", str(db.seed), "--scale", str(db.scale)]
     command += ["--today", db.anchor.isoformat()]
     subprocess.run(command, env=env, cwd=ROOT, check=True, timeout=1800)
 

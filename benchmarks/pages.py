@@ -35,7 +35,7 @@ class Page:
 
 
 def _logins():
-    from market.bench.seed import BENCH_PASSWORD, BENCH_USERS
+    from benchmarks.dataset.seed import BENCH_PASSWORD, BENCH_USERS
 
     return {role.value: (email, BENCH_PASSWORD) for email, _name, role in BENCH_USERS}
 
@@ -56,7 +56,9 @@ def page_list(app, anchor) -> list[Page]:
     with app.test_request_context():
         booth = url_for("booths.index", market_id=next_market)
         # the season report over every market day there is: all ten years
-        report = url_for("takings_staff.report", start=dates[0].isoformat(), end=dates[-1].isoformat())
+        report = url_for(
+            "takings_staff.report", start=dates[0].isoformat(), end=dates[-1].isoformat()
+        )
         return [
             Page("healthz", "/healthz (the ceiling)", url_for("core.healthz")),
             Page("schedule", "public schedule /", url_for("public.schedule")),

@@ -5,7 +5,6 @@ from flask import Flask
 
 def register_commands(app: Flask) -> None:
     from market.accounts.cli import create_user
-    from market.bench.seed import seed_bench_command
     from market.booths.cli import booths
     from market.customers.cli import customers
     from market.demo import seed_demo_command
@@ -15,7 +14,6 @@ def register_commands(app: Flask) -> None:
     for command in (
         create_user,
         seed_demo_command,
-        seed_bench_command,
         outbox,
         venue,
         schedule_group,

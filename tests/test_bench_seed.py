@@ -1,14 +1,16 @@
-"""`flask seed-bench` at a tiny scale: the counts it promises, rows that the
-pages can use, and the same seed giving the same data."""
+"""`flask --app benchmarks.app seed-bench` at a tiny scale: the counts it
+promises, rows that the pages can use, and the same seed giving the same data."""
 
 import hashlib
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
+from benchmarks.app import register_bench_commands
+from benchmarks.dataset.generate import Plan
+from benchmarks.dataset.seed import BENCH_USERS, counts
 from market.accounts.models import User
-from market.bench.generate import Plan
-from market.bench.seed import BENCH_USERS, counts
 from market.booths.models import Attendance, Booth
 from market.customers.models import Customer, Order, Suppression
 from market.extensions import db
@@ -21,6 +23,14 @@ TODAY = date(2026, 6, 1)
 SCALE = 0.002
 # Random by design (password salts) or set when someone logs in.
 UNSTABLE = {("users", "password_hash"), ("users", "last_login_at")}
+
+
+@pytest.fixture
+def runner(app):
+    """The test app's CLI with the command benchmarks.app adds (the
+    production CLI has no seed-bench)."""
+    register_bench_commands(app)
+    return app.test_cli_runner()
 
 
 def seed(runner, seed: int = 1):

@@ -1,11 +1,11 @@
-"""`flask --app market seed-bench`: ten years of a busy market, generated.
+"""`flask --app benchmarks.app seed-bench`: ten years of a busy market, generated.
 
 About 520 weekly markets over four venues, 2,000 vendors, 60,000
 applications, 200,000 customers and 2,000,000 orders at scale 1.0, written
 with bulk Core inserts in batches (never ORM objects one by one), so it takes
 minutes on SQLite or PostgreSQL. The same seed, scale and anchor day give the
 same rows (password hashes aside: their salt is random). Booths, attendance
-and takings follow from the assigned applications (market.bench.market_days).
+and takings follow from the assigned applications (benchmarks.dataset.market_days).
 
 It only fills an empty, migrated database: mixing generated rows with real
 ones would make both useless."""
@@ -19,10 +19,10 @@ import click
 from flask import current_app
 from sqlalchemy import event, func, insert, select, text
 
+from benchmarks.dataset import generate
+from benchmarks.dataset.generate import Plan
+from benchmarks.dataset.market_days import seed_market_days
 from market.accounts.models import Role, User
-from market.bench import generate
-from market.bench.generate import Plan
-from market.bench.market_days import seed_market_days
 from market.customers.models import Customer, Order, Suppression
 from market.extensions import db
 from market.markets.models import Market, Venue

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from market.bench.generate import Plan
+from benchmarks.dataset.generate import Plan
 from market.booths.models import Attendance, Booth
 from market.extensions import db
 from market.markets.models import Market, MarketStatus

@@ -1,2 +1,0 @@
-"""A large, generated, deterministic data set for the benchmark suite
-(`flask --app market seed-bench`; `make bench` runs benchmarks/ against it)."""
