@@ -25,10 +25,10 @@ from market.invitations.messages import (
     invitation_message,
 )
 from market.invitations.models import Invitation, InvitationStatus, new_token
-from market.mail import enqueue
 from market.markets.models import Market, MarketStatus
 from market.markets.services import ends_at, starts_at
 from market.outbox.models import OutboxMessage, OutboxStatus
+from market.outbox.services import enqueue
 from market.timeutil import next_send_time, parse_window
 
 MAX_BATCH = 1000  # customers in one "send invitations"
