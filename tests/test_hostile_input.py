@@ -33,7 +33,7 @@ from market import create_app
 from market.accounts.models import Role
 from market.customers.models import CustomerImport
 from market.extensions import db
-from market.invitations import services as invitations
+from market.invitations import sending
 from market.markets import services as markets
 from market.markets.models import MarketStatus
 from market.outbox.models import OutboxMessage, OutboxStatus
@@ -181,7 +181,7 @@ def seed(app) -> World:
     add_orders(hana, 50_000, 30_000, vendor_id=mine.id)
     add_orders(dul, 20_000)
     db.session.commit()
-    invited = invitations.invite(upcoming, [hana.id], None, utcnow())
+    invited = sending.invite(upcoming, [hana.id], None, utcnow())
     db.session.flush()
     message = db.session.get(OutboxMessage, invited.invitations[0].outbox_message_id)
     message.status = OutboxStatus.FAILED  # staff may retry it
@@ -235,7 +235,6 @@ def _user(role: Role, email: str):
 
 @dataclass
 class FormSpec:
-    multipart: bool = False
     # name -> the valid values a browser could send, the one it would send
     # first (the page's own value, selected option or a plausible one)
     fields: dict[str, list[str]] = field(default_factory=dict)
@@ -253,7 +252,7 @@ class FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self.current = FormSpec(multipart="multipart" in a.get("enctype", ""))
+            self.current = FormSpec()
             self.forms.append((a.get("action", ""), a.get("method", "get").upper(), self.current))
             return
         spec, name = self.current, a.get("name")

@@ -42,7 +42,7 @@ class User(UserMixin, db.Model):
         ForeignKey("vendors.id", ondelete="SET NULL"), index=True
     )
 
-    vendor: Mapped["Vendor | None"] = relationship(back_populates="users", lazy="joined")
+    vendor: Mapped["Vendor | None"] = relationship(lazy="joined")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -13,7 +13,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.accounts.models import User
 from market.dbtypes import value_enum
 from market.extensions import db
 from market.markets.models import Market
@@ -99,8 +98,6 @@ class Vendor(db.Model):
     feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_feed_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    users: Mapped[list[User]] = relationship(back_populates="vendor", lazy="raise")
 
     def certification_valid_on(self, day: date) -> bool:
         return self.cert_expires_on is None or self.cert_expires_on >= day
