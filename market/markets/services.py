@@ -9,7 +9,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
 
 from market.audit.services import describe_actions, record
 from market.core.i18n import label_text
@@ -23,6 +22,7 @@ from market.markets.models import (
     Venue,
     new_calendar_uid,
 )
+from market.rules import RuleError, flush_or_refuse
 from market.timeutil import SEOUL, today_seoul
 from market.validators import one_line
 
@@ -54,12 +54,8 @@ STATUS_FLOW = {
 }
 
 
-class MarketRuleError(ValueError):
-    """A refused change; `errors` maps form field names to messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class MarketRuleError(RuleError):
+    """A refused change of a venue or market day."""
 
 
 @dataclass
@@ -115,7 +111,7 @@ def create_venue(
         name=name.strip(), address=address.strip(), booth_spots=booth_spots, map_url=map_url or None
     )
     db.session.add(venue)
-    _flush_or_refuse({"name": _("A venue with this name already exists.")})
+    flush_or_refuse(_name_taken())
     record(actor, "venue.create", venue, after=_venue_values(venue))
     return venue
 
@@ -148,7 +144,7 @@ def update_venue(
     markets_before = [(market, market_values(market)) for market in upcoming]
     venue.name, venue.address = name.strip(), address.strip()
     venue.booth_spots, venue.map_url = booth_spots, map_url or None
-    _flush_or_refuse({"name": _("A venue with this name already exists.")})
+    flush_or_refuse(_name_taken())
     record(actor, "venue.update", venue, before=before, after=_venue_values(venue))
     for market, market_before in markets_before:
         _after_change(market, market_before, actor, "market.update")
@@ -206,7 +202,13 @@ def market_count_at(venue: Venue) -> int:
 
 def _check_venue_name(name: str) -> None:
     if db.session.scalar(select(Venue.id).where(Venue.name == name.strip())):
-        raise MarketRuleError({"name": _("A venue with this name already exists.")})
+        raise _name_taken()
+
+
+def _name_taken() -> MarketRuleError:
+    """The refusal of a second venue of that name, from the check or the
+    unique constraint (two staff saving at once)."""
+    return MarketRuleError({"name": _("A venue with this name already exists.")})
 
 
 def _venue_values(venue: Venue) -> dict:
@@ -281,9 +283,8 @@ def create_market(details: MarketDetails, actor=None) -> Market:
     )
     _apply(market, details)
     db.session.add(market)
-    _flush_or_refuse(
-        {"market_date": _("There is already a market at %(venue)s on this date.", venue=venue.name)}
-    )
+    taken = _("There is already a market at %(venue)s on this date.", venue=venue.name)
+    flush_or_refuse(MarketRuleError({"market_date": taken}))
     record(actor, "market.create", market, after=market_values(market))
     return market
 
@@ -337,7 +338,9 @@ def _after_change(market: Market, before: dict, actor, action: str, reason: str 
     if changed:
         market.sequence += 1
         after["sequence"] = market.sequence
-    _flush_or_refuse({"market_date": _("There is already a market at this venue on this date.")})
+    flush_or_refuse(
+        MarketRuleError({"market_date": _("There is already a market at this venue on this date.")})
+    )
     record(actor, action, market, before=before, after=after, reason=reason)
     if changed:
         market_calendar_changed.send(market, changed=changed)
@@ -370,16 +373,6 @@ def market_values(market: Market) -> dict:
         )
         for key, value in values.items()
     }
-
-
-def _flush_or_refuse(errors: dict[str, str]) -> None:
-    """Turns a unique-constraint race (two staff saving at once) into the same
-    clear refusal the checks give, and leaves the session usable."""
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as error:
-        raise MarketRuleError(errors) from error
 
 
 STATUS_LABELS = {
@@ -423,6 +416,21 @@ def status_label(status: MarketStatus) -> str:
 
 
 # -- queries for pages ------------------------------------------------------
+
+
+def venues_by_name() -> list[Venue]:
+    return list(db.session.scalars(select(Venue).order_by(Venue.name)))
+
+
+def venues_with_market_counts() -> list[tuple[Venue, int]]:
+    """Every venue with how many markets it has held or will hold, in one query."""
+    query = (
+        select(Venue, func.count(Market.id))
+        .outerjoin(Market, Market.venue_id == Venue.id)
+        .group_by(Venue.id)
+        .order_by(Venue.name)
+    )
+    return [(venue, count) for venue, count in db.session.execute(query)]
 
 
 def upcoming_markets(today: date, limit: int | None = None):

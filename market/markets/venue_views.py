@@ -1,41 +1,31 @@
 """Staff pages for venues."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from market.accounts.decorators import staff_required
+from market.core.transaction import saving
 from market.extensions import db
 from market.markets import services
 from market.markets.forms import VenueForm
-from market.markets.models import Market, Venue
+from market.markets.models import Venue
 from market.timeutil import today_seoul, utcnow
 
 bp = Blueprint("venues", __name__, url_prefix="/staff/venues")
 
 
-def _get_venue(venue_id: int) -> Venue:
-    return db.session.get(Venue, venue_id) or abort(404)
-
-
 @bp.route("/")
 @staff_required
 def index():
-    rows = db.session.execute(
-        select(Venue, func.count(Market.id))
-        .outerjoin(Market, Market.venue_id == Venue.id)
-        .group_by(Venue.id)
-        .order_by(Venue.name)
-    ).all()
-    return render_template("markets/venues.html", rows=rows)
+    return render_template("markets/venues.html", rows=services.venues_with_market_counts())
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:venue_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit(venue_id: int | None = None):
-    venue = _get_venue(venue_id) if venue_id else None
+    venue = db.get_or_404(Venue, venue_id) if venue_id else None
     form = VenueForm(obj=venue)
     upcoming = services.upcoming_markets_at(venue, today_seoul()) if venue else []
     # The customers a new name or address would mail, by the update mails' own rule.
@@ -70,17 +60,13 @@ def _save(form: VenueForm, venue: Venue | None, values: dict) -> bool:
     """Creates or updates the venue and commits; False (with the form's
     errors set) when a rule refuses it."""
     moved = []
-    try:
+    with saving(form) as saved:
         if venue is None:
             venue = services.create_venue(**values, actor=current_user)
         else:
             moved = services.update_venue(venue, **values, actor=current_user)
-    except services.MarketRuleError as error:
-        db.session.rollback()
-        for name, message in error.errors.items():
-            getattr(form, name).errors = [message]
+    if not saved:
         return False
-    db.session.commit()
     flash(_("The venue %(name)s was saved.", name=venue.name), "success")
     if moved:
         flash(
@@ -97,16 +83,12 @@ def _save(form: VenueForm, venue: Venue | None, values: dict) -> bool:
 @bp.route("/<int:venue_id>/delete", methods=["GET", "POST"])
 @staff_required
 def delete(venue_id: int):
-    venue = _get_venue(venue_id)
+    venue = db.get_or_404(Venue, venue_id)
     used = services.market_count_at(venue)
     if request.method == "POST":
-        try:
+        with saving() as saved:
             services.delete_venue(venue, actor=current_user)
-        except services.MarketRuleError as error:
-            db.session.rollback()
-            flash(error.errors["venue"], "error")
-            return redirect(url_for("venues.index"))
-        db.session.commit()
-        flash(_("The venue was deleted."), "success")
+        if saved:
+            flash(_("The venue was deleted."), "success")
         return redirect(url_for("venues.index"))
     return render_template("markets/venue_delete.html", venue=venue, used=used)

@@ -1,30 +1,24 @@
 """Staff pages for market days and the season generator."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from market.accounts.decorators import staff_required
-from market.core.forms import show_errors
 from market.core.pagination import paginate
+from market.core.transaction import saving
 from market.extensions import db
 from market.markets import schedule, services
 from market.markets.forms import MarketForm, SeasonForm, StatusForm
-from market.markets.models import Market, MarketStatus, Venue
+from market.markets.models import Market, MarketStatus
 from market.timeutil import SEOUL, today_seoul
 
 bp = Blueprint("markets", __name__, url_prefix="/staff/markets")
 
 
 def _venue_choices() -> list[SelectChoice]:
-    venues = db.session.scalars(select(Venue).order_by(Venue.name))
-    return [SelectChoice(v.id, f"{v.name} ({v.booth_spots})") for v in venues]
-
-
-def _get_market(market_id: int) -> Market:
-    return db.session.get(Market, market_id) or abort(404)
+    return [SelectChoice(v.id, f"{v.name} ({v.booth_spots})") for v in services.venues_by_name()]
 
 
 @bp.route("/")
@@ -61,13 +55,9 @@ def new():
         form.booth_count.data = current_app.config["DEFAULT_BOOTH_COUNT"]
         form.takings_ceiling.process_data(services.default_ceiling())
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             market = services.create_market(_details(form), actor=current_user)
-        except services.MarketRuleError as error:
-            db.session.rollback()
-            show_errors(form, error.errors)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The market on %(date)s was created.", date=market.market_date), "success")
             return redirect(url_for("markets.show", market_id=market.id))
     return render_template("markets/form.html", form=form, market=None)
@@ -76,7 +66,7 @@ def new():
 @bp.route("/<int:market_id>")
 @staff_required
 def show(market_id: int):
-    market = _get_market(market_id)
+    market = db.get_or_404(Market, market_id)
     next_statuses = sorted(services.STATUS_FLOW[market.status], key=list(MarketStatus).index)
     return render_template(
         "markets/show.html", market=market, status_form=StatusForm(), next_statuses=next_statuses
@@ -86,7 +76,7 @@ def show(market_id: int):
 @bp.route("/<int:market_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit(market_id: int):
-    market = _get_market(market_id)
+    market = db.get_or_404(Market, market_id)
     form = MarketForm(obj=market)
     form.venue_id.choices = _venue_choices()
     if request.method == "GET":
@@ -95,13 +85,9 @@ def edit(market_id: int):
         )
         form.takings_ceiling.process_data(market.takings_ceiling)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.update_market(market, _details(form, market), actor=current_user)
-        except services.MarketRuleError as error:
-            db.session.rollback()
-            show_errors(form, error.errors)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The market was saved."), "success")
             return redirect(url_for("markets.show", market_id=market.id))
     return render_template("markets/form.html", form=form, market=market)
@@ -110,19 +96,14 @@ def edit(market_id: int):
 @bp.route("/<int:market_id>/status", methods=["POST"])
 @staff_required
 def change_status(market_id: int):
-    market = _get_market(market_id)
+    market = db.get_or_404(Market, market_id)
     form = StatusForm()
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             services.change_status(
                 market, MarketStatus(form.status.data), actor=current_user, reason=form.reason.data
             )
-        except services.MarketRuleError as error:
-            db.session.rollback()
-            for message in error.errors.values():
-                flash(message, "error")
-        else:
-            db.session.commit()
+        if saved:
             flash(
                 _("The market is now %(status)s.", status=services.status_label(market.status)),
                 "success",
@@ -134,7 +115,7 @@ def change_status(market_id: int):
 @staff_required
 def season():
     form = SeasonForm()
-    venues = db.session.scalars(select(Venue).order_by(Venue.name)).all()
+    venues = services.venues_by_name()
     form.venue_ids.choices = [SelectChoice(v.id, v.name) for v in venues]
     if request.method == "GET":
         form.start_time.data, form.end_time.data = services.default_times()
@@ -151,27 +132,32 @@ def season():
             blackout_dates=form.parsed_blackouts,
             fit_to_venue=form.fit_to_venue.data,
         )
-        try:
-            if request.form.get("action") == "confirm":
+        confirming = request.form.get("action") == "confirm"
+        with saving(form) as saved:  # a preview stores nothing: it commits an empty change
+            if confirming:
                 created, left_out = schedule.create_season(
                     settings, actor=current_user, expected=form.plan.data or None
                 )
-                db.session.commit()
-                flash(schedule.season_message(created, left_out, settings.booth_count), "success")
-                return redirect(url_for("markets.index"))
+            else:
+                plan = schedule.plan_season(settings)
+        if saved and confirming:
+            flash(schedule.season_message(created, left_out, settings.booth_count), "success")
+            return redirect(url_for("markets.index"))
+        if isinstance(saved.error, schedule.PlanChanged):  # show the plan as it is now
+            flash(saved.error.errors["plan"], "warning")
             plan = schedule.plan_season(settings)
-        except schedule.PlanChanged as error:
-            db.session.rollback()
-            flash(error.errors["plan"], "warning")
-            plan = schedule.plan_season(settings)
-        except services.MarketRuleError as error:
-            db.session.rollback()
-            show_errors(form, error.errors)
     if plan is not None:
         form.plan.data = schedule.plan_fingerprint(plan)
     return render_template("markets/season.html", form=form, venues=venues, plan=plan)
 
 
-bp.add_app_template_global(services.status_label, "status_label")
-for helper in (schedule.left_out_groups, schedule.fittable_venues, schedule.fittable_text):
-    bp.add_app_template_global(helper)
+def register_template_helpers(app: Flask) -> None:
+    """Market status labels (every area's pages show them) and the season
+    preview's helpers, in every template; the app factory calls it."""
+    app.add_template_global(services.status_label, "status_label")
+    for helper in (schedule.left_out_groups, schedule.fittable_venues, schedule.fittable_text):
+        app.add_template_global(helper)
+
+
+# TEMPORARY, until the app factory calls register_template_helpers: remove then.
+bp.record_once(lambda state: register_template_helpers(state.app))
