@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
 from market import calendar
 from market.booths import screens as booth_screens
@@ -18,15 +18,10 @@ bp = Blueprint("public", __name__)
 ICS_MIMETYPE = "text/calendar"  # Flask adds "; charset=utf-8"
 
 
-def _today():
-    return today_seoul()
-
-
 def _market_url(market: Market) -> str:
     return url_for("public.market", market_id=market.id, _external=True)
 
 
-@bp.app_template_global()
 def market_card(market: Market):
     """A market's card in the public lists, rendered once for the values it shows."""
     venue = market.venue
@@ -44,9 +39,18 @@ def market_card(market: Market):
     return render_cached("public/_market_row.html", key, market=market)
 
 
+def register_template_helpers(app: Flask) -> None:
+    """The public lists' market card in every template; the app factory calls it."""
+    app.add_template_global(market_card)
+
+
+# TEMPORARY, until the app factory calls register_template_helpers: remove then.
+bp.record_once(lambda state: register_template_helpers(state.app))
+
+
 @bp.route("/")
 def schedule():
-    page = paginate(services.upcoming_markets(_today()), per_page=20)
+    page = paginate(services.upcoming_markets(today_seoul()), per_page=20)
     feed_url = url_for("public.calendar_feed", _external=True)
     return render_template(
         "public/schedule.html",
@@ -58,12 +62,12 @@ def schedule():
 
 @bp.route("/markets/past")
 def past():
-    return render_template("public/past.html", page=paginate(services.past_markets(_today())))
+    return render_template("public/past.html", page=paginate(services.past_markets(today_seoul())))
 
 
 @bp.route("/markets/<int:market_id>")
 def market(market_id: int):
-    market = db.session.get(Market, market_id) or abort(404)
+    market = db.get_or_404(Market, market_id)
     return render_template(
         "booths/public_market.html",
         market=market,
@@ -74,7 +78,7 @@ def market(market_id: int):
 
 @bp.route("/markets/<int:market_id>.ics")
 def market_ics(market_id: int):
-    market = db.session.get(Market, market_id) or abort(404)
+    market = db.get_or_404(Market, market_id)
     body = calendar.market_download(market, stamp=utcnow(), url=_market_url(market)).to_ical()
     response = Response(body, mimetype=ICS_MIMETYPE)
     response.headers["Content-Disposition"] = (
@@ -87,7 +91,7 @@ def market_ics(market_id: int):
 def calendar_feed():
     """The public feed. Clients poll it; an unchanged feed answers 304 after
     one small query (ETag from the markets' count and newest change)."""
-    today = _today()
+    today = today_seoul()
     count, changed = services.feed_version(today)
     changed = changed or datetime(2000, 1, 1, tzinfo=UTC)
     etag = f"{today.isoformat()}-{count}-{int(changed.timestamp() * 1000)}"
