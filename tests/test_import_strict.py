@@ -22,7 +22,7 @@ from market.customers.samples import KOREAN_HEADER
 from market.extensions import db
 from market.invitations.messages import MailKind, attending_vendors, invitation_message
 from market.invitations.models import Invitation
-from market.mail import envelope, recipients
+from market.outbox.mime import envelope, recipients
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL, utcnow
 from market.validators import FAST_EMAIL, checked_email

@@ -9,7 +9,6 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from market import mail
 from market.audit.models import AuditEntry
 from market.customers.models import Customer, Order, Suppression, email_hash
 from market.extensions import db
@@ -19,6 +18,7 @@ from market.invitations.models import Invitation, InvitationStatus
 from market.markets import services as market_services
 from market.markets.models import MarketStatus
 from market.markets.services import MarketDetails
+from market.outbox import mime as mail
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL, format_korean_date
 from market.validators import normalise_email

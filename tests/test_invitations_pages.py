@@ -17,9 +17,9 @@ from market.invitations.messages import (
     preview_parts,
 )
 from market.invitations.models import Invitation, InvitationStatus
-from market.mail import parse
 from market.markets import services as market_services
 from market.markets.models import MarketStatus
+from market.outbox.mime import parse
 from market.outbox.models import OutboxMessage
 from market.timeutil import SEOUL, utcnow
 from tests.markets_factories import make_market, make_venue, next_thursday

@@ -17,10 +17,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
-from market import mail
 from market.accounts.models import Role
 from market.audit.models import AuditEntry
 from market.extensions import db
+from market.outbox import mime as mail
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.outbox.services import record_results
 from market.timeutil import utcnow

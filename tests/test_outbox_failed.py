@@ -11,8 +11,8 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from market import mail
 from market.extensions import db
+from market.outbox import mime as mail
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.vendors.models import Application, ApplicationStatus, Category, Vendor, VendorStatus
 from tests.booths_factories import applicant, open_market

@@ -13,8 +13,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from market import mail
 from market.extensions import db
+from market.outbox import mime as mail
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import utcnow
 from tests.test_outbox import queue, running_smtp

@@ -9,12 +9,12 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from market import mail
 from market.extensions import db
 from market.invitations import services as invitations
 from market.invitations.models import InvitationStatus
 from market.markets import services as markets
 from market.markets.models import MarketStatus
+from market.outbox import mime as mail
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import utcnow
 from tests.markets_factories import make_market, make_venue, next_thursday

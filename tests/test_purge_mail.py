@@ -6,11 +6,11 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
-from market import mail
 from market.customers import services as customers
 from market.extensions import db
 from market.invitations import services as invitations
 from market.markets import services as market_services
+from market.outbox import mime as mail
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import utcnow
 from tests.test_invitations import (  # noqa: F401  (market, now, smtp: fixtures)

@@ -4,9 +4,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from market import create_app, mail
+from market import create_app
 from market.config import ConfigError
 from market.extensions import db
+from market.outbox import mime as mail
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL
 from tests.markets_factories import make_market, make_venue

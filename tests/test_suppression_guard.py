@@ -8,12 +8,12 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select
 
-from market import mail
 from market.customers.models import Suppression
 from market.extensions import db
 from market.invitations import services
 from market.markets import services as market_services
 from market.markets.models import MarketStatus
+from market.outbox import mime as mail
 from market.outbox.models import OutboxMessage, OutboxStatus
 from tests.markets_factories import make_market, make_venue
 from tests.test_invitations import make_customer, market_details

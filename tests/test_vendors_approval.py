@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from market.audit.models import AuditEntry
 from market.extensions import db
-from market.mail import parse
+from market.outbox.mime import parse
 from market.outbox.models import OutboxMessage
 from market.vendors.models import Vendor, VendorStatus
 from tests.vendors_factories import make_vendor, make_vendor_login, today

@@ -10,13 +10,13 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from market import mail
 from market.audit.models import AuditEntry
 from market.customers.models import Suppression
 from market.extensions import db
 from market.invitations import services as invitations
 from market.markets import services
 from market.markets.models import Market, MarketStatus
+from market.outbox import mime as mail
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.vendors.models import ApplicationStatus
 from tests.markets_factories import make_market, make_venue

@@ -37,9 +37,9 @@ from market.booths.loading import BoothRuleError, assignment_input
 from market.booths.mails import OUTBOX_CATEGORY, News, message
 from market.booths.models import Booth
 from market.extensions import db
-from market.mail import enqueue_many
 from market.markets import services as markets
 from market.markets.models import Market, MarketStatus
+from market.outbox.mime import enqueue_many
 from market.timeutil import utcnow
 from market.vendors.models import Application, ApplicationStatus
 

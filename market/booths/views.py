@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from market import mail
 from market.accounts.decorators import staff_required
 from market.booths import changes, forms, screens, services, withdrawals
 from market.booths.loading import BoothRuleError, today_in_seoul
@@ -26,6 +25,7 @@ from market.booths.models import Attendance
 from market.core.fragments import cached
 from market.extensions import db
 from market.markets.models import Market
+from market.outbox import mime as mail
 from market.timeutil import utcnow
 
 bp = Blueprint("booths", __name__, url_prefix="/staff/markets/<int:market_id>")

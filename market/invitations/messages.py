@@ -22,11 +22,12 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from flask import current_app, render_template, url_for
 from sqlalchemy import select
 
-from market import calendar, mail
+from market import calendar
 from market.customers.models import Customer
 from market.extensions import db
 from market.markets.models import Market
 from market.markets.services import ends_at, starts_at
+from market.outbox import mime as mail
 from market.timeutil import format_korean_date, to_seoul
 from market.validators import one_line, plain_lines
 from market.vendors.models import Application, ApplicationStatus, Category, Vendor

@@ -43,8 +43,8 @@ from market.invitations.messages import (
     preview_parts,
 )
 from market.invitations.models import Invitation, InvitationStatus
-from market.mail import parse
 from market.markets.models import Market
+from market.outbox.mime import parse
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.outbox.views import HTML_PART_POLICY
 from market.timeutil import utcnow

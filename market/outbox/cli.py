@@ -14,8 +14,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from market import mail
 from market.extensions import db
+from market.outbox import mime as mail
 
 outbox = click.Group("outbox", help="The mail outbox.")
 

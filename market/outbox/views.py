@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from market import mail
 from market.accounts.decorators import staff_required
 from market.core.pagination import paginate
 from market.core.web import same_site_path
 from market.extensions import db
+from market.outbox import mime as mail
 from market.outbox import services
 from market.outbox.models import OutboxMessage, OutboxStatus
 

@@ -7,7 +7,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from market.mail import text_message_to
+from market.outbox.mime import text_message_to
 from market.validators import one_line
 from market.vendors.models import Vendor, VendorStatus
 

@@ -11,11 +11,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from market import mail
 from market.accounts.models import Role, User
 from market.accounts.services import MIN_PASSWORD_LENGTH
 from market.audit.services import describe_actions, record
 from market.extensions import db
+from market.outbox import mime as mail
 from market.timeutil import utcnow
 from market.validators import business_number_valid, normalise_email
 from market.vendors.labels import vendor_status_label

@@ -6,13 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from market import mail
 from market.accounts.decorators import staff_required
 from market.accounts.models import User
 from market.core.forms import show_errors
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets.models import Market
+from market.outbox import mime as mail
 from market.timeutil import today_seoul
 from market.vendors import applications, services
 from market.vendors.forms import ReasonForm, VendorProfileForm
