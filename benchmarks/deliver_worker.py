@@ -1,4 +1,4 @@
-"""One mail worker of the delivery benchmark: market.mail.deliver_due passes
+"""One mail worker of the delivery benchmark: market.outbox.delivery.deliver_due passes
 (what `flask --app market outbox deliver` runs) until a pass finds nothing
 due. Once connected it prints "ready" and reads the common start time (epoch
 seconds) from stdin, so that process start-up is not measured, however long
@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from market import create_app
 from market.extensions import db
-from market.outbox import mime as mail
+from market.outbox.delivery import deliver_due
 
 MAX_PASSES = 10_000  # a bound, far above what 10,000 messages need
 ANY_HOUR = {"ADVERTISING_CATEGORIES": ()}  # the benchmark runs at any hour; see mailing.py
@@ -34,7 +34,7 @@ def main() -> None:
         time.sleep(max(0.0, start_at - time.time()))
         for _ in range(MAX_PASSES):
             try:
-                report = mail.deliver_due()
+                report = deliver_due()
             except SQLAlchemyError:  # as the CLI's loop: a busy database is retried
                 db.session.rollback()
                 errors += 1

@@ -18,7 +18,7 @@ from market.invitations.models import Invitation, InvitationStatus
 from market.markets import services as market_services
 from market.markets.models import MarketStatus
 from market.markets.services import MarketDetails
-from market.outbox import mime as mail
+from market.outbox import delivery, mime
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL, format_korean_date
 from market.validators import normalise_email
@@ -148,7 +148,7 @@ def invitation_of(customer) -> Invitation:
 
 def send_all(now) -> None:
     db.session.commit()
-    mail.deliver_due(now=now + timedelta(days=1))
+    delivery.deliver_due(now=now + timedelta(days=1))
 
 
 # --- the iMIP message, as docs/calendar.md has it ----------------------------------
@@ -246,7 +246,7 @@ def test_invitations_arrive_as_real_calendar_invites(smtp, app, market, customer
     assert result.not_before == now.astimezone(UTC), "11:00 KST: no waiting"
     db.session.commit()
 
-    report = mail.deliver_due(now=now)
+    report = delivery.deliver_due(now=now)
     assert report.sent == 2
     received = {m["To"].addresses[0].addr_spec: m for m in smtp.messages()}
     raws = {env.rcpt_tos[0]: env.original_content for env, _ in smtp.received}
@@ -293,7 +293,7 @@ def test_public_base_url_makes_the_links(smtp, app_config, app, market, customer
     app.config["UNSUBSCRIBE_MAILTO"] = "unsubscribe@gbsec.example.kr"
     services.invite(market, [customers[0].id], None, now)
     db.session.commit()
-    mail.deliver_due(now=now)
+    delivery.deliver_due(now=now)
     [message] = smtp.messages()
     token = invitation_of(customers[0]).token
     assert message["List-Unsubscribe"] == (
@@ -421,9 +421,9 @@ def test_a_night_time_invitation_waits_until_0800_kst(smtp, app, market, custome
     assert result.not_before == morning
     [row] = outbox_rows()
     assert row.next_attempt_at == morning
-    assert mail.deliver_due(now=night).total == 0
-    assert mail.deliver_due(now=morning - timedelta(seconds=1)).total == 0
-    assert mail.deliver_due(now=morning).sent == 1
+    assert delivery.deliver_due(now=night).total == 0
+    assert delivery.deliver_due(now=morning - timedelta(seconds=1)).total == 0
+    assert delivery.deliver_due(now=morning).sent == 1
     [message] = smtp.messages()
     check_invite(message, customers[0], market, method="REQUEST", sequence=0, stamp=night)
 
@@ -534,7 +534,7 @@ def test_a_waiting_invitation_is_replaced_not_followed(app, market, customers, n
     [row] = outbox_rows()
     assert row.category == "invitation", "still the first invitation, now with the new time"
     assert row.subject.startswith("(광고) 굿모닝장터 초대")
-    _body, calendar = calendar_bytes_of(mail.parse(row.mime))
+    _body, calendar = calendar_bytes_of(mime.parse(row.mime))
     assert calendar.walk("VEVENT")[0].decoded("SEQUENCE") == 1
     assert invitation_of(customers[0]).outbox_message_id == row.id
 
@@ -551,7 +551,7 @@ def test_a_waiting_invitation_is_replaced_not_followed(app, market, customers, n
     db.session.commit()
     [row] = outbox_rows()
     assert row.category == "invitation" and row.subject.startswith("(광고) 굿모닝장터 초대")
-    _body, calendar = calendar_bytes_of(mail.parse(row.mime))
+    _body, calendar = calendar_bytes_of(mime.parse(row.mime))
     assert str(calendar["METHOD"]) == "REQUEST"
     assert calendar.walk("VEVENT")[0].decoded("SEQUENCE") == market.sequence == 3
 
@@ -613,7 +613,7 @@ def test_counts_per_market_in_one_query(smtp, app, market, customers, now, count
     smtp.refuse = {third.email}
     services.invite(market, [c.id for c in [*customers, third]], None, now)
     db.session.commit()
-    mail.deliver_due(now=now)
+    delivery.deliver_due(now=now)
     services.answer(invitation_of(customers[0]).token, True, now)
     db.session.commit()
     services.answer(invitation_of(customers[1]).token, False, now)

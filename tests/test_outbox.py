@@ -20,7 +20,8 @@ from sqlalchemy import func, select, update
 from market.accounts.models import Role
 from market.audit.models import AuditEntry
 from market.extensions import db
-from market.outbox import mime as mail
+from market.outbox import delivery, mime
+from market.outbox import services as outbox
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.outbox.services import record_results
 from market.timeutil import utcnow
@@ -84,7 +85,7 @@ def smtp(app_config):
 
 
 def queue(to=GUEST, subject=SUBJECT, text="목요일 장터에서 뵙겠습니다.", **kwargs):
-    row = mail.enqueue(mail.build_message(to, subject, text, html="<p>안녕하세요</p>"), **kwargs)
+    row = outbox.enqueue(mime.build_message(to, subject, text, html="<p>안녕하세요</p>"), **kwargs)
     db.session.commit()
     return row
 
@@ -98,7 +99,7 @@ def reload(row: OutboxMessage) -> OutboxMessage:
 
 
 def test_build_message_headers_and_bodies(app):
-    message = mail.build_message(
+    message = mime.build_message(
         GUEST,
         SUBJECT,
         "본문",
@@ -108,7 +109,7 @@ def test_build_message_headers_and_bodies(app):
     raw = bytes(message)
     assert raw.isascii(), "7-bit on the wire: no relay needs 8BITMIME"
     assert b"\r\n" in raw
-    parsed = mail.parse(raw)
+    parsed = mime.parse(raw)
     assert parsed["Subject"] == SUBJECT
     assert parsed["From"].addresses[0].addr_spec == "market@gbsec.example.kr"
     assert parsed["To"].addresses[0].display_name == "김손님"
@@ -122,16 +123,16 @@ def test_build_message_headers_and_bodies(app):
 
 def test_build_message_takes_calendar_parts(app):
     ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
-    message = mail.build_message(
+    message = mime.build_message(
         ["a@example.kr", "b@example.kr"],
         "초대",
         "text",
         html="<p>html</p>",
-        alternatives=[mail.Part("text", "calendar", ics, {"method": "REQUEST"})],
-        attachments=[mail.Part("application", "ics", ics.encode(), filename="invite.ics")],
+        alternatives=[mime.Part("text", "calendar", ics, {"method": "REQUEST"})],
+        attachments=[mime.Part("application", "ics", ics.encode(), filename="invite.ics")],
     )
-    parsed = mail.parse(bytes(message))
-    assert mail.recipients(parsed) == ["a@example.kr", "b@example.kr"]
+    parsed = mime.parse(bytes(message))
+    assert mime.recipients(parsed) == ["a@example.kr", "b@example.kr"]
     assert parsed.get_content_type() == "multipart/mixed"
     alternative, attachment = parsed.get_payload()
     kinds = [part.get_content_type() for part in alternative.get_payload()]
@@ -155,7 +156,7 @@ def test_enqueue_does_not_send_and_follows_the_callers_transaction(smtp, app):
         "guest@example.kr",
     )
     assert row.subject == SUBJECT
-    mail.enqueue(mail.build_message(GUEST, "rolled back", "x"))
+    outbox.enqueue(mime.build_message(GUEST, "rolled back", "x"))
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
     assert smtp.received == []
@@ -163,7 +164,7 @@ def test_enqueue_does_not_send_and_follows_the_callers_transaction(smtp, app):
 
 def test_deliver_sends_over_smtp(smtp, app):
     row = queue()
-    report = mail.deliver_due()
+    report = delivery.deliver_due()
     assert (report.sent, report.retried, report.failed) == (1, 0, 0)
     [(envelope, _)] = smtp.received
     assert envelope.mail_from == "market@gbsec.example.kr"
@@ -175,20 +176,20 @@ def test_deliver_sends_over_smtp(smtp, app):
     row = reload(row)
     assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 1, None)
     assert row.sent_at is not None
-    assert mail.deliver_due().total == 0, "sent mail is not sent again"
+    assert delivery.deliver_due().total == 0, "sent mail is not sent again"
     assert len(smtp.received) == 1
 
 
 def test_every_to_and_cc_address_is_a_recipient(smtp, app):
-    message = mail.build_message(
+    message = mime.build_message(
         [Address("이름, 쉼표", "one", "example.kr"), "둘 <two@example.kr>"],
         "여럿에게",
         "본문",
         headers={"Cc": "셋 <three@example.kr>"},
     )
-    mail.enqueue(message)
+    outbox.enqueue(message)
     db.session.commit()
-    assert mail.deliver_due().sent == 1
+    assert delivery.deliver_due().sent == 1
     [(envelope, _)] = smtp.received
     assert envelope.mail_from == "market@gbsec.example.kr"
     assert envelope.rcpt_tos == ["one@example.kr", "two@example.kr", "three@example.kr"]
@@ -197,26 +198,26 @@ def test_every_to_and_cc_address_is_a_recipient(smtp, app):
 def test_one_connection_per_batch(smtp, app):
     for n in range(3):
         queue(to=f"guest{n}@example.kr")
-    assert mail.deliver_due().sent == 3
+    assert delivery.deliver_due().sent == 3
     assert len({peer for _, peer in smtp.received}) == 1
 
 
 def test_a_batch_costs_the_same_statements_whatever_its_size(smtp, app, count_queries):
     queue()
     with count_queries() as one:
-        assert mail.deliver_due().sent == 1
+        assert delivery.deliver_due().sent == 1
     for n in range(20):
         queue(to=f"guest{n}@example.kr")
     with count_queries() as many:
-        assert mail.deliver_due().sent == 20
+        assert delivery.deliver_due().sent == 20
     assert many.count == one.count, "claim, results: no statement per message"
 
 
 def test_failures_of_one_batch_are_recorded_each_on_its_own_terms(app):
     retried, failed = queue(to="later@example.kr"), queue(to="never@example.kr")
     now = utcnow()
-    batch = {claimed.id: claimed for claimed in mail.claim_due(10, "worker", now)}
-    report = mail.DeliveryReport()
+    batch = {claimed.id: claimed for claimed in outbox.claim_due(10, "worker", now)}
+    report = outbox.DeliveryReport()
     record_results(
         [],
         [
@@ -240,8 +241,8 @@ def test_a_long_batch_renews_its_lease_and_skips_what_it_lost(smtp, app, monkeyp
     is held again, except a message another worker took over meanwhile."""
     first, taken, third = (queue(to=f"guest{n}@example.kr") for n in range(3))
     clock = [1000.0]
-    monkeypatch.setattr(mail, "monotonic", lambda: clock[0])
-    send = mail.SMTPTransport.send
+    monkeypatch.setattr(delivery, "monotonic", lambda: clock[0])
+    send = delivery.SMTPTransport.send
 
     def slow_send(transport, message):
         send(transport, message)
@@ -254,9 +255,9 @@ def test_a_long_batch_renews_its_lease_and_skips_what_it_lost(smtp, app, monkeyp
             db.session.commit()
             clock[0] += 200  # more than half of the five-minute lease
 
-    monkeypatch.setattr(mail.SMTPTransport, "send", slow_send)
+    monkeypatch.setattr(delivery.SMTPTransport, "send", slow_send)
     start = utcnow()
-    assert mail.deliver_due(worker_id="slow", now=start).sent == 2
+    assert delivery.deliver_due(worker_id="slow", now=start).sent == 2
     assert sorted(envelope.rcpt_tos[0] for envelope, _ in smtp.received) == [
         "guest0@example.kr",
         "guest2@example.kr",
@@ -270,28 +271,28 @@ def test_a_long_batch_renews_its_lease_and_skips_what_it_lost(smtp, app, monkeyp
 def test_not_before_holds_a_message_back(smtp, app):
     now = utcnow()
     queue(not_before=now + timedelta(hours=1))
-    assert mail.deliver_due(now=now).total == 0
-    assert mail.deliver_due(now=now + timedelta(hours=1)).sent == 1
+    assert delivery.deliver_due(now=now).total == 0
+    assert delivery.deliver_due(now=now + timedelta(hours=1)).sent == 1
 
 
 def test_temporary_failure_is_retried_with_back_off(smtp, app):
     row = queue()
     start = utcnow()
     smtp.reply = "451 4.3.0 Try again later"
-    assert mail.deliver_due(now=start).retried == 1
+    assert delivery.deliver_due(now=start).retried == 1
     row = reload(row)
     assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 1)
     assert "451" in row.last_error
     assert row.next_attempt_at == start + timedelta(minutes=1)
 
-    assert mail.deliver_due(now=start + timedelta(seconds=30)).total == 0, "not due yet"
-    assert mail.deliver_due(now=start + timedelta(minutes=1)).retried == 1
+    assert delivery.deliver_due(now=start + timedelta(seconds=30)).total == 0, "not due yet"
+    assert delivery.deliver_due(now=start + timedelta(minutes=1)).retried == 1
     row = reload(row)
     assert row.attempts == 2
     assert row.next_attempt_at == start + timedelta(minutes=1 + 2)
 
     smtp.reply = None
-    assert mail.deliver_due(now=start + timedelta(minutes=3)).sent == 1
+    assert delivery.deliver_due(now=start + timedelta(minutes=3)).sent == 1
     row = reload(row)
     assert (row.status, row.attempts) == (OutboxStatus.SENT, 3)
     assert len(smtp.received) == 1
@@ -300,7 +301,7 @@ def test_temporary_failure_is_retried_with_back_off(smtp, app):
 def test_unreachable_server_keeps_the_whole_batch(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens there
     rows = [queue(to=f"guest{n}@example.kr") for n in range(3)]
-    report = mail.deliver_due()
+    report = delivery.deliver_due()
     assert (report.sent, report.retried, report.failed) == (0, 3, 0)
     for row in rows:
         row = reload(row)
@@ -315,7 +316,7 @@ def test_gives_up_after_max_attempts(smtp, app):
     when = utcnow()
     outcomes = []
     for _ in range(4):
-        report = mail.deliver_due(now=when)
+        report = delivery.deliver_due(now=when)
         outcomes.append((report.retried, report.failed))
         when += timedelta(hours=7)
     assert outcomes == [(1, 0), (1, 0), (0, 1), (0, 0)]
@@ -328,7 +329,7 @@ def test_a_refused_recipient_fails_at_once_and_the_rest_goes_out(smtp, app):
     smtp.refuse = {"nobody@example.kr"}
     bad = queue(to="nobody@example.kr")
     good = queue(to="guest@example.kr")
-    report = mail.deliver_due()
+    report = delivery.deliver_due()
     assert (report.sent, report.retried, report.failed) == (1, 0, 1)
     bad = reload(bad)
     assert (bad.status, bad.attempts) == (OutboxStatus.FAILED, 1)
@@ -337,7 +338,7 @@ def test_a_refused_recipient_fails_at_once_and_the_rest_goes_out(smtp, app):
 
 
 def test_retry_delay_doubles_and_is_capped():
-    delays = [mail.retry_delay(n) for n in range(1, 12)]
+    delays = [outbox.retry_delay(n) for n in range(1, 12)]
     assert delays[:4] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
     assert delays == sorted(delays)
     assert delays[-1] == timedelta(hours=6)
@@ -347,10 +348,10 @@ def test_staff_retry_requeues_a_failed_message(smtp, app, staff):
     app.config["OUTBOX_MAX_ATTEMPTS"] = 1
     smtp.reply = "452 4.3.1 Insufficient system storage"
     row = queue()
-    mail.deliver_due()
+    delivery.deliver_due()
     row = reload(row)
     assert row.status == OutboxStatus.FAILED
-    mail.retry(row, actor=staff)
+    outbox.retry(row, actor=staff)
     db.session.commit()
     row = reload(row)
     assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 0)
@@ -361,24 +362,24 @@ def test_staff_retry_requeues_a_failed_message(smtp, app, staff):
         str(row.id),
     )
     smtp.reply = None
-    assert mail.deliver_due().sent == 1
-    with pytest.raises(mail.OutboxError):
-        mail.retry(reload(row))
+    assert delivery.deliver_due().sent == 1
+    with pytest.raises(outbox.OutboxError):
+        outbox.retry(reload(row))
 
 
 def test_a_crashed_workers_claim_lapses(smtp, app):
     row = queue()
     now = utcnow()
-    assert [claimed.id for claimed in mail.claim_due(10, "crashed-worker", now)] == [row.id]
-    assert mail.deliver_due(now=now + timedelta(minutes=1)).total == 0, "claim still held"
-    assert mail.deliver_due(now=now + timedelta(minutes=6)).sent == 1
+    assert [claimed.id for claimed in outbox.claim_due(10, "crashed-worker", now)] == [row.id]
+    assert delivery.deliver_due(now=now + timedelta(minutes=1)).total == 0, "claim still held"
+    assert delivery.deliver_due(now=now + timedelta(minutes=6)).sent == 1
     assert reload(row).claimed_by != "crashed-worker"
 
 
 def test_development_writes_eml_files(tmp_path, app):
     app.config.update(MAIL_SERVER=None, MAIL_DIR=str(tmp_path))
     row = queue(subject="장터 안내 / 11월")
-    assert mail.deliver_due().sent == 1
+    assert delivery.deliver_due().sent == 1
     files = list(tmp_path.iterdir())
     assert [f.name for f in files] == [f"{row.id}-장터-안내-11월.eml"]
     assert files[0].read_bytes() == row.mime
@@ -433,13 +434,13 @@ def test_cli_poll_loops_until_interrupted(smtp, runner, monkeypatch):
 
 def test_cli_poll_finishes_the_pass_on_sigterm(smtp, runner, monkeypatch):
     queue()
-    deliver_due = mail.deliver_due
+    deliver_due = delivery.deliver_due
 
     def terminated_mid_pass(**kwargs):
         os.kill(os.getpid(), signal.SIGTERM)  # what `make run`'s `kill 0` sends
         return deliver_due(**kwargs)
 
-    monkeypatch.setattr(mail, "deliver_due", terminated_mid_pass)
+    monkeypatch.setattr(delivery, "deliver_due", terminated_mid_pass)
     monkeypatch.setattr(time, "sleep", pytest.fail)
     before = signal.getsignal(signal.SIGTERM)
     result = runner.invoke(args=["outbox", "deliver", "--poll", "5"])
@@ -534,7 +535,7 @@ def test_staff_opens_a_message(client, staff, login_as, failed_message):
 
 
 def test_html_part_is_escaped_nowhere_it_is_framed(client, staff, login_as):
-    row = mail.enqueue(mail.build_message(GUEST, "xss", "t", html="<script>alert(1)</script>"))
+    row = outbox.enqueue(mime.build_message(GUEST, "xss", "t", html="<script>alert(1)</script>"))
     db.session.commit()
     login_as(staff)
     page = client.get(f"/staff/outbox/{row.id}").get_data(as_text=True)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from market.extensions import db
-from market.outbox import mime as mail
+from market.outbox import mime
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.vendors.models import Application, ApplicationStatus, Category, Vendor, VendorStatus
 from tests.booths_factories import applicant, open_market
@@ -66,7 +66,7 @@ def test_the_reason_is_korean_words_with_advice_staff_can_follow(staff_client):
 def _unbuilt(build) -> str:
     with pytest.raises(Exception):  # noqa: B017 (the email package's own refusal)
         build()
-    return mail.build_or_fail(build, to="a@b.kr", subject="제목").reason
+    return mime.build_or_fail(build, to="a@b.kr", subject="제목").reason
 
 
 @pytest.mark.parametrize(
@@ -89,20 +89,20 @@ def test_each_known_failure_has_its_korean_sentence(app, build, cause):
 def _to(address: str) -> bytes:
     from email.headerregistry import Address
 
-    message = EmailMessage(policy=mail.MAIL_POLICY)
+    message = EmailMessage(policy=mime.MAIL_POLICY)
     message["To"] = Address("고객", addr_spec=address)
     message.set_content("안녕하세요")
     return bytes(message)
 
 
 def _subject(subject: str) -> EmailMessage:
-    message = EmailMessage(policy=mail.MAIL_POLICY)
+    message = EmailMessage(policy=mime.MAIL_POLICY)
     message["Subject"] = subject
     return message
 
 
 def _parts() -> EmailMessage:
-    message = EmailMessage(policy=mail.MAIL_POLICY)
+    message = EmailMessage(policy=mime.MAIL_POLICY)
     message.set_content("안녕하세요", cte="bogus")  # none of the known failures
     return message
 

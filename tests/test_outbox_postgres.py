@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from market.extensions import db
-from market.outbox import mime as mail
+from market.outbox import delivery
+from market.outbox import services as outbox
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import utcnow
 from tests.test_outbox import queue, running_smtp
@@ -39,7 +40,7 @@ def run_two_workers(app, smtp, count: int = 40) -> None:
                 start.wait()
                 deadline = time.monotonic() + 30
                 while time.monotonic() < deadline:
-                    mail.deliver_due(batch_size=3, worker_id=name)
+                    delivery.deliver_due(batch_size=3, worker_id=name)
                     left = db.session.scalar(
                         select(func.count()).where(OutboxMessage.status != OutboxStatus.SENT)
                     )
@@ -95,7 +96,7 @@ def test_postgres_claim_skips_rows_another_worker_has_locked(app):
     try:
         assert locked.wait(10)
         with app.app_context():
-            claimed = [message.id for message in mail.claim_due(10, "other", utcnow())]
+            claimed = [message.id for message in outbox.claim_due(10, "other", utcnow())]
             db.session.remove()
     finally:
         release.set()

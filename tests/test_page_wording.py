@@ -14,7 +14,8 @@ from market.invitations import services as invitations
 from market.invitations.models import InvitationStatus
 from market.markets import services as markets
 from market.markets.models import MarketStatus
-from market.outbox import mime as mail
+from market.outbox import mime
+from market.outbox import services as outbox
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import utcnow
 from tests.markets_factories import make_market, make_venue, next_thursday
@@ -83,7 +84,7 @@ def test_outbox_rows_show_status_and_error_labelled_on_a_phone(client, login_as,
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "a@x.kr", "b@x.kr", "실패한 메일"
     message.set_content("본문")
-    row = mail.enqueue(message)
+    row = outbox.enqueue(message)
     row.status, row.attempts, row.last_error = OutboxStatus.FAILED, 1, "550 mailbox unavailable"
     db.session.commit()
     login_as(staff)
@@ -167,7 +168,7 @@ def test_rsvp_page_says_the_address_is_unsubscribed_and_still_takes_the_answer(c
 def test_korean_map_link_is_percent_encoded_in_the_mail(invited):
     _market, hana = invited
     row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to_address == hana.email))
-    message = mail.parse(row.mime)
+    message = mime.parse(row.mime)
     text = message.get_body(("plain",)).get_content()
     encoded = (
         "https://map.naver.com/p/search/%EA%B2%BD%EA%B8%B0%EB%8F%84%EC%B2%AD"

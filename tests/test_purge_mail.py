@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from market.customers import services as customers
 from market.extensions import db
-from market.invitations import services as invitations
+from market.invitations import sending
 from market.markets import services as market_services
-from market.outbox import mime as mail
+from market.outbox import delivery
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import utcnow
 from tests.test_invitations import (  # noqa: F401  (market, now, smtp: fixtures)
@@ -36,9 +36,9 @@ def test_purge_removes_the_mails_holding_a_purged_address(smtp, market, now):  #
     active = make_customer("active@example.com", "최근")
     make_order(stale, 10_000, utcnow() - timedelta(days=1000))
     make_order(active, 10_000, utcnow() - timedelta(days=10))
-    invitations.invite(market, [stale.id, active.id], None, now)
+    sending.invite(market, [stale.id, active.id], None, now)
     db.session.commit()
-    mail.deliver_due(now=now + timedelta(days=1))  # the invitations leave
+    delivery.deliver_due(now=now + timedelta(days=1))  # the invitations leave
     market_services.update_market(market, market_details(market, start_time=time(11, 0)))
     db.session.commit()  # an update for each, queued
     before = _addresses()

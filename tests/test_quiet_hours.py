@@ -7,7 +7,8 @@ import pytest
 from market import create_app
 from market.config import ConfigError
 from market.extensions import db
-from market.outbox import mime as mail
+from market.outbox import delivery, mime
+from market.outbox import services as outbox
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL
 from tests.markets_factories import make_market, make_venue
@@ -15,8 +16,8 @@ from tests.test_invitations import make_customer
 
 
 def _queue(category: str, due: datetime) -> int:
-    message = mail.build_message("guest@example.com", f"{category} 메일", "본문")
-    row = mail.enqueue(message, category=category, not_before=due)
+    message = mime.build_message("guest@example.com", f"{category} 메일", "본문")
+    row = outbox.enqueue(message, category=category, not_before=due)
     db.session.commit()
     return row.id
 
@@ -26,13 +27,13 @@ def test_invitations_wait_for_the_morning_even_when_already_due(app):
     invite = _queue("invitation", night - timedelta(hours=3))  # e.g. after a retry back-off
     update = _queue("invitation-update", night - timedelta(hours=3))
     notice = _queue("vendor-approval", night - timedelta(hours=3))
-    report = mail.deliver_due(now=night)
+    report = delivery.deliver_due(now=night)
     assert report.sent == 1
     statuses = {row.id: row.status for row in db.session.scalars(db.select(OutboxMessage))}
     assert statuses[notice] is OutboxStatus.SENT
     assert statuses[invite] is statuses[update] is OutboxStatus.QUEUED
     morning = datetime(2026, 11, 27, 8, 0, tzinfo=SEOUL)
-    assert mail.deliver_due(now=morning).sent == 2
+    assert delivery.deliver_due(now=morning).sent == 2
 
 
 # -- the window the app applies ----------------------------------------------------------

@@ -13,7 +13,7 @@ from market.extensions import db
 from market.invitations import services
 from market.markets import services as market_services
 from market.markets.models import MarketStatus
-from market.outbox import mime as mail
+from market.outbox import delivery
 from market.outbox.models import OutboxMessage, OutboxStatus
 from tests.markets_factories import make_market, make_venue
 from tests.test_invitations import make_customer, market_details
@@ -53,7 +53,7 @@ def _queued_to() -> list[str]:
 
 def test_an_update_skips_a_suppressed_address(clock, invited):
     market, hana, dul = invited
-    mail.deliver_due()  # both invitations go out
+    delivery.deliver_due()  # both invitations go out
     _suppress(dul)
     market_services.update_market(market, market_details(market, start_time=time(11, 0)))
     db.session.commit()
@@ -62,7 +62,7 @@ def test_an_update_skips_a_suppressed_address(clock, invited):
 
 def test_a_cancellation_skips_a_suppressed_address(clock, invited):
     market, hana, dul = invited
-    mail.deliver_due()
+    delivery.deliver_due()
     _suppress(dul)
     market_services.change_status(market, MarketStatus.CANCELLED, reason="폭우 예보로 취소")
     db.session.commit()
@@ -93,7 +93,7 @@ def test_a_waiting_invitation_to_a_suppressed_address_never_leaves_after_a_chang
     change(market)
     db.session.commit()
     clock.advance(hours=10)  # 08:00 the next morning
-    mail.deliver_due()
+    delivery.deliver_due()
     db.session.expire_all()
     addressed = db.session.scalars(select(OutboxMessage.to_address)).all()
     assert dul.email not in addressed

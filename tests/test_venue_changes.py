@@ -16,7 +16,7 @@ from market.extensions import db
 from market.invitations import services as invitations
 from market.markets import services
 from market.markets.models import Market, MarketStatus
-from market.outbox import mime as mail
+from market.outbox import delivery, mime
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.vendors.models import ApplicationStatus
 from tests.markets_factories import make_market, make_venue
@@ -55,7 +55,7 @@ def town(app, clock):
     invitations.invite(markets["next"], [p.id for p in people.values()], None, clock.now)
     invitations.invite(markets["today"], [people["hana"].id], None, clock.now)
     db.session.commit()
-    mail.deliver_due(now=clock.now)
+    delivery.deliver_due(now=clock.now)
     invitations.answer(invitation_of(people["dul"]).token, False, clock.now)
     db.session.commit()  # invitation_of() expires the session
     invitations.unsubscribe(invitation_of(people["quiet"]).token, clock.now)
@@ -86,7 +86,7 @@ def _queued_updates() -> list[OutboxMessage]:
 
 
 def _event(row: OutboxMessage):
-    _body, calendar = calendar_bytes_of(mail.parse(row.mime))
+    _body, calendar = calendar_bytes_of(mime.parse(row.mime))
     assert str(calendar["METHOD"]) == "REQUEST"
     [event] = calendar.walk("VEVENT")
     return event
@@ -113,7 +113,7 @@ def _check_place_changed(client, town, before, name=NEW_NAME, address=NEW_ADDRES
         assert row.subject.startswith("(광고) [변경]")
         assert event.decoded("SEQUENCE") == after[key]
         assert str(event["LOCATION"]) == f"{name}, {address}"
-        text = mail.parse(row.mime).get_body(("plain",)).get_content()
+        text = mime.parse(row.mime).get_body(("plain",)).get_content()
         assert address in text and "(변경: 장소)" in text
 
     # The vendor with a booth next week sees the new place and sequence.

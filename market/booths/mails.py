@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 
 from market.invitations.messages import public_url
 from market.markets.models import Market
-from market.outbox.mime import enqueue, text_message_to
+from market.outbox.mime import text_message_to
+from market.outbox.services import enqueue
 from market.timeutil import format_korean_date
 from market.validators import one_line
 from market.vendors.mails import closing_lines

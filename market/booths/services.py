@@ -39,7 +39,7 @@ from market.booths.models import Booth
 from market.extensions import db
 from market.markets import services as markets
 from market.markets.models import Market, MarketStatus
-from market.outbox.mime import enqueue_many
+from market.outbox.services import enqueue_many
 from market.timeutil import utcnow
 from market.vendors.models import Application, ApplicationStatus
 

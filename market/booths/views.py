@@ -25,7 +25,7 @@ from market.booths.models import Attendance
 from market.core.fragments import cached
 from market.extensions import db
 from market.markets.models import Market
-from market.outbox import mime as mail
+from market.outbox.services import unbuilt_count
 from market.timeutil import utcnow
 
 bp = Blueprint("booths", __name__, url_prefix="/staff/markets/<int:market_id>")
@@ -83,7 +83,7 @@ def confirm(market_id: int):
     if not form.validate_on_submit():
         _form_errors(form)
         return redirect(url_for("booths.index", market_id=market.id, preview=form.replace.data))
-    unbuilt = mail.unbuilt_count()
+    unbuilt = unbuilt_count()
     try:
         plan = services.confirm(
             market.id,
@@ -101,7 +101,7 @@ def confirm(market_id: int):
         "waiting": len(plan.waitlist),
         "declined": len(plan.declined),
     }
-    if failed := mail.unbuilt_count() - unbuilt:  # say so, never "each gets an email"
+    if failed := unbuilt_count() - unbuilt:  # say so, never "each gets an email"
         message = _(
             "The booths are confirmed: %(assigned)d assigned, %(waiting)d waiting, "
             "%(declined)d not accepted. But %(failed)d of the emails could not be built and "
@@ -126,7 +126,7 @@ def _change(market_id: int, form, action: Callable[[], object], done: str, ancho
     if not form.validate_on_submit():
         _form_errors(form)
     else:
-        unbuilt = mail.unbuilt_count()
+        unbuilt = unbuilt_count()
         try:
             action()
         except BoothRuleError as error:
@@ -134,7 +134,7 @@ def _change(market_id: int, form, action: Callable[[], object], done: str, ancho
             flash(str(error), "error")
         else:
             db.session.commit()
-            if mail.unbuilt_count() > unbuilt:  # `done` would claim a mail that is not going
+            if unbuilt_count() > unbuilt:  # `done` would claim a mail that is not going
                 flash(
                     _(
                         "The change was saved. But the notification mail could not be built, "

@@ -27,7 +27,7 @@ from market.customers.models import Customer
 from market.extensions import db
 from market.markets.models import Market
 from market.markets.services import ends_at, starts_at
-from market.outbox import mime as mail
+from market.outbox import mime
 from market.timeutil import format_korean_date, to_seoul
 from market.validators import one_line, plain_lines
 from market.vendors.models import Application, ApplicationStatus, Category, Vendor
@@ -242,13 +242,13 @@ def invitation_message(
     sequence: int,
     stamp: datetime,
     changed: tuple[str, ...] = (),
-) -> EmailMessage | mail.Unbuildable:
+) -> EmailMessage | mime.Unbuildable:
     """The complete message for one customer: only that customer is the
     ATTENDEE and the only recipient. For an address the mailer cannot take
     (stored before the import checked them strictly), an Unbuildable that
     the outbox records as failed, so the rest of a batch, or the change to
     the market, still goes through."""
-    return mail.build_or_fail(
+    return mime.build_or_fail(
         lambda: _invitation_message(
             customer=customer,
             market=market,
@@ -291,16 +291,16 @@ def _invitation_message(
         url=context["market_url"],
         description=calendar_description(context),
     ).to_ical()
-    message = mail.build_message(
-        mail.recipient(customer.name, customer.email),
+    message = mime.build_message(
+        mime.recipient(customer.name, customer.email),
         subject_for(market, kind),
         render_template("mail/invitation.txt", **context),
         html=render_template("mail/invitation.html", **context),
         alternatives=[
-            mail.Part("text", "calendar", ics, {"method": kind.method, "charset": "UTF-8"})
+            mime.Part("text", "calendar", ics, {"method": kind.method, "charset": "UTF-8"})
         ],
         attachments=[
-            mail.Part("application", "ics", ics, {"name": "invite.ics"}, filename="invite.ics")
+            mime.Part("application", "ics", ics, {"name": "invite.ics"}, filename="invite.ics")
         ],
     )
     _tidy_calendar_part(message, kind.method)

@@ -1,6 +1,6 @@
 """`flask --app market outbox deliver`: the mail worker.
 
-Runs outside any request, so it commits its own work (market.mail commits
+Runs outside any request, so it commits its own work (deliver_due commits
 each claimed batch, then its results). Several workers may run at once."""
 
 import logging
@@ -15,7 +15,8 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from market.extensions import db
-from market.outbox import mime as mail
+from market.outbox import delivery
+from market.outbox.services import DeliveryReport
 
 outbox = click.Group("outbox", help="The mail outbox.")
 
@@ -35,7 +36,7 @@ def deliver(once: bool, poll: float | None, batch_size: int | None) -> None:
     if once and poll:
         raise click.UsageError("--once and --poll exclude each other.")
     if not poll:
-        click.echo(_describe(mail.deliver_due(batch_size=batch_size)))
+        click.echo(_describe(delivery.deliver_due(batch_size=batch_size)))
         return
     _configure_logging()
     click.echo(f"Delivering mail to {_target()} every {poll:g} s; Ctrl-C stops.")
@@ -88,7 +89,7 @@ class _StopRequest:
 def _one_pass(batch_size: int | None) -> bool:
     """One pass that survives a database hiccup, so the loop keeps going."""
     try:
-        report = mail.deliver_due(batch_size=batch_size)
+        report = delivery.deliver_due(batch_size=batch_size)
     except SQLAlchemyError as error:
         db.session.rollback()
         current_app.logger.error("outbox: delivery pass failed: %s", error)
@@ -100,7 +101,7 @@ def _one_pass(batch_size: int | None) -> bool:
     return report.total >= (batch_size or current_app.config["OUTBOX_BATCH_SIZE"])
 
 
-def _describe(report: mail.DeliveryReport) -> str:
+def _describe(report: DeliveryReport) -> str:
     return f"sent {report.sent}, retried {report.retried}, failed {report.failed}"
 
 
@@ -108,7 +109,7 @@ def _target() -> str:
     config = current_app.config
     if config.get("MAIL_SERVER"):
         return f"{config['MAIL_SERVER']}:{config['MAIL_PORT']}"
-    return str(mail.mail_dir())
+    return str(delivery.mail_dir())
 
 
 def _configure_logging() -> None:

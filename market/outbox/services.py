@@ -1,26 +1,31 @@
-"""The outbox table's rules: who may claim which message, what a failed
-attempt means, retries; and what the staff pages ask of it (lists, counts, a
-message opened the way its recipient would see it).
+"""The outbox table's rules: a message queued with the change that caused
+it, who may claim which message, what a failed attempt means, retries; and
+what the staff pages ask of it (lists, counts).
 
-Building messages and talking SMTP live in market.mail, which calls these.
-Claims commit at once: a claim has to be visible to the other workers before
-any mail goes out. Claims and results are written a batch at a time, each in
-one statement, so the database work per message is a small share of a row."""
+Building messages is market.outbox.mime, sending them market.outbox.delivery,
+which calls these. `enqueue` only adds a row; the caller commits it with its
+own change, so a rolled-back change never mails anyone. Claims commit at
+once: a claim has to be visible to the other workers before any mail goes
+out. Claims and results are written a batch at a time, each in one
+statement, so the database work per message is a small share of a row."""
 
 import logging
 import smtplib
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
-from email.parser import BytesParser
+from email.message import EmailMessage
 
-from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from flask import current_app, g
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from market.audit.services import record
 from market.extensions import db
+from market.outbox.mime import UNBUILDABLE_ERRORS, Unbuildable, recipients, unbuildable
 from market.outbox.models import OutboxMessage, OutboxStatus
+from market.rules import RuleError
 from market.timeutil import in_window, parse_window, utcnow
 
 log = logging.getLogger("market.mail")
@@ -41,8 +46,76 @@ class DeliveryReport:
         return self.sent + self.retried + self.failed
 
 
-class OutboxError(ValueError):
-    pass
+class OutboxError(RuleError):
+    """A staff action on a message that its state does not allow."""
+
+
+# --- queueing ---------------------------------------------------------------------
+
+
+def enqueue(
+    message: EmailMessage | Unbuildable,
+    category: str = "general",
+    not_before: datetime | None = None,
+) -> OutboxMessage:
+    """Adds the message to the session; the caller commits. A message that
+    cannot be built or written is added as failed, with the reason."""
+    row = OutboxMessage(**_outbox_values(message, category, not_before or utcnow()))
+    db.session.add(row)
+    return row
+
+
+def enqueue_many(
+    messages: Iterable[EmailMessage | Unbuildable],
+    category: str = "general",
+    not_before: datetime | None = None,
+) -> int:
+    """Like `enqueue` for many messages, in one INSERT whatever their number
+    (the ORM would insert row by row on SQLite). Runs at once, inside the
+    caller's transaction; the caller commits. Returns how many were queued."""
+    when = not_before or utcnow()
+    rows = [_outbox_values(message, category, when) for message in messages]
+    if rows:
+        db.session.execute(insert(OutboxMessage), rows)
+    return len(rows)
+
+
+def _outbox_values(
+    message: EmailMessage | Unbuildable, category: str, not_before: datetime
+) -> dict:
+    if not isinstance(message, Unbuildable):
+        try:  # some headers are only refused when the message is written
+            return {
+                "category": category,
+                "to_address": ", ".join(recipients(message))[:254],
+                "subject": str(message["Subject"] or "")[:500],
+                "mime": bytes(message),
+                "status": OutboxStatus.QUEUED,
+                "attempts": 0,
+                "next_attempt_at": not_before,
+                "last_error": None,  # every row of one INSERT names the same columns
+            }
+        except UNBUILDABLE_ERRORS as error:
+            message = unbuildable(str(message["To"] or ""), str(message["Subject"] or ""), error)
+    g.unbuilt_mails = unbuilt_count() + 1
+    return {
+        "category": category,
+        "to_address": message.to_text[:254],
+        "subject": str(message["Subject"])[:500],
+        "mime": b"",
+        "status": OutboxStatus.FAILED,
+        "attempts": 0,
+        "next_attempt_at": not_before,
+        "last_error": message.reason,
+    }
+
+
+def unbuilt_count() -> int:
+    """How many messages were recorded as failed, not queued, because they
+    could not be built, in this app context (a request, a CLI command). A
+    page that says "the enterprise gets an email" compares it before and
+    after its action, so it never claims a mail that was not queued."""
+    return g.get("unbuilt_mails", 0)
 
 
 def _due(now: datetime) -> list:
@@ -236,12 +309,10 @@ def retry_delay(attempts: int) -> timedelta:
 def retry(message: OutboxMessage, actor=None, now: datetime | None = None) -> None:
     """Staff asked to try again: a failed (or waiting) message is due now with
     a fresh count of attempts. The caller commits."""
-    if message.status not in (OutboxStatus.FAILED, OutboxStatus.QUEUED):
-        raise OutboxError(f"message {message.id} is {message.status.value}, not failed")
-    if not message.mime:
-        # It could not be built (see last_error): there is nothing to send.
-        # Correcting the data and repeating the change queues a new one.
-        raise OutboxError(f"message {message.id} was never built")
+    # A message that could not be built (see last_error) has nothing to
+    # send: correcting the data and repeating the change queues a new one.
+    if message.status not in (OutboxStatus.FAILED, OutboxStatus.QUEUED) or not message.mime:
+        raise OutboxError(_("Only a failed or waiting message can be retried."))
     before = {"status": message.status, "attempts": message.attempts}
     message.status = OutboxStatus.QUEUED
     message.attempts = 0
@@ -257,19 +328,6 @@ def retry(message: OutboxMessage, actor=None, now: datetime | None = None) -> No
 
 
 # --- what the staff pages show ---------------------------------------------------
-
-
-SHOWN_HEADERS = (
-    "From",
-    "To",
-    "Cc",
-    "Reply-To",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "List-Unsubscribe",
-)
-PREVIEW_LIMIT = 20_000  # characters of a text part shown on the page
 
 
 def messages_query(
@@ -307,49 +365,3 @@ def categories() -> list[str]:
             select(OutboxMessage.category).distinct().order_by(OutboxMessage.category)
         )
     )
-
-
-@dataclass
-class PartInfo:
-    content_type: str
-    filename: str | None
-    size: int
-    preview: str | None = None  # decoded text of text/* parts (a calendar, say)
-
-
-@dataclass
-class OpenedMessage:
-    headers: list[tuple[str, str]]
-    text: str | None
-    html: str | None
-    parts: list[PartInfo] = field(default_factory=list)
-
-
-def open_message(row: OutboxMessage) -> OpenedMessage:
-    """The stored MIME parsed back: what the recipient's mail program gets."""
-    parsed = BytesParser(policy=policy.default).parsebytes(row.mime)
-    text_part = parsed.get_body(preferencelist=("plain",))
-    html_part = parsed.get_body(preferencelist=("html",))
-    headers = [(name, str(value)) for name in SHOWN_HEADERS for value in parsed.get_all(name, [])]
-    others = []
-    for part in parsed.walk():
-        if part.is_multipart() or part is text_part or part is html_part:
-            continue
-        payload = part.get_payload(decode=True) or b""
-        preview = None
-        if part.get_content_maintype() == "text":
-            preview = _text_of(part)[:PREVIEW_LIMIT]
-        others.append(PartInfo(part.get_content_type(), part.get_filename(), len(payload), preview))
-    return OpenedMessage(
-        headers=headers,
-        text=_text_of(text_part) if text_part is not None else None,
-        html=_text_of(html_part) if html_part is not None else None,
-        parts=others,
-    )
-
-
-def _text_of(part) -> str:
-    try:
-        return part.get_content()
-    except (LookupError, UnicodeError):  # an unknown or lying charset
-        return (part.get_payload(decode=True) or b"").decode("utf-8", "replace")

@@ -10,10 +10,10 @@ from flask_login import current_user
 
 from market.accounts.decorators import staff_required
 from market.core.pagination import paginate
+from market.core.transaction import saving
 from market.core.web import same_site_path
 from market.extensions import db
-from market.outbox import mime as mail
-from market.outbox import services
+from market.outbox import mime, services
 from market.outbox.models import OutboxMessage, OutboxStatus
 
 bp = Blueprint("outbox", __name__, url_prefix="/staff/outbox")
@@ -69,14 +69,14 @@ def show(message_id: int):
     message = _message_or_404(message_id)
     # A message that could not be built has no MIME to open: the page shows
     # its row (recipient, subject, reason) instead of empty cards.
-    opened = services.open_message(message) if message.mime else None
+    opened = mime.open_message(message) if message.mime else None
     return render_template("outbox/show.html", message=message, opened=opened)
 
 
 @bp.route("/<int:message_id>/body.html")
 @staff_required
 def html_part(message_id: int):
-    opened = services.open_message(_message_or_404(message_id))
+    opened = mime.open_message(_message_or_404(message_id))
     if opened.html is None:
         abort(404)
     response = Response(opened.html, mimetype="text/html")
@@ -98,7 +98,7 @@ def raw(message_id: int):
         "Content-Disposition",
         "attachment",
         filename=f"message-{message.id}.eml",
-        **{"filename*": "UTF-8''" + quote(mail.eml_filename(message))},
+        **{"filename*": "UTF-8''" + quote(mime.eml_filename(message))},
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -108,15 +108,12 @@ def raw(message_id: int):
 @staff_required
 def retry(message_id: int):
     message = _message_or_404(message_id)
-    try:
-        mail.retry(message, actor=current_user)
-    except mail.OutboxError:
-        flash(_("Only a failed or waiting message can be retried."), "warning")
-    else:
-        db.session.commit()
+    with saving(category="warning") as saved:  # a refusal is flashed as a warning
+        services.retry(message, actor=current_user)
+    if saved:
         flash(_("The message is queued and will be sent shortly."), "success")
     return redirect(
-        same_site_path(request.form.get("next"), url_for("outbox.show", message_id=message.id))
+        same_site_path(request.form.get("next"), url_for("outbox.show", message_id=message_id))
     )
 
 

@@ -15,7 +15,7 @@ from market.accounts.models import Role, User
 from market.accounts.services import MIN_PASSWORD_LENGTH
 from market.audit.services import describe_actions, record
 from market.extensions import db
-from market.outbox import mime as mail
+from market.outbox.services import enqueue
 from market.timeutil import utcnow
 from market.validators import business_number_valid, normalise_email
 from market.vendors.labels import vendor_status_label
@@ -226,7 +226,7 @@ def decide(
         after={"status": status, "status_reason": reason},
         reason=reason,
     )
-    mail.enqueue(status_message(vendor, link), category="vendor-status")
+    enqueue(status_message(vendor, link), category="vendor-status")
     return vendor
 
 

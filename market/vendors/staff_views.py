@@ -12,7 +12,7 @@ from market.core.forms import show_errors
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets.models import Market
-from market.outbox import mime as mail
+from market.outbox.services import unbuilt_count
 from market.timeutil import today_seoul
 from market.vendors import applications, services
 from market.vendors.forms import ReasonForm, VendorProfileForm
@@ -93,7 +93,7 @@ def decide(vendor_id: int):
     if form.validate_on_submit():
         try:
             status = VendorStatus(request.form.get("decision", ""))
-            unbuilt = mail.unbuilt_count()
+            unbuilt = unbuilt_count()
             services.decide(
                 vendor,
                 status,
@@ -108,7 +108,7 @@ def decide(vendor_id: int):
                 flash(message, "error")
         else:
             db.session.commit()
-            if mail.unbuilt_count() == unbuilt:  # else: a failed outbox row with the reason
+            if unbuilt_count() == unbuilt:  # else: a failed outbox row with the reason
                 flash(
                     _(
                         "%(name)s is now %(status)s; the enterprise was emailed.",
