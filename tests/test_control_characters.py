@@ -43,7 +43,6 @@ from tests.markets_factories import make_venue
 from tests.test_invitations import make_customer
 from tests.vendors_factories import make_vendor, make_vendor_login, registration_form
 
-CRLF = "\r\n"
 REFUSED = "줄바꿈, 탭 같은 제어 문자를 넣을 수 없습니다"
 # A contact name as it arrived through the old sign-up form (%0D%0A).
 BROKEN_NAME = "김\r\n담당"
