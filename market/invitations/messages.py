@@ -1,4 +1,4 @@
-"""The invitation email: an iMIP message (RFC 6047) as ../shared/CALENDAR.md
+"""The invitation email: an iMIP message (RFC 6047) as docs/calendar.md
 describes it, with what the advertising law (정보통신망법 제50조) asks of it.
 
     multipart/mixed
@@ -8,18 +8,18 @@ describes it, with what the advertising law (정보통신망법 제50조) asks o
         text/calendar; method=REQUEST|CANCEL; charset=UTF-8   (base64, inline)
       application/ics; name=invite.ics                         (attachment, same bytes)
 
-The bodies are Korean whatever language the staff member sending them reads
-(templates/mail/); links are absolute, built from PUBLIC_BASE_URL when it is
-set, else from SERVER_NAME (or the current request's host)."""
+The bodies are templates/mail/invitation.txt and .html, written as every
+mail is (market.outbox.compose): Korean whatever language the staff member
+sending them reads, links absolute (PUBLIC_BASE_URL when it is set, else
+SERVER_NAME or the current request's host)."""
 
 import enum
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
-from urllib.parse import quote, urlsplit, urlunsplit
 
-from flask import current_app, render_template, url_for
+from flask import current_app
 from sqlalchemy import select
 
 from market import calendar
@@ -28,6 +28,7 @@ from market.extensions import db
 from market.markets.models import Market
 from market.markets.services import ends_at, starts_at
 from market.outbox import mime
+from market.outbox.compose import ascii_url, center, public_url, write
 from market.timeutil import format_korean_date, to_seoul
 from market.validators import one_line, plain_lines
 from market.vendors.models import Application, ApplicationStatus, Category, Vendor
@@ -83,20 +84,6 @@ def attending_vendors(market: Market) -> list[AttendingVendor]:
     ]
 
 
-def public_url(endpoint: str, **values) -> str:
-    """An absolute link for a mail: from PUBLIC_BASE_URL (say
-    https://market.example.kr) when set, so mail made by a worker or a CLI
-    command links to the public host; else Flask's own external URL."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        parts = urlsplit(base.rstrip("/"))
-        adapter = current_app.url_map.bind(
-            parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
-        )
-        return adapter.build(endpoint, values, force_external=True)
-    return url_for(endpoint, _external=True, **values)
-
-
 def organizer() -> tuple[str, str]:
     """The center's real, monitored From address and its name."""
     name, address = parseaddr(current_app.config["MAIL_FROM"])
@@ -131,7 +118,6 @@ def mail_context(
     kind: MailKind,
     changed: tuple[str, ...] = (),
 ) -> dict:
-    config = current_app.config
     start, end = starts_at(market), ends_at(market)
     rsvp_url = public_url("invitations.rsvp", token=token)
     return {
@@ -153,33 +139,12 @@ def mail_context(
         "decline_url": f"{rsvp_url}?answer=decline",
         "unsubscribe_url": public_url("invitations.unsubscribe", token=token),
         "market_url": public_url("public.market", market_id=market.id),
-        "center_name": config["CENTER_NAME"],
-        "center_address": config["CENTER_ADDRESS"],
-        "center_phone": config["CENTER_PHONE"],
+        **center(),  # the calendar description names them too
         "center_email": organizer()[0],
         "consent_text": consent_text(customer),
         "consent_source": one_line(customer.consent_source),
         "masked_email": mask_email(customer.email),
     }
-
-
-def ascii_url(url: str) -> str:
-    """The link with its path, query and fragment percent-encoded (UTF-8):
-    a plain-text mail client cuts a link at the first Korean character
-    (https://map.naver.com/p/search/경기도청). What is already encoded,
-    and the URL's own delimiters, are kept."""
-    if not url or url.isascii():
-        return url
-    parts = urlsplit(url)
-    return urlunsplit(
-        (
-            parts.scheme,
-            parts.netloc,
-            quote(parts.path, safe="/%:@!$&'()*+,;=~"),
-            quote(parts.query, safe="/%:@!$&'()*+,;=~?"),
-            quote(parts.fragment, safe="/%:@!$&'()*+,;=~?"),
-        )
-    )
 
 
 def consent_text(customer: Customer) -> str:
@@ -228,7 +193,7 @@ def preview_parts(
     return PreviewParts(
         subject=subject_for(market, MailKind.INVITE),
         list_unsubscribe=_list_unsubscribe(context["unsubscribe_url"]),
-        text=render_template("mail/invitation.txt", **context),
+        text=write("invitation", html=False, **context).text,
     )
 
 
@@ -291,11 +256,12 @@ def _invitation_message(
         url=context["market_url"],
         description=calendar_description(context),
     ).to_ical()
+    written = write("invitation", **context)
     message = mime.build_message(
         mime.recipient(customer.name, customer.email),
         subject_for(market, kind),
-        render_template("mail/invitation.txt", **context),
-        html=render_template("mail/invitation.html", **context),
+        written.text,
+        html=written.html,
         alternatives=[
             mime.Part("text", "calendar", ics, {"method": kind.method, "charset": "UTF-8"})
         ],
@@ -307,8 +273,8 @@ def _invitation_message(
     # One line each (a folded URL is one more thing for a provider to misread):
     # raw headers go out as written; the others are still folded as usual.
     message.policy = message.policy.clone(refold_source="none")
-    _set_raw(message, "List-Unsubscribe", _list_unsubscribe(context["unsubscribe_url"]))
-    _set_raw(message, "List-Unsubscribe-Post", ONE_CLICK)
+    mime.set_raw(message, "List-Unsubscribe", _list_unsubscribe(context["unsubscribe_url"]))
+    mime.set_raw(message, "List-Unsubscribe-Post", ONE_CLICK)
     return message
 
 
@@ -321,21 +287,10 @@ def _list_unsubscribe(url: str) -> str:
     return value
 
 
-def _set_raw(part: EmailMessage, name: str, value: str) -> None:
-    """Stores a header as raw text, the way a parsed message holds it, so it
-    goes out exactly as written instead of re-folded or re-quoted. Only for
-    plain ASCII values under the 998-octet line limit."""
-    line = f"{name}: {value}"
-    if not line.isascii() or len(line) > 998:
-        raise ValueError(f"{name} cannot be written raw")
-    del part[name]
-    part.set_raw(*part.policy.header_source_parse([line + "\r\n"]))
-
-
 def _tidy_calendar_part(message: EmailMessage, method: str) -> None:
-    """The calendar part's Content-Type as CALENDAR.md and Outlook's
+    """The calendar part's Content-Type as docs/calendar.md and Outlook's
     documentation write it, ``text/calendar; method=REQUEST; charset=UTF-8``
     (the email package would quote every parameter)."""
     for part in message.walk():
         if part.get_content_type() == "text/calendar":
-            _set_raw(part, "Content-Type", f"text/calendar; method={method}; charset=UTF-8")
+            mime.set_raw(part, "Content-Type", f"text/calendar; method={method}; charset=UTF-8")

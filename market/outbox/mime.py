@@ -100,6 +100,18 @@ def _content(part: Part) -> tuple[bytes | str, dict]:
     return content, {**options, "maintype": part.maintype}
 
 
+def set_raw(part: EmailMessage, name: str, value: str) -> None:
+    """Stores a header as raw text, the way a parsed message holds it, so it
+    goes out exactly as written instead of re-folded or re-quoted (the
+    message's policy needs refold_source="none" for that). Only for plain
+    ASCII values under the 998-octet line limit."""
+    line = f"{name}: {value}"
+    if not line.isascii() or len(line) > 998:
+        raise ValueError(f"{name} cannot be written raw")
+    del part[name]
+    part.set_raw(*part.policy.header_source_parse([line + "\r\n"]))
+
+
 def recipient(name: str | None, address: str) -> Address:
     """A To address whose display name is folded onto one line. Raises
     ValueError for an address the email package cannot write (build it
