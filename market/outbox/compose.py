@@ -7,15 +7,15 @@ and `<name>.html` where the mail has an HTML part, rendered by `write`.
 
 They are written in Korean in the templates, not as English msgids: a mail
 has one language, the one its reader reads, whatever language the staff
-member's screen is in (`write` renders with the Korean locale forced all the
-same, so a filter that formats by locale writes Korean too). Links in a mail
-are absolute (`public_url`)."""
+member's screen is in, and babel extracts no .txt template, so a msgid there
+would drop out of the catalogue. So no `_()` and no filter that formats by
+the current locale in a mail template: it would follow the staff member's
+screen. Links in a mail are absolute (`public_url`)."""
 
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
 # How the subject of a notice (not advertising) to an enterprise starts.
@@ -34,11 +34,10 @@ def write(name: str, /, *, html: bool = True, **values) -> Written:
     rendered with `values` and the center's details (center_name,
     center_address, center_phone; `values` may set their own)."""
     context = {**center(), **values}
-    with force_locale("ko"):
-        text = render_template(f"mail/{name}.txt", **context)
-        page = None
-        if html and _exists(f"mail/{name}.html"):
-            page = render_template(f"mail/{name}.html", **context)
+    text = render_template(f"mail/{name}.txt", **context)
+    page = None
+    if html and _exists(f"mail/{name}.html"):
+        page = render_template(f"mail/{name}.html", **context)
     return Written(text, page)
 
 
