@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from market.audit.models import AuditEntry
-from market.booths import changes, services, withdrawals
+from market.booths import attendance, changes, services
 from market.booths.loading import history
 from market.booths.models import Attendance, Booth
 from market.extensions import db
@@ -224,15 +224,15 @@ def test_the_database_refuses_a_change_that_slips_past_the_checks(confirmed, sta
 def test_attendance_is_taken_from_the_market_day_and_counts_in_the_next_ranking(confirmed, staff):
     market, people = confirmed
     with pytest.raises(services.BoothRuleError, match="당일부터"):
-        withdrawals.mark_attendance(market.id, 1, Attendance.PRESENT, staff)
+        attendance.mark_attendance(market.id, 1, Attendance.PRESENT, staff)
     db.session.rollback()
     market.market_date = today() - timedelta(days=1)  # the market was yesterday
     db.session.commit()
     numbers = {a: n for n, a in _booths().items()}
-    withdrawals.mark_attendance(market.id, numbers[people[0].id], Attendance.PRESENT, staff)
-    withdrawals.mark_attendance(market.id, numbers[people[1].id], Attendance.NO_SHOW, staff)
-    withdrawals.mark_attendance(market.id, numbers[people[2].id], Attendance.NO_SHOW, staff)
-    withdrawals.mark_attendance(market.id, numbers[people[2].id], None, staff)  # a slip corrected
+    attendance.mark_attendance(market.id, numbers[people[0].id], Attendance.PRESENT, staff)
+    attendance.mark_attendance(market.id, numbers[people[1].id], Attendance.NO_SHOW, staff)
+    attendance.mark_attendance(market.id, numbers[people[2].id], Attendance.NO_SHOW, staff)
+    attendance.mark_attendance(market.id, numbers[people[2].id], None, staff)  # a slip corrected
     db.session.commit()
     booth = db.session.scalar(select(Booth).where(Booth.application_id == people[2].id))
     assert (booth.attendance, booth.attendance_at) == (None, None)

@@ -20,6 +20,7 @@ from market.booths import changes, services
 from market.booths.models import Booth
 from market.extensions import db
 from market.outbox.models import OutboxMessage
+from market.rules import flush_or_refuse
 from market.vendors.applications import staff_set_status
 from market.vendors.models import Application, ApplicationStatus
 from tests.booths_factories import applicants, open_market
@@ -189,7 +190,7 @@ def test_two_staff_giving_the_same_booth_at_once_one_is_refused(app, staff, mark
 def test_postgres_unique_index_refuses_a_concurrent_second_booth_cleanly(app, market):
     """Without the market lock, two transactions insert the same booth: the
     second waits on the unique index, then fails, and the service turns that
-    into the clean message (here through `changes.flush_or_refuse`)."""
+    into the clean message (here through `rules.flush_or_refuse`)."""
     first, second = db.session.scalars(select(Application).limit(2)).all()
     rows = (_booth(market, 1, first), _booth(market, 1, second))
 
@@ -203,7 +204,7 @@ def test_postgres_unique_index_refuses_a_concurrent_second_booth_cleanly(app, ma
                     }
                 )
             )
-            changes.flush_or_refuse()
+            flush_or_refuse(services.concurrent_change())
 
         return act
 

@@ -1,7 +1,7 @@
 """Changes to a confirmed assignment: staff moves, swaps, pins, take-backs and
-additions from the waitlist; the promotion after a withdrawal; attendance.
+additions from the waitlist.
 
-Each locks the market row first (`services.lock_market`), so two staff
+Each locks the market row first (`services.locked_market`), so two staff
 changing the same market queue up instead of interleaving, and each keeps the
 database's own rules at every flush: no booth with two vendors, no vendor with
 two booths, one pin per booth. Every change is audited, and the vendor whose
@@ -12,7 +12,6 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from market.audit.services import record
@@ -20,9 +19,10 @@ from market.booths import reasons
 from market.booths.loading import BoothRuleError
 from market.booths.mails import News, queue
 from market.booths.models import Booth
-from market.booths.services import concurrent_change_message, lock_market
+from market.booths.services import concurrent_change, locked_market
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
+from market.rules import flush_or_refuse
 from market.timeutil import utcnow
 from market.vendors.models import Application, ApplicationStatus
 
@@ -35,7 +35,7 @@ PIN_STATUSES = (ApplicationStatus.APPLIED, ApplicationStatus.ASSIGNED, Applicati
 
 
 def _manual_market(market_id: int) -> Market:
-    market = lock_market(market_id)
+    market = locked_market(market_id)
     if market.status is not MarketStatus.ASSIGNED:
         raise BoothRuleError(
             _("Booths can be changed by hand once they are assigned, until the market is held.")
@@ -87,14 +87,6 @@ def _pin_holder(market: Market, number: int, *not_ids: int) -> Application | Non
     )
 
 
-def flush_or_refuse() -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as error:
-        raise BoothRuleError(concurrent_change_message()) from error
-
-
 def set_outcome(application: Application, status, reason: str, now: datetime) -> None:
     application.status, application.status_reason = status, reason
     application.status_changed_at = now
@@ -125,7 +117,7 @@ def move(market_id: int, from_number: int, to_number: int, actor) -> Booth:
         reasons.moved_by_staff(from_number, to_number),
         now,
     )
-    flush_or_refuse()
+    flush_or_refuse(concurrent_change())
     record(
         actor,
         "booths.move",
@@ -160,9 +152,9 @@ def swap(market_id: int, first_number: int, second_number: int, actor) -> None:
     )
     one.pinned_booth = other.pinned_booth = None  # free both pins before setting them again
     db.session.delete(second)
-    flush_or_refuse()
+    flush_or_refuse(concurrent_change())
     first.number = second_number
-    flush_or_refuse()
+    flush_or_refuse(concurrent_change())
     second = Booth(market_id=market.id, number=first_number, **kept)
     db.session.add(second)
     for application, pin in zip((one, other), pins, strict=True):
@@ -180,7 +172,7 @@ def swap(market_id: int, first_number: int, second_number: int, actor) -> None:
         reasons.swapped_by_staff(second_number, first_number),
         now,
     )
-    flush_or_refuse()
+    flush_or_refuse(concurrent_change())
     record(
         actor,
         "booths.swap",
@@ -197,7 +189,7 @@ def pin(market_id: int, application_id: int, number: int, actor) -> bool:
 
     Returns True when the vendor already stands there (the pin holds now);
     otherwise the pin takes effect at the next assignment."""
-    market = lock_market(market_id)
+    market = locked_market(market_id)
     if market.status not in PINNABLE:
         raise BoothRuleError(
             _("Pins can be set while a market is open for applications or assigned.")
@@ -222,7 +214,7 @@ def pin(market_id: int, application_id: int, number: int, actor) -> bool:
     booth = db.session.scalar(select(Booth).where(Booth.application_id == application.id))
     if booth is not None:
         booth.pinned = booth.number == number
-    flush_or_refuse()
+    flush_or_refuse(concurrent_change())
     record(
         actor,
         "booths.pin",
@@ -234,7 +226,7 @@ def pin(market_id: int, application_id: int, number: int, actor) -> bool:
 
 
 def unpin(market_id: int, application_id: int, actor) -> None:
-    market = lock_market(market_id)
+    market = locked_market(market_id)
     application = _application(market, application_id)
     before = application.pinned_booth
     if before is None:
@@ -243,7 +235,7 @@ def unpin(market_id: int, application_id: int, actor) -> None:
     booth = db.session.scalar(select(Booth).where(Booth.application_id == application.id))
     if booth is not None:
         booth.pinned = False
-    flush_or_refuse()
+    flush_or_refuse(concurrent_change())
     record(actor, "booths.unpin", application, before={"pinned_booth": before}, after=None)
 
 
@@ -268,7 +260,7 @@ def unassign(market_id: int, number: int, actor) -> Application:
         reasons.unassigned_by_staff(number, position),
         utcnow(),
     )
-    flush_or_refuse()
+    flush_or_refuse(concurrent_change())
     record(
         actor,
         "booths.unassign",
@@ -302,7 +294,7 @@ def add_from_waitlist(market_id: int, application_id: int, number: int, actor) -
     db.session.add(booth)
     application.waitlist_position = None
     set_outcome(application, ApplicationStatus.ASSIGNED, reasons.added_by_staff(number, gone), now)
-    flush_or_refuse()
+    flush_or_refuse(concurrent_change())
     _close_gap(market, gone, now)
     record(
         actor,
@@ -330,4 +322,4 @@ def _close_gap(market: Market, gone: int, now: datetime) -> None:
         application.waitlist_position = position
         reason = reasons.moved_up_after_promotion(position)
         set_outcome(application, ApplicationStatus.WAITLISTED, reason, now)
-    flush_or_refuse()
+    flush_or_refuse(concurrent_change())

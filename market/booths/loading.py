@@ -29,6 +29,7 @@ from market.booths.assignment import Booth as CoreBooth
 from market.booths.models import Attendance, Booth
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
+from market.rules import RuleError
 from market.timeutil import today_seoul
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
 
@@ -46,7 +47,7 @@ CONSIDERED = (
 )
 
 
-class BoothRuleError(ValueError):
+class BoothRuleError(RuleError):
     """A refused booth change, with a message for staff."""
 
 
@@ -99,7 +100,7 @@ def history(market: Market, today: date | None = None) -> dict[int, tuple[int, i
             Market.market_date.in_(select(recent_dates.c.market_date)),
             or_(
                 Booth.attendance == Attendance.PRESENT,
-                and_(Booth.attendance.is_(None), was_held(today or today_in_seoul())),
+                and_(Booth.attendance.is_(None), was_held(today or today_seoul())),
             ),
         )
         .group_by(Booth.vendor_id)
@@ -224,7 +225,3 @@ def out_of_range_message(numbers: list[int], booth_count: int) -> str:
         count=booth_count,
         numbers=", ".join(map(str, numbers)),
     )
-
-
-def today_in_seoul() -> date:
-    return today_seoul()

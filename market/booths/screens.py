@@ -1,6 +1,6 @@
 """What the booth pages show: the stored assignment, the maps, the attendance
 list, and the figures other pages use (dashboard flag, vendor home). Reads
-only; the rules are in `services`, `changes` and `withdrawals`."""
+only; the rules are in `services`, `changes`, `withdrawals` and `attendance`."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta

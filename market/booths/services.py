@@ -1,14 +1,16 @@
 """Booth assignment against the database: preview, confirm, and the figures
-other pages show. Manual changes, withdrawals and attendance are in `changes`.
+other pages show. Manual changes are in `changes`, a vendor leaving in
+`withdrawals`, market-day attendance in `attendance`.
 
 `preview` writes nothing. `confirm` stores the same plan: booth rows, each
 application's status, reason and waitlist place, the market's status, one
 mail per vendor whose outcome changed, one audit entry. The caller commits.
 
-Two staff confirming at once: the market row is locked first (SELECT … FOR
-UPDATE on PostgreSQL; on SQLite a no-op UPDATE takes the database's write lock
-before anything is read), so the second waits, then sees the market already
-assigned and is refused with a message. Should anything slip past the lock,
+Two staff confirming at once: the market row is locked first
+(`markets.services.lock_market`: SELECT … FOR UPDATE on PostgreSQL, the
+database's write lock on SQLite, before anything is read), so the second
+waits, then sees the market already assigned and is refused with a message.
+Should anything slip past the lock,
 the unique constraints on booths refuse the second writer, and that too
 becomes the same clean refusal (`BoothRuleError`).
 """
@@ -19,7 +21,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from market.audit.services import describe_actions, record
@@ -43,7 +45,7 @@ from market.outbox.services import enqueue_many
 from market.timeutil import utcnow
 from market.vendors.models import Application, ApplicationStatus
 
-__all__ = ["BoothRuleError", "Plan", "confirm", "lock_market", "preview"]
+__all__ = ["BoothRuleError", "Plan", "confirm", "locked_market", "preview"]
 
 ASSIGNABLE = (MarketStatus.OPEN, MarketStatus.ASSIGNED)
 STORED_OUTCOMES = {
@@ -54,18 +56,10 @@ STORED_OUTCOMES = {
 NEWS = {Outcome.ASSIGNED: News.ASSIGNED, Outcome.WAITLISTED: News.WAITLISTED}
 
 
-def lock_market(market_id: int) -> Market:
-    """The market, locked for the rest of the transaction and freshly read."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        # Take SQLite's write lock now, so a second writer waits here rather
-        # than failing later; SQLite has no row locks and ignores FOR UPDATE.
-        db.session.execute(text("UPDATE markets SET id = id WHERE id = :id"), {"id": market_id})
-    market = db.session.scalar(
-        select(Market)
-        .where(Market.id == market_id)
-        .with_for_update(of=Market)
-        .execution_options(populate_existing=True)
-    )
+def locked_market(market_id: int) -> Market:
+    """The market, locked for the rest of the transaction and freshly read
+    (`markets.lock_market`, the lock takings use too); refused when there is none."""
+    market = markets.lock_market(market_id)
     if market is None:
         raise BoothRuleError(_("There is no such market."))
     return market
@@ -186,7 +180,7 @@ def confirm(
     """Store the assignment of this market. `replace` deliberately throws away
     a confirmed one; `expected` is the fingerprint of the preview staff saw."""
     now = now or utcnow()
-    market = lock_market(market_id)
+    market = locked_market(market_id)
     if market.status not in ASSIGNABLE:
         raise BoothRuleError(
             _(
@@ -223,12 +217,12 @@ def confirm(
     before = {row.application_id: row.number for row in existing}
     if existing:
         db.session.execute(delete(Booth).where(Booth.market_id == market.id))
-    try:
+    try:  # not rules.flush_or_refuse: _store's INSERT runs inside the savepoint too
         with db.session.begin_nested():
             changed = _store(plan, before, now)
             db.session.flush()
     except IntegrityError as error:
-        raise BoothRuleError(concurrent_change_message()) from error
+        raise concurrent_change() from error
     if market.status is MarketStatus.OPEN:
         markets.change_status(market, MarketStatus.ASSIGNED, actor)
     record(
@@ -250,6 +244,12 @@ def concurrent_change_message() -> str:
         "Someone else changed the booths of this market at the same moment, so your change "
         "was not saved. Reload the page and try again."
     )
+
+
+def concurrent_change() -> BoothRuleError:
+    """The refusal when the database's own rules stop a second writer that
+    got past the lock: `rules.flush_or_refuse(concurrent_change())`."""
+    return BoothRuleError(concurrent_change_message())
 
 
 def _store(plan: Plan, before: dict[int, int], now: datetime) -> list[tuple]:

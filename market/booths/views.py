@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask import (
     Blueprint,
-    abort,
+    Flask,
     flash,
     get_template_attribute,
     redirect,
@@ -19,19 +19,20 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from market.accounts.decorators import staff_required
-from market.booths import changes, forms, screens, services, withdrawals
-from market.booths.loading import BoothRuleError, today_in_seoul
+from market.booths import changes, forms, screens, services
+from market.booths.attendance import mark_attendance
+from market.booths.loading import BoothRuleError
 from market.booths.models import Attendance
 from market.core.fragments import cached
+from market.core.transaction import saving
 from market.extensions import db
 from market.markets.models import Market
 from market.outbox.services import unbuilt_count
-from market.timeutil import utcnow
+from market.timeutil import today_seoul, utcnow
 
 bp = Blueprint("booths", __name__, url_prefix="/staff/markets/<int:market_id>")
 
 
-@bp.app_template_global()
 def booth_map_svg(booth_map, id: str = "booth-map"):
     """templates/booths/_map.html's drawing of a map, once per map, id and language."""
 
@@ -41,14 +42,20 @@ def booth_map_svg(booth_map, id: str = "booth-map"):
     return cached("booth-map-svg", (booth_map, id), draw)
 
 
-def _market(market_id: int) -> Market:
-    return db.session.get(Market, market_id) or abort(404)
+def register_template_helpers(app: Flask) -> None:
+    """The booth map's drawing in every template (the public market page
+    shows it too); the app factory calls it."""
+    app.add_template_global(booth_map_svg)
+
+
+# TEMPORARY, until the app factory calls register_template_helpers: remove then.
+bp.record_once(lambda state: register_template_helpers(state.app))
 
 
 @bp.route("/booths")
 @staff_required
 def index(market_id: int):
-    market = _market(market_id)
+    market = db.get_or_404(Market, market_id)
     confirmed = services.booths_confirmed(market)
     current = screens.current(market) if confirmed else None
     plan = None
@@ -68,7 +75,7 @@ def index(market_id: int):
         confirm_form=forms.ConfirmForm(
             fingerprint=plan.fingerprint if plan else "", replace="1" if confirmed else ""
         ),
-        today=today_in_seoul(),
+        today=today_seoul(),
         pin_candidates=candidates,
         pinned=[a for a in candidates if a.pinned_booth],
         deadline_passed=utcnow() >= market.application_deadline,
@@ -78,24 +85,21 @@ def index(market_id: int):
 @bp.route("/booths/confirm", methods=["POST"])
 @staff_required
 def confirm(market_id: int):
-    market = _market(market_id)
+    market = db.get_or_404(Market, market_id)
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
         _form_errors(form)
         return redirect(url_for("booths.index", market_id=market.id, preview=form.replace.data))
     unbuilt = unbuilt_count()
-    try:
+    with saving() as saved:
         plan = services.confirm(
             market.id,
             current_user,
             replace=bool(form.replace.data),
             expected=form.fingerprint.data or None,
         )
-    except BoothRuleError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not saved:
         return redirect(url_for("booths.index", market_id=market.id))
-    db.session.commit()
     counts = {
         "assigned": plan.assigned_count,
         "waiting": len(plan.waitlist),
@@ -122,28 +126,23 @@ def confirm(market_id: int):
 
 def _change(market_id: int, form, action: Callable[[], object], done: str, anchor: str = ""):
     """Validate, act, commit once; a refusal is flashed and nothing is kept."""
-    market = _market(market_id)
+    market = db.get_or_404(Market, market_id)
     if not form.validate_on_submit():
         _form_errors(form)
     else:
         unbuilt = unbuilt_count()
-        try:
+        with saving() as saved:
             action()
-        except BoothRuleError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            if unbuilt_count() > unbuilt:  # `done` would claim a mail that is not going
-                flash(
-                    _(
-                        "The change was saved. But the notification mail could not be built, "
-                        "so the enterprise was not emailed: see the reason in the outbox."
-                    ),
-                    "warning",
-                )
-            else:
-                flash(done, "success")
+        if saved and unbuilt_count() > unbuilt:  # `done` would claim a mail that is not going
+            flash(
+                _(
+                    "The change was saved. But the notification mail could not be built, "
+                    "so the enterprise was not emailed: see the reason in the outbox."
+                ),
+                "warning",
+            )
+        elif saved:
+            flash(done, "success")
     return redirect(url_for("booths.index", market_id=market.id, _anchor=anchor or None))
 
 
@@ -248,19 +247,14 @@ def add(market_id: int):
 @staff_required
 def attendance(market_id: int):
     """Market day on a phone: one card per booth, big present / no-show buttons."""
-    market = _market(market_id)
+    market = db.get_or_404(Market, market_id)
     if request.method == "POST":
         form = forms.AttendanceForm()
         number = request.form.get("number", type=int)
         if form.validate_on_submit() and number:
-            try:
-                value = Attendance(form.value.data) if form.value.data else None
-                withdrawals.mark_attendance(market.id, number, value, current_user)
-            except BoothRuleError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
-                db.session.commit()
+            value = Attendance(form.value.data) if form.value.data else None
+            with saving():
+                mark_attendance(market.id, number, value, current_user)
         else:
             flash(_("Choose a booth and present or no-show."), "error")
         return redirect(
@@ -275,7 +269,7 @@ def attendance(market_id: int):
             value: sum(1 for booth, _vendor in rows if booth.attendance == value)
             for value in (Attendance.PRESENT, Attendance.NO_SHOW, None)
         },
-        open_today=market.market_date <= today_in_seoul(),
+        open_today=market.market_date <= today_seoul(),
         attendance_present=Attendance.PRESENT,
         attendance_no_show=Attendance.NO_SHOW,
         form=forms.AttendanceForm(),

@@ -1,32 +1,27 @@
-"""A vendor leaving a confirmed market, and attendance on market day.
+"""A vendor leaving a confirmed market.
 
 `release` runs when an assigned or waiting vendor leaves (it withdrew before
 the deadline, or staff withdrew, declined or reset its application): the booth
 is freed, `promotion.promote` picks who fills it, the waitlist closes up, the
-promoted vendor is mailed and the audit log says who moved. Attendance is kept
-per booth and counted by later rankings (`loading.history`). The caller commits.
+promoted vendor is mailed and the audit log says who moved. The caller commits.
 """
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from market.audit.services import record
-from market.booths.changes import flush_or_refuse, set_outcome, taken_booth
-from market.booths.loading import BoothRuleError, current_state, today_in_seoul
+from market.booths.changes import set_outcome
+from market.booths.loading import BoothRuleError, current_state
 from market.booths.mails import News, queue
-from market.booths.models import Attendance, Booth
+from market.booths.models import Booth
 from market.booths.promotion import Promotion, promote
-from market.booths.services import STORED_OUTCOMES, lock_market
+from market.booths.services import STORED_OUTCOMES, concurrent_change, locked_market
 from market.extensions import db
-from market.markets.models import Market, MarketStatus
+from market.markets.models import MarketStatus
+from market.rules import flush_or_refuse
 from market.timeutil import utcnow
 from market.vendors.models import Application, ApplicationStatus
 
 PROMOTING = (MarketStatus.OPEN, MarketStatus.ASSIGNED)
-ATTENDANCE_STATUSES = (MarketStatus.ASSIGNED, MarketStatus.HELD, MarketStatus.CLOSED)
-
-
-# -- withdrawals -----------------------------------------------------------------------
 
 
 def release(application: Application, before_status, actor) -> Promotion | None:
@@ -37,7 +32,7 @@ def release(application: Application, before_status, actor) -> Promotion | None:
     status is flushed; the application still holds its old waitlist place."""
     if before_status not in (ApplicationStatus.ASSIGNED, ApplicationStatus.WAITLISTED):
         return None
-    market = lock_market(application.market_id)
+    market = locked_market(application.market_id)
     if market.status not in PROMOTING:
         return None  # held, closed or cancelled: the booths are history now
     now = utcnow()
@@ -48,12 +43,12 @@ def release(application: Application, before_status, actor) -> Promotion | None:
         if booth is not None:
             db.session.delete(booth)
         application.waitlist_position = None
-        flush_or_refuse()
+        flush_or_refuse(concurrent_change())
         return None
     promotion = promote(state, application.vendor_id)
     if promotion.freed_booth is not None:
         db.session.delete(by_number[promotion.freed_booth])
-        flush_or_refuse()
+        flush_or_refuse(concurrent_change())
     application.waitlist_position = None
     applications = {a.vendor_id: a for a in waiting}
     for decision in promotion.decisions:
@@ -75,7 +70,7 @@ def release(application: Application, before_status, actor) -> Promotion | None:
                 assigned_at=now,
             )
         )
-    flush_or_refuse()
+    flush_or_refuse(concurrent_change())
     record(
         actor,
         "booths.promote",
@@ -89,30 +84,3 @@ def release(application: Application, before_status, actor) -> Promotion | None:
     if promoted is not None:
         queue(promoted, market, News.ASSIGNED, promotion.freed_booth)
     return promotion
-
-
-# -- attendance ------------------------------------------------------------------------
-
-
-def mark_attendance(market_id: int, number: int, value: Attendance | None, actor) -> Booth:
-    """Present, no-show, or None to clear a mistake; counted by later rankings."""
-    market = db.session.get(Market, market_id)
-    if market is None:
-        raise BoothRuleError(_("There is no such market."))
-    if market.status not in ATTENDANCE_STATUSES:
-        raise BoothRuleError(_("Attendance is taken at markets whose booths are assigned."))
-    if market.market_date > today_in_seoul():
-        raise BoothRuleError(_("Attendance can be taken from the market day on."))
-    booth = taken_booth(market, number)
-    before = booth.attendance
-    booth.attendance = Attendance(value) if value else None
-    booth.attendance_at = utcnow() if value else None
-    flush_or_refuse()
-    record(
-        actor,
-        "booths.attendance",
-        booth,
-        before={"attendance": before},
-        after={"attendance": booth.attendance, "vendor_id": booth.vendor_id},
-    )
-    return booth
