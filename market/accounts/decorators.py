@@ -28,3 +28,14 @@ def roles_required(*roles: Role):
 
 def staff_required(view):
     return roles_required(*CENTER_ROLES)(view)
+
+
+def vendor_required(view):
+    """For an enterprise's own pages: a vendor login (staff get the 403 page)."""
+    return roles_required(Role.VENDOR)(view)
+
+
+def signed_in_vendor():
+    """The enterprise the signed-in vendor login acts for, or 404: a vendor
+    login without one has no pages but its home, which says so."""
+    return current_user.vendor or abort(404)

@@ -1,10 +1,12 @@
 """Account rules: creating users, checking logins, changing passwords."""
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from market.accounts.models import Role, User
 from market.audit.services import record
 from market.extensions import db
+from market.rules import RuleError
 from market.timeutil import utcnow
 from market.validators import MAX_PASSWORD_LENGTH, checked_email, normalise_email
 
@@ -19,8 +21,8 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-class AccountError(ValueError):
-    pass
+class AccountError(RuleError):
+    """A refused account change (a plain message: the CLI prints it)."""
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -59,8 +61,8 @@ def authenticate(email: str, password: str) -> User | None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
-        raise AccountError("current password is wrong")
-    if problem := password_problem(new):
-        raise AccountError(problem)
+        raise AccountError({"current": _("The current password is wrong.")})
+    if problem := password_problem(new):  # the form has the same limits, in Korean
+        raise AccountError({"new": problem})
     user.set_password(new)
     record(user, "user.password_change", user)

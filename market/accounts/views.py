@@ -4,6 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from market.accounts import services
 from market.accounts.forms import ChangePasswordForm, LoginForm
+from market.core.transaction import saving
 from market.core.web import same_site_path
 from market.extensions import db, limiter, login_manager
 
@@ -53,12 +54,9 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.change_password(current_user, form.current.data, form.new.data)
-        except services.AccountError:
-            form.current.errors.append(_("The current password is wrong."))
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("home.index"))
     return render_template("accounts/password.html", form=form)
