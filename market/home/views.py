@@ -4,12 +4,12 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
-from market.accounts.decorators import roles_required, staff_required
+from market.accounts.decorators import staff_required, vendor_required
 from market.accounts.models import Role
 from market.booths import screens as booth_screens
 from market.home import dashboard
 from market.takings import history as takings_history
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import today_seoul, utcnow
 from market.vendors import applications
 from market.vendors.views import feed_urls
 
@@ -35,13 +35,12 @@ def staff():
 
 
 @bp.route("/vendor/")
-@roles_required(Role.VENDOR)
+@vendor_required
 def vendor():
     vendor = current_user.vendor
     if vendor is None:
         return render_template("home/no_vendor.html")
-    now = utcnow()
-    today = now.astimezone(SEOUL).date()
+    now, today = utcnow(), today_seoul()
     feed_url, webcal_url = feed_urls(vendor)
     upcoming = applications.upcoming_applications(vendor, today)
     return render_template(

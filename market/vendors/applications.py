@@ -20,7 +20,7 @@ from market.markets.models import Market, MarketStatus
 from market.timeutil import format_seoul, utcnow
 from market.vendors.labels import application_status_label, vendor_status_label
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
-from market.vendors.services import VendorRuleError
+from market.vendors.services import VendorRuleError, chosen
 
 WITHDRAWABLE = {ApplicationStatus.APPLIED, ApplicationStatus.WAITLISTED, ApplicationStatus.ASSIGNED}
 # What staff may set here; booths (and so "assigned") come with booth assignment.
@@ -143,7 +143,7 @@ def staff_set_status(
     application: Application, status: ApplicationStatus, actor, reason: str | None = None
 ) -> None:
     """Staff may change an application at any time, also after the deadline."""
-    status = ApplicationStatus(status)
+    status = chosen(ApplicationStatus, status, _("Choose a status."))
     reason = (reason or "").strip() or None
     if status not in STAFF_STATUSES:
         raise VendorRuleError({"status": _("Choose a status.")})

@@ -5,17 +5,19 @@ Applications to market days are in market.vendors.applications."""
 
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
+from enum import Enum
+from typing import TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import Role, User
 from market.accounts.services import MIN_PASSWORD_LENGTH
 from market.audit.services import describe_actions, record
 from market.extensions import db
 from market.outbox.services import enqueue
+from market.rules import RuleError, flush_or_refuse
 from market.timeutil import utcnow
 from market.validators import business_number_valid, normalise_email
 from market.vendors.labels import vendor_status_label
@@ -32,6 +34,8 @@ REVIEW_FIELDS = (
 )
 EXPIRY_WARNING_DAYS = 60
 
+E = TypeVar("E", bound=Enum)
+
 # Which decision may follow which status.
 DECISIONS = {
     VendorStatus.APPROVED: {VendorStatus.PENDING, VendorStatus.REJECTED, VendorStatus.SUSPENDED},
@@ -46,12 +50,8 @@ ACTIONS = {
 }
 
 
-class VendorRuleError(ValueError):
-    """A refused change; `errors` maps form field names to messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(map(str, errors.values())))
-        self.errors = errors
+class VendorRuleError(RuleError):
+    """A refused change to an enterprise or its applications."""
 
 
 @dataclass
@@ -72,6 +72,15 @@ class VendorDetails:
     contact_name: str
     phone: str
     email: str
+
+
+def chosen(enum: type[E], value, message: str) -> E:
+    """`value` as a member of `enum`, or a refusal with `message`: a form's
+    choice (a decision, a status) that names none is the person's slip."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise VendorRuleError({"status": message}) from None
 
 
 def business_number_taken_message() -> str:
@@ -99,16 +108,6 @@ def check_vendor(details: VendorDetails, vendor: Vendor | None = None) -> dict[s
 
 def business_number_owner(digits: str) -> int | None:
     return db.session.scalar(select(Vendor.id).where(Vendor.business_number == digits))
-
-
-def _flush_or_refuse(errors: dict[str, str]) -> None:
-    """Turns a unique-constraint race (two sign-ups with the same number at
-    once) into the same clear refusal the checks give."""
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as error:
-        raise VendorRuleError(errors) from error
 
 
 def _apply(vendor: Vendor, details: VendorDetails) -> None:
@@ -145,12 +144,14 @@ def register_vendor(details: VendorDetails, password: str) -> tuple[Vendor, User
     vendor = Vendor(status=VendorStatus.PENDING, feed_token=new_feed_token())
     _apply(vendor, details)
     db.session.add(vendor)
-    _flush_or_refuse({"business_number": business_number_taken_message()})
+    flush_or_refuse(VendorRuleError({"business_number": business_number_taken_message()}))
     user = User(email=vendor.email, name=vendor.contact_name, role=Role.VENDOR, vendor_id=vendor.id)
     user.set_password(password)
     db.session.add(user)
-    _flush_or_refuse(
-        {"email": _("An account with this email already exists. Log in, or use another email.")}
+    flush_or_refuse(
+        VendorRuleError(
+            {"email": _("An account with this email already exists. Log in, or use another email.")}
+        )
     )
     record(user, "vendor.register", vendor, after=vendor_values(vendor))
     record(user, "user.create", user, after={"email": user.email, "role": user.role.value})
@@ -175,7 +176,7 @@ def update_vendor(vendor: Vendor, details: VendorDetails, actor) -> bool:
     if sent_back:
         vendor.status, vendor.status_reason = VendorStatus.PENDING, None
         vendor.status_changed_at = utcnow()
-    _flush_or_refuse({"business_number": business_number_taken_message()})
+    flush_or_refuse(VendorRuleError({"business_number": business_number_taken_message()}))
     after = vendor_values(vendor)
     record(actor, "vendor.update", vendor, before=before, after=after)
     if sent_back:
@@ -198,7 +199,7 @@ def decide(
     """Approve, reject or suspend; the enterprise is told by email (queued in
     the same transaction; a mail that cannot be built is a failed outbox
     message with the reason) and the decision is in the audit log."""
-    status = VendorStatus(status)
+    status = chosen(VendorStatus, status, _("Choose a decision."))
     reason = (reason or "").strip() or None
     if status not in DECISIONS or vendor.status not in DECISIONS[status]:
         raise VendorRuleError(
@@ -228,6 +229,11 @@ def decide(
     )
     enqueue(status_message(vendor, link), category="vendor-status")
     return vendor
+
+
+def decisions_for(vendor: Vendor) -> list[VendorStatus]:
+    """The decisions staff may take on this enterprise now."""
+    return [status for status, allowed in DECISIONS.items() if vendor.status in allowed]
 
 
 def renew_feed_token(vendor: Vendor, actor) -> str:
@@ -287,6 +293,10 @@ def directory_query(category: Category | None = None):
     if category is not None:
         query = query.where(Vendor.category == category)
     return query.order_by(Vendor.name, Vendor.id)
+
+
+def vendor_logins(vendor: Vendor) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.vendor_id == vendor.id)))
 
 
 def vendor_by_feed_token(token: str) -> Vendor | None:

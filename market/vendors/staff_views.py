@@ -1,15 +1,14 @@
 """Staff pages for enterprises: the approval queue, decisions, edits,
 certifications about to expire, and the applications of each market day."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from market.accounts.decorators import staff_required
-from market.accounts.models import User
-from market.core.forms import show_errors
 from market.core.pagination import paginate
+from market.core.transaction import saving
+from market.core.web import enum_arg
 from market.extensions import db
 from market.markets.models import Market
 from market.outbox.services import unbuilt_count
@@ -23,26 +22,10 @@ bp = Blueprint("vendors_staff", __name__, url_prefix="/staff/vendors")
 applications_bp = Blueprint("applications_staff", __name__, url_prefix="/staff")
 
 
-def _get_vendor(vendor_id: int) -> Vendor:
-    return db.session.get(Vendor, vendor_id) or abort(404)
-
-
-def _today():
-    return today_seoul()
-
-
-def _status_arg(enum, name: str = "status", default=None):
-    value = request.args.get(name, default)
-    try:
-        return enum(value) if value else None
-    except ValueError:
-        return None
-
-
 @bp.route("/")
 @staff_required
 def index():
-    status = _status_arg(VendorStatus, default=VendorStatus.PENDING.value)
+    status = enum_arg(VendorStatus, "status", default=VendorStatus.PENDING.value)
     search = request.args.get("q", "").strip()
     page = paginate(services.vendors_query(status, search))
     return render_template(
@@ -52,14 +35,14 @@ def index():
         search=search,
         counts=services.status_counts(),
         statuses=VENDOR_STATUSES,
-        expiring=services.expiring_count(_today()),
+        expiring=services.expiring_count(today_seoul()),
     )
 
 
 @bp.route("/expiring")
 @staff_required
 def expiring():
-    today = _today()
+    today = today_seoul()
     page = paginate(services.expiring_query(today))
     return render_template(
         "vendors/expiring.html", page=page, today=today, days=services.EXPIRY_WARNING_DAYS
@@ -69,45 +52,36 @@ def expiring():
 @bp.route("/<int:vendor_id>")
 @staff_required
 def show(vendor_id: int):
-    vendor = _get_vendor(vendor_id)
-    logins = db.session.scalars(select(User).where(User.vendor_id == vendor.id)).all()
-    choices = [s for s, allowed in services.DECISIONS.items() if vendor.status in allowed]
+    vendor = db.get_or_404(Vendor, vendor_id)
     return render_template(
         "vendors/staff_show.html",
         vendor=vendor,
-        logins=logins,
-        decisions=choices,
+        logins=services.vendor_logins(vendor),
+        decisions=services.decisions_for(vendor),
         needs_reason=services.NEEDS_REASON,
         form=ReasonForm(),
         recent=applications.vendor_applications(vendor),
-        today=_today(),
+        today=today_seoul(),
     )
 
 
 @bp.route("/<int:vendor_id>/decide", methods=["POST"])
 @staff_required
 def decide(vendor_id: int):
-    vendor = _get_vendor(vendor_id)
+    vendor = db.get_or_404(Vendor, vendor_id)
     form = ReasonForm()
     from_queue = vendor.status is VendorStatus.PENDING
     if form.validate_on_submit():
-        try:
-            status = VendorStatus(request.form.get("decision", ""))
-            unbuilt = unbuilt_count()
+        unbuilt = unbuilt_count()
+        with saving() as saved:
             services.decide(
                 vendor,
-                status,
+                request.form.get("decision", ""),
                 actor=current_user,
                 reason=form.reason.data,
                 link=url_for("home.vendor", _external=True),
             )
-        except ValueError as error:  # VendorRuleError or an unknown decision
-            db.session.rollback()
-            messages = getattr(error, "errors", {"status": _("Choose a decision.")})
-            for message in messages.values():
-                flash(message, "error")
-        else:
-            db.session.commit()
+        if saved:
             if unbuilt_count() == unbuilt:  # else: a failed outbox row with the reason
                 flash(
                     _(
@@ -135,16 +109,12 @@ def decide(vendor_id: int):
 @bp.route("/<int:vendor_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit(vendor_id: int):
-    vendor = _get_vendor(vendor_id)
+    vendor = db.get_or_404(Vendor, vendor_id)
     form = VendorProfileForm(obj=vendor)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.update_vendor(vendor, form.details(), actor=current_user)
-        except services.VendorRuleError as error:
-            db.session.rollback()
-            show_errors(form, error.errors)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("%(name)s was saved.", name=vendor.name), "success")
             return redirect(url_for("vendors_staff.show", vendor_id=vendor.id))
     return render_template("vendors/staff_edit.html", form=form, vendor=vendor)
@@ -156,8 +126,8 @@ def edit(vendor_id: int):
 @applications_bp.route("/markets/<int:market_id>/applications")
 @staff_required
 def market_applications(market_id: int):
-    market = db.session.get(Market, market_id) or abort(404)
-    status = _status_arg(ApplicationStatus)
+    market = db.get_or_404(Market, market_id)
+    status = enum_arg(ApplicationStatus, "status")
     page = paginate(applications.market_applications_query(market, status))
     return render_template(
         "vendors/market_applications.html",
@@ -174,22 +144,17 @@ def market_applications(market_id: int):
 @applications_bp.route("/applications/<int:application_id>/status", methods=["POST"])
 @staff_required
 def application_status(application_id: int):
-    application = db.session.get(Application, application_id) or abort(404)
+    application = db.get_or_404(Application, application_id)
     form = ReasonForm()
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             applications.staff_set_status(
                 application,
-                ApplicationStatus(request.form.get("status", "")),
+                request.form.get("status", ""),
                 actor=current_user,
                 reason=form.reason.data,
             )
-        except ValueError as error:  # VendorRuleError or an unknown status
-            db.session.rollback()
-            for message in getattr(error, "errors", {"status": _("Choose a status.")}).values():
-                flash(message, "error")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The application was changed."), "success")
     return redirect(
         request.form.get("next")

@@ -7,10 +7,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from market.accounts.decorators import roles_required
-from market.accounts.models import Role
-from market.core.forms import show_errors
+from market.accounts.decorators import signed_in_vendor, vendor_required
 from market.core.pagination import paginate
+from market.core.transaction import saving
 from market.extensions import db
 from market.markets.models import Market
 from market.timeutil import today_seoul, utcnow
@@ -20,19 +19,11 @@ from market.vendors.models import Application, ApplicationStatus
 
 bp = Blueprint("vendors_own", __name__, url_prefix="/vendor")
 
-vendor_required = roles_required(Role.VENDOR)
-
-
-def _my_vendor():
-    """The signed-in user's enterprise; a vendor login without one has no pages
-    but its home, which says so."""
-    return current_user.vendor or abort(404)
-
 
 @bp.route("/history")
 @vendor_required
 def history():
-    vendor = _my_vendor()
+    vendor = signed_in_vendor()
     today = today_seoul()
     page = paginate(applications.past_applications_query(vendor, today))
     return render_template("vendors/history.html", vendor=vendor, page=page)
@@ -41,16 +32,12 @@ def history():
 @bp.route("/profile", methods=["GET", "POST"])
 @vendor_required
 def profile():
-    vendor = _my_vendor()
+    vendor = signed_in_vendor()
     form = VendorProfileForm(obj=vendor)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             sent_back = services.update_vendor(vendor, form.details(), actor=current_user)
-        except services.VendorRuleError as error:
-            db.session.rollback()
-            show_errors(form, error.errors)
-        else:
-            db.session.commit()
+        if saved:
             if sent_back:
                 flash(
                     _(
@@ -68,33 +55,27 @@ def profile():
 @bp.route("/markets/<int:market_id>/apply", methods=["GET", "POST"])
 @vendor_required
 def apply(market_id: int):
-    vendor = _my_vendor()
-    market = db.session.get(Market, market_id) or abort(404)
+    vendor = signed_in_vendor()
+    market = db.get_or_404(Market, market_id)
     mine = applications.find_application(vendor, market)
     if mine is not None and mine.status is not ApplicationStatus.WITHDRAWN:
         flash(applications.already_applied_message(), "info")
         return redirect(url_for("home.vendor"))
     form = ApplyForm()
     if form.validate_on_submit():
-        try:
+        with saving() as saved:  # a refusal is flashed on the home page
             applications.apply(vendor, market, form.note.data, actor=current_user)
-        except services.VendorRuleError as error:
-            db.session.rollback()
-            for message in error.errors.values():
-                flash(message, "error")
-            return redirect(url_for("home.vendor"))
-        else:
-            db.session.commit()
+        if saved:
             flash(_("You applied for the market on %(date)s.", date=market.market_date), "success")
-            return redirect(url_for("home.vendor"))
+        return redirect(url_for("home.vendor"))
     refusal = applications.apply_refusal(vendor, market, utcnow())
     return render_template("vendors/apply.html", market=market, form=form, refusal=refusal)
 
 
 def _my_application(application_id: int) -> Application:
-    vendor = _my_vendor()
-    application = db.session.get(Application, application_id)
-    if application is None or application.vendor_id != vendor.id:
+    vendor = signed_in_vendor()
+    application = db.get_or_404(Application, application_id)
+    if application.vendor_id != vendor.id:  # another enterprise's: as if it did not exist
         abort(404)
     return application
 
@@ -106,14 +87,9 @@ def withdraw(application_id: int):
     market = db.session.get(Market, application.market_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             applications.withdraw(application, market, actor=current_user)
-        except services.VendorRuleError as error:
-            db.session.rollback()
-            for message in error.errors.values():
-                flash(message, "error")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Your application was withdrawn."), "success")
         return redirect(url_for("home.vendor"))
     return render_template(
@@ -124,11 +100,11 @@ def withdraw(application_id: int):
 @bp.route("/feed-token", methods=["GET", "POST"])
 @vendor_required
 def feed_token():
-    vendor = _my_vendor()
+    vendor = signed_in_vendor()
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.renew_feed_token(vendor, actor=current_user)
-        db.session.commit()
+        with saving():
+            services.renew_feed_token(vendor, actor=current_user)
         flash(
             _("Your calendar has a new address; subscribe to it again in your calendar app."),
             "success",

@@ -9,17 +9,17 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from market import calendar
-from market.core.forms import show_errors
 from market.core.pagination import paginate
-from market.extensions import db, limiter
-from market.timeutil import SEOUL, utcnow
+from market.core.transaction import saving
+from market.core.web import enum_arg
+from market.extensions import limiter
+from market.timeutil import today_seoul, utcnow
 from market.vendors import applications, services
 from market.vendors.forms import RegistrationForm
 from market.vendors.labels import CATEGORIES
@@ -32,11 +32,7 @@ DIRECTORY_PAGE_SIZE = 20
 
 @bp.route("/")
 def directory():
-    category = request.args.get("category") or None
-    try:
-        chosen = Category(category) if category else None
-    except ValueError:
-        chosen = None
+    chosen = enum_arg(Category, "category")
     page = paginate(services.directory_query(chosen), per_page=DIRECTORY_PAGE_SIZE)
     return render_template(
         "vendors/directory.html", page=page, categories=CATEGORIES, chosen=chosen
@@ -54,13 +50,9 @@ def register():
         return redirect(url_for("home.vendor"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             vendor, user = services.register_vendor(form.details(), form.password.data)
-        except services.VendorRuleError as error:
-            db.session.rollback()
-            show_errors(form, error.errors)
-        else:
-            db.session.commit()
+        if saved:
             if current_user.is_authenticated and current_user.is_staff:
                 flash(_("%(name)s is registered.", name=vendor.name), "success")
                 return redirect(url_for("vendors_staff.show", vendor_id=vendor.id))
@@ -86,12 +78,11 @@ def feed_urls(vendor) -> tuple[str, str]:
 @bp.route("/feed/<token>.ics")
 def feed(token: str):
     vendor = services.vendor_by_feed_token(token) or abort(404)
-    now = utcnow()
-    markets = applications.assigned_markets(vendor, now.astimezone(SEOUL).date())
+    markets = applications.assigned_markets(vendor, today_seoul())
     feed = calendar.market_feed(
         markets,
         name=f"{current_app.config['CALENDAR_NAME']} · {vendor.name}",
-        stamp=now,
+        stamp=utcnow(),
         url_for=lambda market: url_for("public.market", market_id=market.id, _external=True),
     )
     response = Response(feed.to_ical(), mimetype="text/calendar")
