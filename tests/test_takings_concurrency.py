@@ -100,11 +100,7 @@ def test_two_vendors_at_once_on_sqlite_exactly_one_is_saved(app, slow_sum):
 def test_without_the_lock_both_would_pass_the_ceiling(app, slow_sum, monkeypatch):
     """The control: with lock_market made a plain read, the race shows."""
     monkeypatch.setattr(
-        services,
-        "lock_market",
-        lambda market: db.session.scalar(
-            select(Market.takings_ceiling).where(Market.id == market.id)
-        ),
+        services, "lock_market", lambda market_id: db.session.get(Market, market_id)
     )
     outcomes = race(app)
     assert outcomes == ["saved", "saved"]
@@ -123,7 +119,7 @@ def test_the_lock_is_taken_inside_a_transaction_that_already_wrote(app, staff):
     db.session.flush()
     if db.engine.dialect.name == "sqlite":
         assert db.session.connection().connection.driver_connection.in_transaction
-    assert services.lock_market(market) == 30_000_000
+    assert services.lock_market(market.id).takings_ceiling == 30_000_000
     services.save_by_staff(vendor, market, values(1_000), staff, reason=None)
     db.session.commit()
     assert _total() == 1_000

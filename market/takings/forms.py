@@ -57,6 +57,14 @@ def _amount_field(label):
     )
 
 
+class Refusals:
+    """Where a refusal that concerns no single field is shown: show_errors()
+    (market.core.forms) adds to its `errors` as it does to a field's."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+
 class TakingsForm(AppForm):
     amount = WonField(
         _l("Takings of the market day (won)"),
@@ -75,8 +83,10 @@ class TakingsForm(AppForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.split_errors: list[str] = []
-        self.form_errors_extra: list[str] = []
+        # Named as the services' keys: the cash/card/voucher group, and the
+        # page as a whole (shown above the form rather than flashed).
+        self.split = Refusals()
+        self.form = Refusals()
 
     def fill(self, takings) -> None:
         """Shows a saved entry (on GET)."""
@@ -93,16 +103,6 @@ class TakingsForm(AppForm):
             card=self.card.won,
             voucher=self.voucher.won,
         )
-
-    def add_errors(self, errors: dict[str, str]) -> None:
-        """A service's refusals next to the fields (and the split group) they concern."""
-        for name, message in errors.items():
-            if name == "split":
-                self.split_errors.append(message)
-            elif name in self._fields and name != "csrf_token":
-                self[name].errors = [*self[name].errors, message]
-            else:
-                self.form_errors_extra.append(message)
 
     @property
     def split_given(self) -> bool:
@@ -128,16 +128,6 @@ class CeilingForm(AppForm):
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[DataRequired(_l("Write why the ceiling is raised.")), Length(max=500)],
     )
-
-    def add_errors(self, errors: dict[str, str]) -> list[str]:
-        """Field errors in place; returns the messages that belong to no field."""
-        rest = []
-        for name, message in errors.items():
-            if name in ("new_ceiling", "reason"):
-                self[name].errors = [*self[name].errors, message]
-            else:
-                rest.append(message)
-        return rest
 
 
 class PeriodForm(QueryForm):

@@ -21,7 +21,7 @@ class Takings(db.Model):
     """One vendor's takings at one market day, in whole won.
 
     The daily ceiling (the sum over a market) cannot be a row constraint; the
-    service keeps it under a lock on the market row (see services.lock_market)."""
+    service keeps it under a lock on the market row (markets.services.lock_market)."""
 
     __tablename__ = "takings"
     __table_args__ = (

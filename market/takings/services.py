@@ -4,7 +4,7 @@ plain values and models, and the caller commits (or rolls back on a refusal).
 
 The ceiling is a rule over many rows (the sum of one market's takings), so
 no row constraint can keep it. Every write takes a lock on the market row
-first (`lock_market`) and reads the sum only after that, so two vendors
+first (markets.services.lock_market) and reads the sum only after that, so two vendors
 saving at the same moment are served one after the other and the second sees
 the first's entry."""
 
@@ -14,12 +14,14 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, or_, select
 
 from market.audit.services import describe_actions, record
 from market.booths.models import Booth
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
+from market.markets.services import lock_market
+from market.rules import RuleError
 from market.takings.models import Takings
 from market.timeutil import format_korean_date, format_won, today_seoul
 from market.vendors.models import Vendor
@@ -28,13 +30,8 @@ SPLIT_FIELDS = ("cash", "card", "voucher")
 MAX_CEILING = 1_000_000_000  # ₩10억: far above any market day; catches extra zeros
 
 
-class TakingsRuleError(ValueError):
-    """A refused entry; `errors` maps form field names to messages (the key
-    "split" is the cash/card/voucher group, "form" the page as a whole)."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class TakingsRuleError(RuleError):
+    """A refused entry (the key "split" is the cash/card/voucher group)."""
 
 
 @dataclass(frozen=True)
@@ -150,10 +147,6 @@ def find_takings(vendor_id: int, market_id: int) -> Takings | None:
 # -- the entry window ----------------------------------------------------------------
 
 
-def korea_today() -> date:
-    return today_seoul()
-
-
 def entry_window(market: Market) -> tuple[date, date]:
     """First and last Korean date on which the vendor may enter (both included)."""
     days = int(current_app.config["TAKINGS_WINDOW_DAYS"])
@@ -215,7 +208,7 @@ def save_by_vendor(
     vendor: Vendor, market: Market, values: TakingsValues, actor, today: date | None = None
 ) -> Takings:
     """The enterprise enters or corrects its own takings, within the window."""
-    refusal = vendor_refusal(vendor, market, today or korea_today())
+    refusal = vendor_refusal(vendor, market, today or today_seoul())
     if refusal:
         raise TakingsRuleError({"form": refusal})
     return _save(vendor, market, values, actor, reason=None)
@@ -233,7 +226,7 @@ def save_by_staff(
     closing date); a correction needs a reason, which goes into the audit log."""
     if market.is_cancelled:
         raise TakingsRuleError({"form": _("This market was cancelled; there are no takings.")})
-    if market.market_date > (today or korea_today()):
+    if market.market_date > (today or today_seoul()):
         raise TakingsRuleError(
             {
                 "form": _(
@@ -253,7 +246,7 @@ def _save(
     errors = check_values(values)
     if errors:
         raise TakingsRuleError(errors)
-    ceiling = lock_market(market)
+    ceiling = lock_market(market.id).takings_ceiling
     # Read only now, under the lock: what another request committed meanwhile counts.
     takings = find_takings(vendor.id, market.id)
     before, after = takings_values(takings), asdict(values)
@@ -266,7 +259,7 @@ def _save(
     if grows and others + values.amount > ceiling:
         # A correction downwards is always let through, even where a lowered
         # ceiling is already passed: it brings the day nearer the rule.
-        raise TakingsRuleError({"amount": ceiling_message(ceiling, max(ceiling - others, 0))})
+        raise TakingsRuleError({"amount": ceiling_message(ceiling, headroom(ceiling, others))})
     if takings is None:
         takings = Takings(vendor_id=vendor.id, market_id=market.id, entered_by_id=actor_id(actor))
         db.session.add(takings)
@@ -279,42 +272,25 @@ def _save(
     return takings
 
 
-def ceiling_message(ceiling: int, headroom: int) -> str:
-    """`headroom` is the most this entry may be: the ceiling less everyone
+def headroom(ceiling: int, taken: int) -> int:
+    """What is left of the ceiling once `taken` is counted (never below 0:
+    a lowered ceiling can already be passed)."""
+    return max(ceiling - taken, 0)
+
+
+def ceiling_message(ceiling: int, left: int) -> str:
+    """`left` is the most this entry may be: the ceiling less everyone
     else's takings (for a new entry, what is left of the ceiling)."""
     return _(
         "The daily takings ceiling of this market is %(ceiling)s and %(left)s remains. "
         "Check the amount; if the day really took more, the center can raise the ceiling.",
         ceiling=format_won(ceiling),
-        left=format_won(headroom),
+        left=format_won(left),
     )
 
 
 def actor_id(actor) -> int | None:
     return getattr(actor, "id", None)
-
-
-def lock_market(market: Market) -> int:
-    """Takes the market row's lock for the rest of the transaction and returns
-    its current ceiling.
-
-    PostgreSQL: SELECT … FOR UPDATE; a second writer waits until the first
-    commits, and (at READ COMMITTED, the default) its next statement sees the
-    first's rows. SQLite has one writer at a time: the write lock is taken
-    before the sum is read, with BEGIN IMMEDIATE when no transaction is open
-    (a deferred one could hold a read lock it cannot upgrade), otherwise by a
-    no-op write on the market row."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        query = select(Market.takings_ceiling).where(Market.id == market.id).with_for_update()
-        return int(db.session.scalar(query))
-    if connection.dialect.name == "sqlite":
-        driver = connection.connection.driver_connection
-        if not driver.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            db.session.execute(text("UPDATE markets SET id = id WHERE id = :id"), {"id": market.id})
-    return int(db.session.scalar(select(Market.takings_ceiling).where(Market.id == market.id)))
 
 
 # -- the ceiling -----------------------------------------------------------------------
@@ -334,7 +310,7 @@ def raise_ceiling(market: Market, new_ceiling: int | None, reason: str | None, a
         )
     if errors:
         raise TakingsRuleError(errors)
-    current = lock_market(market)
+    current = lock_market(market.id).takings_ceiling
     if new_ceiling <= current:
         raise TakingsRuleError(
             {

@@ -3,28 +3,20 @@ corrections, the ceiling) and the report over a period with its exports."""
 
 from datetime import date
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from market.accounts.decorators import staff_required
 from market.core.pagination import paginate_rows
+from market.core.transaction import saving
 from market.extensions import db
 from market.markets.models import Market
 from market.takings import exports, reports, services
 from market.takings.forms import SPLIT_LABELS, CeilingForm, PeriodForm, StaffTakingsForm
 from market.takings.report_charts import report_charts
-from market.timeutil import format_won
+from market.timeutil import format_won, today_seoul
 from market.vendors.models import Vendor
 
 bp = Blueprint("takings_staff", __name__, url_prefix="/staff")
@@ -34,17 +26,13 @@ MARKETS_PER_PAGE = 50  # about a year of weekly markets
 VENDORS_PER_PAGE = 50
 
 
-def _get_market(market_id: int) -> Market:
-    return db.session.get(Market, market_id) or abort(404)
-
-
 @bp.route("/markets/<int:market_id>/takings")
 @staff_required
 def market_day(market_id: int):
-    return _market_day(_get_market(market_id), CeilingForm(formdata=None))
+    return _market_day(db.get_or_404(Market, market_id), CeilingForm(formdata=None))
 
 
-def _market_day(market: Market, ceiling_form: CeilingForm, extra_errors=()):
+def _market_day(market: Market, ceiling_form: CeilingForm):
     rows = services.market_vendors(market)
     total = services.market_total(market.id)
     opens, closes = services.entry_window(market)
@@ -54,9 +42,8 @@ def _market_day(market: Market, ceiling_form: CeilingForm, extra_errors=()):
         rows=rows,
         missing=[vendor for vendor, _booth, takings in rows if takings is None],
         total=total,
-        headroom=max(market.takings_ceiling - total, 0),
+        headroom=services.headroom(market.takings_ceiling, total),
         ceiling_form=ceiling_form,
-        extra_errors=extra_errors,
         opens=opens,
         closes=closes,
     )
@@ -65,18 +52,13 @@ def _market_day(market: Market, ceiling_form: CeilingForm, extra_errors=()):
 @bp.route("/markets/<int:market_id>/takings/ceiling", methods=["POST"])
 @staff_required
 def raise_ceiling(market_id: int):
-    market = _get_market(market_id)
+    market = db.get_or_404(Market, market_id)
     form = CeilingForm()
-    extra_errors = []
     if form.validate_on_submit():
         before = market.takings_ceiling
-        try:
+        with saving(form) as saved:
             services.raise_ceiling(market, form.new_ceiling.won, form.reason.data, current_user)
-        except services.TakingsRuleError as error:
-            db.session.rollback()
-            extra_errors = form.add_errors(error.errors)
-        else:
-            db.session.commit()
+        if saved:
             flash(
                 _(
                     "The daily ceiling was raised from %(before)s to %(after)s.",
@@ -86,14 +68,14 @@ def raise_ceiling(market_id: int):
                 "success",
             )
             return redirect(url_for("takings_staff.market_day", market_id=market.id))
-    return _market_day(market, form, extra_errors)
+    return _market_day(market, form)
 
 
 @bp.route("/markets/<int:market_id>/takings/<int:vendor_id>", methods=["GET", "POST"])
 @staff_required
 def staff_entry(market_id: int, vendor_id: int):
-    market = _get_market(market_id)
-    vendor = db.session.get(Vendor, vendor_id) or abort(404)
+    market = db.get_or_404(Market, market_id)
+    vendor = db.get_or_404(Vendor, vendor_id)
     takings = services.find_takings(vendor.id, market.id)
     if takings is None and not services.is_participant(vendor.id, market.id):
         abort(404)
@@ -101,13 +83,9 @@ def staff_entry(market_id: int, vendor_id: int):
     if request.method == "GET":
         form.fill(takings)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.save_by_staff(vendor, market, form.values(), current_user, form.reason.data)
-        except services.TakingsRuleError as error:
-            db.session.rollback()
-            form.add_errors(error.errors)
-        else:
-            db.session.commit()
+        if saved:
             flash(
                 _(
                     "Takings of %(vendor)s saved: %(amount)s.",
@@ -133,7 +111,7 @@ def staff_entry(market_id: int, vendor_id: int):
 def _period() -> tuple[PeriodForm, date, date]:
     form = PeriodForm(request.args)
     form.validate()
-    today = services.korea_today()
+    today = today_seoul()
     start, end = form.period((date(today.year, 1, 1), date(today.year, 12, 31)))
     return form, start, end
 

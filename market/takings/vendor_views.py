@@ -9,30 +9,24 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from market.accounts.decorators import roles_required
-from market.accounts.models import Role
+from market.accounts.decorators import signed_in_vendor, vendor_required
 from market.core.pagination import paginate
+from market.core.transaction import saving
 from market.extensions import db
 from market.markets.models import Market
 from market.takings import history, services
 from market.takings.forms import SPLIT_LABELS, TakingsForm
 from market.takings.report_charts import vendor_history_chart
-from market.timeutil import format_won
+from market.timeutil import format_won, today_seoul
 
 bp = Blueprint("takings_own", __name__, url_prefix="/vendor/takings")
-
-vendor_required = roles_required(Role.VENDOR)
-
-
-def _my_vendor():
-    return current_user.vendor or abort(404)
 
 
 @bp.route("/")
 @vendor_required
 def index():
-    vendor = _my_vendor()
-    today = services.korea_today()
+    vendor = signed_in_vendor()
+    today = today_seoul()
     page = paginate(history.vendor_history_query(vendor, today))
     chart = vendor_history_chart(history.recent_points(vendor, today), str(get_locale()))
     return render_template(
@@ -52,23 +46,19 @@ def index():
 @bp.route("/<int:market_id>", methods=["GET", "POST"])
 @vendor_required
 def entry(market_id: int):
-    vendor = _my_vendor()
-    market = db.session.get(Market, market_id) or abort(404)
+    vendor = signed_in_vendor()
+    market = db.get_or_404(Market, market_id)
     takings = services.find_takings(vendor.id, market.id)
     if takings is None and not services.is_participant(vendor.id, market.id):
         abort(404)
-    today = services.korea_today()
+    today = today_seoul()
     form = TakingsForm()
     if request.method == "GET":
         form.fill(takings)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.save_by_vendor(vendor, market, form.values(), current_user, today)
-        except services.TakingsRuleError as error:
-            db.session.rollback()
-            form.add_errors(error.errors)
-        else:
-            db.session.commit()
+        if saved:
             flash(
                 _("Your takings were saved: %(amount)s.", amount=format_won(form.amount.won)),
                 "success",
