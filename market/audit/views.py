@@ -1,4 +1,4 @@
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Flask, render_template, request
 
 from market.accounts.decorators import staff_required
 from market.audit import services
@@ -24,6 +24,12 @@ def index():
     )
 
 
-bp.add_app_template_filter(services.action_label, "action_label")
-bp.add_app_template_filter(services.object_label, "object_label")
-bp.add_app_template_filter(services.actor_label, "actor_label")
+def register_template_helpers(app: Flask) -> None:
+    """The audit log's readable names, for any page that shows an entry."""
+    app.add_template_filter(services.action_label, "action_label")
+    app.add_template_filter(services.object_label, "object_label")
+    app.add_template_filter(services.actor_label, "actor_label")
+
+
+# Until the factory calls register_template_helpers itself.
+bp.record_once(lambda state: register_template_helpers(state.app))

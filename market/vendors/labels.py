@@ -3,9 +3,11 @@
 Lazy strings, so they can be used at import time (form choices) and are
 translated when shown."""
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from market.core.i18n import label_text
+from market.validators import format_business_number, format_phone
 from market.vendors.models import ApplicationStatus, Category, EnterpriseType, VendorStatus
 
 ENTERPRISE_TYPES = {
@@ -69,3 +71,19 @@ def vendor_status_label(value) -> str:
 
 def application_status_label(value) -> str:
     return label_text(APPLICATION_STATUSES[ApplicationStatus(value)])
+
+
+def register_template_helpers(app: Flask) -> None:
+    """The enterprise's numbers as people write them, and the enums' labels
+    and badge colours, for every page that shows an enterprise."""
+    app.add_template_filter(format_business_number, "business_number")
+    app.add_template_filter(format_phone, "phone")
+    for label in (
+        enterprise_type_label,
+        category_label,
+        vendor_status_label,
+        application_status_label,
+    ):
+        app.add_template_global(label)
+    app.add_template_global(VENDOR_BADGES, "vendor_badges")
+    app.add_template_global(APPLICATION_BADGES, "application_badges")
