@@ -31,8 +31,8 @@ def _next_market(anchor):
 
 
 def measure_ranking(db: Database, ctx: Context) -> dict:
-    from market.customers.ranking import RankingOptions, rank_customers
     from market.extensions import db as sqla
+    from market.invitations.ranking import RankingOptions, rank_customers
 
     app = make_app(db, ctx.instance)
     with app.app_context():

@@ -25,7 +25,7 @@ from benchmarks.common import BIN, ROOT, Context, Database, free_port, make_app,
 
 FULL_INVITATIONS = 10_000
 BOUNDED_MESSAGES = 2_000  # the slow-relay runs, and SQLite when PostgreSQL does the full work
-CHUNK = 1000  # market.invitations.services.MAX_BATCH
+CHUNK = 1000  # market.invitations.sending.MAX_BATCH
 ANY_HOUR = ()  # ADVERTISING_CATEGORIES: none waits for the sending hours
 PUBLIC_BASE_URL = "https://market.example.kr"  # links in mail built outside a request
 RELAY_DELAY_MS = 20  # what the "realistic relay" SMTP server waits per message
@@ -39,9 +39,10 @@ def _app(db: Database, ctx: Context):
 
 def queue_invitations(db: Database, ctx: Context, count: int) -> dict:
     from market.accounts.models import User
+    from market.customers.consent import may_receive_advertising
     from market.customers.models import Customer
     from market.extensions import db as sqla
-    from market.invitations import services
+    from market.invitations import sending
     from market.markets.models import Market
     from market.timeutil import SEOUL, utcnow
 
@@ -50,14 +51,14 @@ def queue_invitations(db: Database, ctx: Context, count: int) -> dict:
         today = utcnow().astimezone(SEOUL).date()
         market = sqla.session.scalar(
             select(Market)
-            .where(Market.market_date > today, Market.status.in_(services.INVITABLE))
+            .where(Market.market_date > today, Market.status.in_(sending.INVITABLE))
             .order_by(Market.market_date)
         )
         staff = sqla.session.scalar(select(User).where(User.email == "staff@bench.market.kr"))
         ids = list(
             sqla.session.scalars(
                 select(Customer.id)
-                .where(services.may_receive_advertising())
+                .where(may_receive_advertising())
                 .order_by(Customer.id)
                 .limit(count)
             )
@@ -68,7 +69,7 @@ def queue_invitations(db: Database, ctx: Context, count: int) -> dict:
         started = time.perf_counter()
         invited = 0
         for start in range(0, count, CHUNK):
-            result = services.invite(market, ids[start : start + CHUNK], staff, utcnow())
+            result = sending.invite(market, ids[start : start + CHUNK], staff, utcnow())
             sqla.session.commit()
             invited += result.invited
         seconds = time.perf_counter() - started

@@ -9,10 +9,11 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from market import timeutil
 from market.audit.models import AuditEntry
 from market.customers.models import Customer, Order, Suppression, email_hash
 from market.extensions import db
-from market.invitations import services
+from market.invitations import answers, queries, sending
 from market.invitations.messages import mask_email
 from market.invitations.models import Invitation, InvitationStatus
 from market.markets import services as market_services
@@ -241,7 +242,7 @@ def test_invitations_arrive_as_real_calendar_invites(smtp, app, market, customer
     make_vendor("햇살협동조합", "food", market)
     make_vendor("초록마을기업", "farm", market)
     make_vendor("대기중기업", "crafts", market, status="waitlisted")
-    result = services.invite(market, [c.id for c in customers], None, now)
+    result = sending.invite(market, [c.id for c in customers], None, now)
     assert result.invited == 2 and result.skipped == {}
     assert result.not_before == now.astimezone(UTC), "11:00 KST: no waiting"
     db.session.commit()
@@ -291,7 +292,7 @@ def test_invitations_arrive_as_real_calendar_invites(smtp, app, market, customer
 def test_public_base_url_makes_the_links(smtp, app_config, app, market, customers, now):
     app.config["PUBLIC_BASE_URL"] = "https://market.example.kr"
     app.config["UNSUBSCRIBE_MAILTO"] = "unsubscribe@gbsec.example.kr"
-    services.invite(market, [customers[0].id], None, now)
+    sending.invite(market, [customers[0].id], None, now)
     db.session.commit()
     delivery.deliver_due(now=now)
     [message] = smtp.messages()
@@ -331,9 +332,9 @@ def test_organizer_is_the_from_address_and_never_the_attendee(app, market):
 
 
 def test_already_invited_are_skipped_and_the_send_is_audited(app, market, customers, now):
-    services.invite(market, [customers[0].id], None, now)
+    sending.invite(market, [customers[0].id], None, now)
     db.session.commit()
-    result = services.invite(market, [customers[0].id, customers[1].id, 999_999], None, now)
+    result = sending.invite(market, [customers[0].id, customers[1].id, 999_999], None, now)
     db.session.commit()
     assert [i.customer_id for i in result.invitations] == [customers[1].id]
     assert result.skipped == {"already_invited": [customers[0].id], "unknown": [999_999]}
@@ -355,7 +356,7 @@ def test_no_consent_unsubscribed_or_suppressed_are_never_invited(app, market, no
     db.session.add(Suppression(email_hash=suppressed.email_hash))
     db.session.commit()
     ids = [fine.id, no_consent.id, gone.id, suppressed.id]
-    result = services.invite(market, ids, None, now)
+    result = sending.invite(market, ids, None, now)
     db.session.commit()
     assert [i.customer_id for i in result.invitations] == [fine.id]
     assert result.skipped == {
@@ -367,12 +368,12 @@ def test_no_consent_unsubscribed_or_suppressed_are_never_invited(app, market, no
 
 
 def test_cancelled_or_past_markets_take_no_invitations(app, market, customers, now):
-    with pytest.raises(services.InvitationError):
-        services.invite(market, [customers[0].id], None, market_services.starts_at(market))
+    with pytest.raises(sending.InvitationError):
+        sending.invite(market, [customers[0].id], None, market_services.starts_at(market))
     market_services.change_status(market, MarketStatus.CANCELLED, reason="우천")
     db.session.commit()
-    with pytest.raises(services.InvitationError):
-        services.invite(market, [customers[0].id], None, now)
+    with pytest.raises(sending.InvitationError):
+        sending.invite(market, [customers[0].id], None, now)
     assert outbox_rows() == []
 
 
@@ -393,30 +394,30 @@ def test_cancelled_or_past_markets_take_no_invitations(app, market, customers, n
     ],
 )
 def test_next_send_time_keeps_to_0800_2100_korea_time(local, expected):
-    got = services.next_send_time(local.replace(tzinfo=SEOUL))
+    got = timeutil.next_send_time(local.replace(tzinfo=SEOUL))
     assert got == expected.replace(tzinfo=SEOUL)
     assert got.tzinfo is UTC
 
 
 def test_next_send_time_takes_utc_and_a_window():
     # 14:30 UTC is 23:30 in Seoul
-    assert services.next_send_time(datetime(2026, 11, 26, 14, 30, tzinfo=UTC)) == datetime(
+    assert timeutil.next_send_time(datetime(2026, 11, 26, 14, 30, tzinfo=UTC)) == datetime(
         2026, 11, 26, 23, 0, tzinfo=UTC
     )
-    window = services.parse_window("09:00-18:00")
-    assert services.next_send_time(datetime(2026, 11, 26, 18, 0, tzinfo=SEOUL), window) == datetime(
+    window = timeutil.parse_window("09:00-18:00")
+    assert timeutil.next_send_time(datetime(2026, 11, 26, 18, 0, tzinfo=SEOUL), window) == datetime(
         2026, 11, 27, 9, 0, tzinfo=SEOUL
     )
     with pytest.raises(ValueError):
-        services.next_send_time(datetime(2026, 11, 26, 18, 0))
+        timeutil.next_send_time(datetime(2026, 11, 26, 18, 0))
     with pytest.raises(ValueError):
-        services.parse_window("21:00-08:00")
+        timeutil.parse_window("21:00-08:00")
 
 
 def test_a_night_time_invitation_waits_until_0800_kst(smtp, app, market, customers, now):
     night = datetime.combine(now.date(), time(23, 30), tzinfo=SEOUL)
     morning = datetime.combine(now.date() + timedelta(days=1), time(8, 0), tzinfo=SEOUL)
-    result = services.invite(market, [customers[0].id], None, night)
+    result = sending.invite(market, [customers[0].id], None, night)
     db.session.commit()
     assert result.not_before == morning
     [row] = outbox_rows()
@@ -430,7 +431,7 @@ def test_a_night_time_invitation_waits_until_0800_kst(smtp, app, market, custome
 
 def test_the_send_window_is_configurable(app, market, customers, now):
     app.config["SEND_WINDOW"] = "12:00-13:00"
-    result = services.invite(market, [customers[0].id], None, now)  # 11:00
+    result = sending.invite(market, [customers[0].id], None, now)  # 11:00
     assert result.not_before == now.replace(hour=12)
 
 
@@ -440,11 +441,11 @@ def test_the_send_window_is_configurable(app, market, customers, now):
 def test_update_keeps_uid_raises_sequence_and_skips_who_declined(smtp, app, market, customers, now):
     hana, dul = customers
     quiet = make_customer("quiet@example.com", "조용")
-    services.invite(market, [hana.id, dul.id, quiet.id], None, now)
+    sending.invite(market, [hana.id, dul.id, quiet.id], None, now)
     send_all(now)
-    services.answer(invitation_of(dul).token, False, now)
+    answers.answer(invitation_of(dul).token, False, now)
     db.session.commit()
-    services.unsubscribe(invitation_of(quiet).token, now)
+    answers.unsubscribe(invitation_of(quiet).token, now)
     db.session.commit()
     smtp.received.clear()
 
@@ -472,9 +473,9 @@ def test_update_keeps_uid_raises_sequence_and_skips_who_declined(smtp, app, mark
 
 def test_cancel_sends_method_cancel_with_a_higher_sequence(smtp, app, market, customers, now):
     hana, dul = customers
-    services.invite(market, [hana.id, dul.id], None, now)
+    sending.invite(market, [hana.id, dul.id], None, now)
     send_all(now)
-    services.answer(invitation_of(dul).token, False, now)
+    answers.answer(invitation_of(dul).token, False, now)
     db.session.commit()
     smtp.received.clear()
     market_services.update_market(market, market_details(market, start_time=time(11, 0)))
@@ -509,7 +510,7 @@ def _stamp(message) -> datetime:
 
 
 def test_internal_status_steps_mail_no_one(app, market, customers, now):
-    services.invite(market, [customers[0].id], None, now)
+    sending.invite(market, [customers[0].id], None, now)
     send_all(now)
     for status in (MarketStatus.OPEN, MarketStatus.ASSIGNED):
         market_services.change_status(market, status)
@@ -527,7 +528,7 @@ def test_a_waiting_invitation_is_replaced_not_followed(app, market, customers, n
     new time; cancelled before 08:00: none does."""
     night = datetime.combine(now.date(), time(23, 30), tzinfo=SEOUL)
     monkeypatch.setattr("market.invitations.listeners.utcnow", lambda: night)
-    services.invite(market, [customers[0].id], None, night)
+    sending.invite(market, [customers[0].id], None, night)
     db.session.commit()
     market_services.update_market(market, market_details(market, start_time=time(11, 0)))
     db.session.commit()
@@ -543,7 +544,7 @@ def test_a_waiting_invitation_is_replaced_not_followed(app, market, customers, n
     assert outbox_rows() == [], "they never heard of it: nothing to cancel"
     invitation = invitation_of(customers[0])
     assert invitation.outbox_message_id is None
-    counts = services.invitation_counts([market.id])[market.id]
+    counts = queries.invitation_counts([market.id])[market.id]
     assert (counts.invited, counts.withdrawn, counts.queued) == (1, 1, 0)
 
     # brought back: they get a first invitation, above every sequence so far
@@ -557,7 +558,7 @@ def test_a_waiting_invitation_is_replaced_not_followed(app, market, customers, n
 
 
 def test_a_change_rolled_back_mails_no_one(app, market, customers, now):
-    services.invite(market, [customers[0].id], None, now)
+    sending.invite(market, [customers[0].id], None, now)
     send_all(now)
     market_services.update_market(market, market_details(market, start_time=time(12, 0)))
     db.session.rollback()
@@ -568,32 +569,32 @@ def test_a_change_rolled_back_mails_no_one(app, market, customers, now):
 
 
 def test_answer_records_and_can_change_until_the_market_is_over(app, market, customers, now):
-    services.invite(market, [customers[0].id], None, now)
+    sending.invite(market, [customers[0].id], None, now)
     db.session.commit()
     token = invitation_of(customers[0]).token
-    services.answer(token, True, now)
+    answers.answer(token, True, now)
     db.session.commit()
     invitation = invitation_of(customers[0])
     assert invitation.status is InvitationStatus.ACCEPTED and invitation.answered_at == now
     later = now + timedelta(hours=1)
-    services.answer(token, False, later)
+    answers.answer(token, False, later)
     db.session.commit()
     assert invitation_of(customers[0]).status is InvitationStatus.DECLINED
-    with pytest.raises(services.AnswerError):
-        services.answer(token, True, market_services.ends_at(market))
+    with pytest.raises(answers.AnswerError):
+        answers.answer(token, True, market_services.ends_at(market))
     with pytest.raises(LookupError):
-        services.answer("no-such-token", True, now)
+        answers.answer("no-such-token", True, now)
 
 
 def test_unsubscribe_is_idempotent_and_withdraws_waiting_mail(app, market, customers, now):
     hana = customers[0]
     night = datetime.combine(now.date(), time(23, 30), tzinfo=SEOUL)
-    services.invite(market, [c.id for c in customers], None, night)
+    sending.invite(market, [c.id for c in customers], None, night)
     db.session.commit()
     token = invitation_of(hana).token
-    services.unsubscribe(token, night)
+    answers.unsubscribe(token, night)
     db.session.commit()
-    services.unsubscribe(hana, night + timedelta(minutes=1))
+    answers.unsubscribe(hana, night + timedelta(minutes=1))
     db.session.commit()
     db.session.expire_all()
     assert hana.unsubscribed_at == night
@@ -604,26 +605,26 @@ def test_unsubscribe_is_idempotent_and_withdraws_waiting_mail(app, market, custo
         select(AuditEntry).where(AuditEntry.action == "customer.unsubscribe")
     ).all()
     assert len(entries) == 1 and "@" not in str(entries[0].after)
-    counts = services.invitation_counts([market.id])[market.id]
+    counts = queries.invitation_counts([market.id])[market.id]
     assert (counts.invited, counts.queued, counts.withdrawn, counts.unsubscribed) == (2, 1, 1, 1)
 
 
 def test_counts_per_market_in_one_query(smtp, app, market, customers, now, count_queries):
     third = make_customer("set@example.com", "박셋")
     smtp.refuse = {third.email}
-    services.invite(market, [c.id for c in [*customers, third]], None, now)
+    sending.invite(market, [c.id for c in [*customers, third]], None, now)
     db.session.commit()
     delivery.deliver_due(now=now)
-    services.answer(invitation_of(customers[0]).token, True, now)
+    answers.answer(invitation_of(customers[0]).token, True, now)
     db.session.commit()
-    services.answer(invitation_of(customers[1]).token, False, now)
+    answers.answer(invitation_of(customers[1]).token, False, now)
     db.session.commit()
     other = make_market(market.venue, market.market_date + timedelta(weeks=1))
     ids = [market.id, other.id]
     with count_queries() as counter:
-        counts = services.invitation_counts(ids)
+        counts = queries.invitation_counts(ids)
     assert counter.count == 1
-    assert counts[ids[1]] == services.InvitationCounts()
+    assert counts[ids[1]] == queries.InvitationCounts()
     c = counts[ids[0]]
     assert (c.invited, c.delivered, c.failed, c.queued, c.accepted, c.declined) == (
         3,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from market.accounts.models import Role
 from market.customers.models import Suppression
 from market.extensions import db
-from market.invitations import services
+from market.invitations import answers, sending
 from market.invitations.messages import (
     MailKind,
     attending_vendors,
@@ -64,7 +64,7 @@ def in_english(client):
 
 
 def invite_now(market, customers):
-    result = services.invite(market, [c.id for c in customers], None, utcnow())
+    result = sending.invite(market, [c.id for c in customers], None, utcnow())
     db.session.commit()
     return result
 
@@ -80,7 +80,7 @@ def page_url(market, **args) -> str:
 def test_staff_page_shows_counts_ranking_and_preview(client, staff, login_as, market, buyers):
     hana, dul, _silent = buyers
     invite_now(market, [dul])
-    services.answer(invitation_of(dul).token, True, utcnow())
+    answers.answer(invitation_of(dul).token, True, utcnow())
     db.session.commit()
     login_as(staff)
     in_english(client)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from market.extensions import db
-from market.invitations import services as invitations
+from market.invitations import sending
 from market.invitations.models import InvitationStatus
 from market.markets import services as markets
 from market.markets.models import MarketStatus
@@ -140,7 +140,7 @@ def invited(app):
     venue = make_venue("경기도청", 10, map_url=KOREAN_MAP)
     market = make_market(venue, next_thursday(today(), weeks=1))
     hana = make_customer("hana@example.com", "김하나")
-    invitations.invite(market, [hana.id], None, utcnow())
+    sending.invite(market, [hana.id], None, utcnow())
     db.session.commit()
     return market, hana
 
@@ -155,7 +155,7 @@ def test_rsvp_page_says_the_address_is_unsubscribed_and_still_takes_the_answer(c
     page = client.get(f"/i/{token}").get_data(as_text=True)
     assert note in page
     assert f"/u/{token}" not in page, "no second offer to unsubscribe"
-    # Unsubscribing stops the mail, not the answer (invitations.services.answer
+    # Unsubscribing stops the mail, not the answer (invitations.answers.answer
     # asks nothing of the customer's consent): the answer still counts.
     response = client.post(f"/i/{token}", data={"answer": "accept"})
     assert response.status_code == 303

@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 
 from market.customers import services
 from market.customers.models import Customer, Order, Suppression, email_hash
-from market.customers.ranking import RankingOptions, rank_customers, ranking_query
 from market.extensions import db
 from market.invitations.models import Invitation
+from market.invitations.ranking import RankingOptions, rank_customers, ranking_query
 from market.vendors.models import Application, ApplicationStatus, Category, EnterpriseType, Vendor
 from tests.customer_factories import NOW, add_orders, make_customer
 from tests.markets_factories import make_market, make_venue

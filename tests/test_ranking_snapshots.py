@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from market.accounts.models import Role
 from market.customers import services as customer_services
 from market.customers.models import CustomerImport, ImportStatus
-from market.customers.ranking import RankingOptions, rank_customers
 from market.extensions import db
-from market.invitations import services, snapshots
+from market.invitations import answers, snapshots
 from market.invitations.models import Invitation, RankingSnapshot, RankingSnapshotRow
+from market.invitations.ranking import RankingOptions, rank_customers
 from market.markets.models import Market
 from market.timeutil import format_seoul, utcnow
 from tests.conftest import is_postgres
@@ -212,7 +212,7 @@ def test_consent_is_checked_live_not_taken_from_the_snapshot(
     login_as(staff)
     in_english(client)
     client.get(page_url(market))
-    services.unsubscribe(hana, utcnow(), source="page")
+    answers.unsubscribe(hana, utcnow(), source="page")
     db.session.commit()
     html = client.get(page_url(market)).text
     assert "Left out because they no longer accept advertising: 1." in html

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from market.customers.models import Suppression
 from market.extensions import db
-from market.invitations import services
+from market.invitations import sending
 from market.markets import services as market_services
 from market.markets.models import MarketStatus
 from market.outbox import delivery
@@ -29,7 +29,7 @@ def invited(clock, app):
     hana = make_customer("hana@example.com", "김하나")
     dul = make_customer("dul@example.com", "이둘")
     clock.seoul(2026, 11, 26, 11, 0)
-    services.invite(market, [hana.id, dul.id], None, clock.now)
+    sending.invite(market, [hana.id, dul.id], None, clock.now)
     db.session.commit()
     return market, hana, dul
 
@@ -87,7 +87,7 @@ def test_a_waiting_invitation_to_a_suppressed_address_never_leaves_after_a_chang
     hana = make_customer("hana@example.com", "김하나")
     dul = make_customer("dul@example.com", "이둘")
     clock.seoul(2026, 11, 26, 22, 0)  # at night: the invitations wait for 08:00
-    services.invite(market, [hana.id, dul.id], None, clock.now)
+    sending.invite(market, [hana.id, dul.id], None, clock.now)
     db.session.commit()
     _suppress(dul)
     change(market)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from market.audit.models import AuditEntry
 from market.customers.models import Suppression
 from market.extensions import db
-from market.invitations import services as invitations
+from market.invitations import answers, sending
 from market.markets import services
 from market.markets.models import Market, MarketStatus
 from market.outbox import delivery, mime
@@ -52,13 +52,13 @@ def town(app, clock):
         "quiet": make_customer("quiet@example.com", "조용"),
         "listed": make_customer("listed@example.com", "목록"),
     }
-    invitations.invite(markets["next"], [p.id for p in people.values()], None, clock.now)
-    invitations.invite(markets["today"], [people["hana"].id], None, clock.now)
+    sending.invite(markets["next"], [p.id for p in people.values()], None, clock.now)
+    sending.invite(markets["today"], [people["hana"].id], None, clock.now)
     db.session.commit()
     delivery.deliver_due(now=clock.now)
-    invitations.answer(invitation_of(people["dul"]).token, False, clock.now)
+    answers.answer(invitation_of(people["dul"]).token, False, clock.now)
     db.session.commit()  # invitation_of() expires the session
-    invitations.unsubscribe(invitation_of(people["quiet"]).token, clock.now)
+    answers.unsubscribe(invitation_of(people["quiet"]).token, clock.now)
     # On the suppression list only (say, a bounce), the customer row unchanged.
     db.session.add(Suppression(email_hash=people["listed"].email_hash, reason="bounced"))
     db.session.commit()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from blinker import Namespace
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,9 +19,6 @@ from market.customers.models import Customer, CustomerImport, ImportStatus, Orde
 from market.customers.rows import FileProblem
 from market.customers.staging import imports_dir
 from market.extensions import db
-from market.invitations.messages import MailKind
-from market.invitations.models import Invitation, RankingSnapshotRow
-from market.outbox.models import OutboxMessage
 from market.timeutil import utcnow
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
@@ -148,11 +146,20 @@ def start(app: Flask, job: CustomerImport, task, *args) -> None:
     threading.Thread(target=work, name=f"customer-import-{job.id}", daemon=True).start()
 
 
+signals = Namespace()
+# Sent while inactive customers are purged, before their rows go, with
+# `customers` (a select of their ids): each receiver deletes what its area
+# keeps about them and answers with counts for the report (the invitations
+# area: their invitations, places in stored rankings and the mail holding
+# their address), so this area purges without knowing who else keeps what.
+customers_purging = signals.signal("customers-purging")
+
+
 @dataclass(frozen=True)
 class PurgeReport:
     customers: int
     orders: int
-    invitations: int
+    invitations: int = 0
     mails: int = 0  # the invitations' outbox messages, which hold the address
 
 
@@ -165,23 +172,14 @@ def purge_inactive(days: int, now: datetime | None = None, actor=None) -> PurgeR
     cutoff = (now or utcnow()) - timedelta(days=days)
     recent = exists().where(Order.customer_id == Customer.id, Order.ordered_at >= cutoff)
     stale = select(Customer.id).where(~recent)
-    # Every invitation, update and cancellation mail to them: the invitation
-    # row links only the latest, and each holds the address in its bytes.
-    mails = select(OutboxMessage.id).where(
-        OutboxMessage.category.in_([kind.category for kind in MailKind]),
-        OutboxMessage.to_address.in_(select(Customer.email).where(Customer.id.in_(stale))),
-    )
-    counts = PurgeReport(
-        customers=db.session.scalar(select(func.count()).select_from(stale.subquery())),
-        orders=db.session.scalar(select(func.count()).where(Order.customer_id.in_(stale))),
-        invitations=db.session.scalar(
-            select(func.count()).where(Invitation.customer_id.in_(stale))
-        ),
-        mails=db.session.scalar(select(func.count()).where(OutboxMessage.id.in_(mails))),
-    )
-    db.session.execute(delete(Invitation).where(Invitation.customer_id.in_(stale)))
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(mails)))
-    db.session.execute(delete(RankingSnapshotRow).where(RankingSnapshotRow.customer_id.in_(stale)))
+    found = {
+        "customers": db.session.scalar(select(func.count()).select_from(stale.subquery())),
+        "orders": db.session.scalar(select(func.count()).where(Order.customer_id.in_(stale))),
+    }
+    for _receiver, deleted in customers_purging.send(None, customers=stale):
+        for name, number in deleted.items():
+            found[name] = found.get(name, 0) + number
+    counts = PurgeReport(**found)
     db.session.execute(delete(Order).where(Order.customer_id.in_(stale)))
     db.session.execute(delete(Customer).where(Customer.id.in_(stale.scalar_subquery())))
     record(

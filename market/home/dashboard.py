@@ -8,20 +8,20 @@ from market.audit.models import AuditEntry
 from market.booths import screens as booths
 from market.booths.models import Booth
 from market.extensions import db
-from market.invitations.services import invitation_counts
+from market.invitations.queries import invitation_counts
 from market.markets.models import Market, MarketStatus
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.takings import services as takings
 from market.takings.report_charts import over_time
 from market.takings.reports import DAY_COLUMNS, market_days, months_of
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import today_seoul, utcnow
 from market.vendors import services as vendors
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
 
 
 def staff_summary(lang: str = "ko") -> dict:
     """Eight statements with the login's, however much data there is."""
-    today = utcnow().astimezone(SEOUL).date()
+    today = today_seoul()
     counts = _counts(today)
     recent = db.session.scalars(
         select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(8)

@@ -3,12 +3,12 @@
 
 from sqlalchemy import select
 
-from market.customers.ranking import RankingOptions, rank_customers
 from market.extensions import db
-from market.invitations import services
+from market.invitations import sending
 from market.invitations.models import Invitation
+from market.invitations.ranking import RankingOptions, rank_customers
 from market.markets.models import Market, MarketStatus
-from market.timeutil import SEOUL, utcnow
+from market.timeutil import today_seoul, utcnow
 
 DEMO_INVITATIONS = 15
 
@@ -17,9 +17,7 @@ def seed_invitations() -> list[str]:
     now = utcnow()
     market = db.session.scalar(
         select(Market)
-        .where(
-            Market.status == MarketStatus.OPEN, Market.market_date >= now.astimezone(SEOUL).date()
-        )
+        .where(Market.status == MarketStatus.OPEN, Market.market_date >= today_seoul())
         .order_by(Market.market_date)
     )
     if market is None or db.session.scalar(
@@ -27,5 +25,5 @@ def seed_invitations() -> list[str]:
     ):
         return []
     ranked = rank_customers(market, RankingOptions(top_n=DEMO_INVITATIONS), now)
-    result = services.invite(market, [r.customer_id for r in ranked], actor=None, now=now)
+    result = sending.invite(market, [r.customer_id for r in ranked], actor=None, now=now)
     return [f"{result.invited} invitations to the market on {market.market_date}"]

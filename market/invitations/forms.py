@@ -4,8 +4,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 from market.core.forms import AppForm
-from market.customers.ranking import RankingOptions
-from market.invitations.services import MAX_BATCH
+from market.invitations.ranking import RankingOptions
+from market.invitations.sending import MAX_BATCH
 
 
 class RankingForm(AppForm):

@@ -15,11 +15,11 @@ from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
+from market.customers.consent import may_receive_advertising
 from market.customers.models import Customer, CustomerImport, ImportStatus
-from market.customers.ranking import RankedCustomer, RankingOptions, rank_customers
 from market.extensions import db
 from market.invitations.models import RankingSnapshot, RankingSnapshotRow
-from market.invitations.services import may_receive_advertising
+from market.invitations.ranking import RankedCustomer, RankingOptions, rank_customers
 from market.markets.models import Market
 
 # RankingOptions field -> RankingSnapshot column: the snapshot's key.

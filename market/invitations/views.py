@@ -10,6 +10,7 @@ providers send, which carries no CSRF token."""
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -22,17 +23,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from market.accounts.decorators import staff_required
 from market.core.converters import parse_id
-from market.core.pagination import paginate
+from market.core.pagination import paginate_rows
+from market.core.transaction import saving
 from market.customers.models import Customer
-from market.customers.ranking import RankingOptions
 from market.extensions import csrf, db
-from market.invitations import services, snapshots
+from market.invitations import answers, queries, sending, snapshots
 from market.invitations.forms import AnswerForm, RankingForm, SendForm
 from market.invitations.messages import (
     ONE_CLICK,
@@ -42,12 +41,13 @@ from market.invitations.messages import (
     mask_email,
     preview_parts,
 )
-from market.invitations.models import Invitation, InvitationStatus
+from market.invitations.models import InvitationStatus
+from market.invitations.ranking import RankingOptions
 from market.markets.models import Market
 from market.outbox.mime import parse
-from market.outbox.models import OutboxMessage, OutboxStatus
+from market.outbox.models import OutboxStatus
 from market.outbox.views import HTML_PART_POLICY
-from market.timeutil import utcnow
+from market.timeutil import next_send_time, utcnow
 from market.validators import has_control_characters
 
 bp = Blueprint("invitations", __name__)
@@ -75,13 +75,13 @@ MAIL_LABELS = {
 }
 
 
-@bp.app_template_filter("mask_email")
-def _mask_email_filter(email: str) -> str:
-    return mask_email(email)
+def register_template_helpers(app: Flask) -> None:
+    """The filters the invitation pages use."""
+    app.add_template_filter(mask_email, "mask_email")
 
 
-def _market_or_404(market_id: int) -> Market:
-    return db.session.get(Market, market_id) or abort(404)
+# TEMPORARY, until the app factory calls register_template_helpers: remove then.
+bp.record_once(lambda state: register_template_helpers(state.app))
 
 
 def _private(response: Response) -> Response:
@@ -159,44 +159,20 @@ def _snapshot(market: Market, options: RankingOptions, now) -> snapshots.Snapsho
 @bp.route("/staff/markets/<int:market_id>/invitations")
 @staff_required
 def index(market_id: int):
-    market = _market_or_404(market_id)
+    market = db.get_or_404(Market, market_id)
     now = utcnow()
     form = _ranking_form()
     valid = form.validate()
     snapshot = _snapshot(market, form.options(), now) if valid else None
     ranked = snapshot.rows if snapshot else []
     ranked_ids = [row.customer_id for row in ranked]
-    invited_ids = (
-        set(
-            db.session.scalars(
-                select(Invitation.customer_id).where(
-                    Invitation.market_id == market.id, Invitation.customer_id.in_(ranked_ids)
-                )
-            )
-        )
-        if ranked_ids
-        else set()
-    )
+    invited_ids = queries.invited_among(market, ranked_ids)
     # parse_id: a number no customer id can be (?preview=2147483648) shows the first.
     preview_id = parse_id(request.args.get("preview")) or (ranked_ids[0] if ranked_ids else None)
     preview = _preview_parts(market, preview_id)
-    page = paginate(
-        select(Invitation)
-        .options(joinedload(Invitation.customer))
-        .where(Invitation.market_id == market.id)
-        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
-    )
-    message_ids = [i.outbox_message_id for i in page.items if i.outbox_message_id]
-    mail_status = (
-        dict(
-            db.session.execute(
-                select(OutboxMessage.id, OutboxMessage.status).where(
-                    OutboxMessage.id.in_(message_ids)
-                )
-            ).all()
-        )
-        if message_ids
-        else {}
+    counts = queries.invitation_counts([market.id])[market.id]
+    page = paginate_rows(
+        queries.invitations_query(market), counts.invited, current_app.config["PAGE_SIZE"]
     )
     return render_template(
         "invitations/index.html",
@@ -205,15 +181,14 @@ def index(market_id: int):
         snapshot=snapshot,
         ranked=ranked,
         invited_ids=invited_ids,
-        counts=services.invitation_counts([market.id])[market.id],
+        counts=counts,
         preview=preview,
         page=page,
-        mail_status=mail_status,
         answer_labels=ANSWER_LABELS,
         mail_labels=MAIL_LABELS,
         ranking_args=form.query_args() if valid else {},
         can_invite=_can_invite(market, now),
-        not_before=services.next_send_time(now, services.send_window()),
+        not_before=next_send_time(now, sending.send_window()),
         now=now,
     )
 
@@ -223,7 +198,7 @@ def index(market_id: int):
 def recalculate(market_id: int):
     """Ranks again with the options sent (the page's current ones) and
     replaces the stored ranking; back to the page with those options."""
-    market = _market_or_404(market_id)
+    market = db.get_or_404(Market, market_id)
     form = RankingForm(formdata=request.form)
     if not form.validate():
         flash(
@@ -241,14 +216,15 @@ def recalculate(market_id: int):
             if name in request.form and not has_control_characters(request.form[name])
         }
         return redirect(url_for("invitations.index", market_id=market.id, **sent), code=303)
-    if snapshots.compute(market, form.options(), current_user, utcnow()):
+    with saving():
+        fresh = snapshots.compute(market, form.options(), current_user, utcnow())
+    if fresh:
         flash(_("The ranking was calculated again."), "success")
     else:
         flash(
             _("Someone else calculated this ranking at the same moment; theirs is shown."),
             "info",
         )
-    db.session.commit()
     return redirect(
         url_for("invitations.index", market_id=market.id, **form.query_args()), code=303
     )
@@ -264,8 +240,8 @@ def _errors(form: RankingForm) -> str:
 
 def _can_invite(market: Market, now) -> bool:
     try:
-        services.check_market_invitable(market, now)
-    except services.InvitationError:
+        sending.check_market_invitable(market, now)
+    except sending.InvitationError:
         return False
     return True
 
@@ -274,7 +250,7 @@ def _can_invite(market: Market, now) -> bool:
 @staff_required
 def preview(market_id: int, customer_id: int):
     """The HTML part alone, for a sandboxed iframe (like the outbox's)."""
-    market = _market_or_404(market_id)
+    market = db.get_or_404(Market, market_id)
     found = _preview(market, customer_id) or abort(404)
     html = found[1].get_body(preferencelist=("html",)).get_content()
     response = Response(html, mimetype="text/html")
@@ -299,7 +275,7 @@ def _chosen_ids() -> list[int]:
 def send(market_id: int):
     """First POST: the confirmation page with who gets a mail and when.
     Second POST (confirmed): invites them."""
-    market = _market_or_404(market_id)
+    market = db.get_or_404(Market, market_id)
     form = SendForm()
     back = redirect(url_for("invitations.index", market_id=market.id))
     if not form.validate_on_submit():
@@ -308,31 +284,28 @@ def send(market_id: int):
     if not ids:
         flash(_("Choose at least one customer to invite."), "warning")
         return back
-    if len(ids) > services.MAX_BATCH:
-        flash(_("At most %(max)d customers at once.", max=services.MAX_BATCH), "error")
+    if len(ids) > sending.MAX_BATCH:
+        flash(_("At most %(max)d customers at once.", max=sending.MAX_BATCH), "error")
         return back
     now = utcnow()
     if not _can_invite(market, now):
         flash(_("Invitations can only be sent for an upcoming market."), "error")
         return back
     if form.confirmed.data != "yes":
-        eligible, skipped = services.classify(market, ids)
+        eligible, skipped = sending.classify(market, ids)
         return render_template(
             "invitations/confirm.html",
             market=market,
             form=form,
             eligible=eligible,
             skipped=_skipped_text(skipped),
-            not_before=services.next_send_time(now, services.send_window()),
+            not_before=next_send_time(now, sending.send_window()),
             now=now,
         )
-    try:
-        result = services.invite(market, ids, current_user, now)
-    except services.InvitationError:
-        db.session.rollback()
-        flash(_("Someone else sent invitations at the same time. Please try again."), "error")
+    with saving() as saved:  # refused: someone else invited some of them meanwhile
+        result = sending.invite(market, ids, current_user, now)
+    if not saved:
         return back
-    db.session.commit()
     flash(_("Invitations queued: %(count)d.", count=result.invited), "success")
     if result.skipped_count:
         flash(_("Not invited: %(reasons)s", reasons=_skipped_text(result.skipped)), "info")
@@ -350,20 +323,16 @@ def _skipped_text(skipped: dict[str, list[int]]) -> str:
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
 def rsvp(token: str):
-    found = services.get_invitation(token) or abort(404)
+    found = answers.get_invitation(token) or abort(404)
     invitation, customer, market = found
     now = utcnow()
     form = AnswerForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            services.answer(token, form.answer.data == "accept", now)
-        except services.AnswerError:
-            db.session.rollback()
-            flash(_("This market can no longer be answered."), "warning")
-        else:
-            db.session.commit()
+        with saving(category="warning") as saved:  # refused: the market is over
+            answers.answer(token, form.answer.data == "accept", now)
+        if saved:
             if form.answer.data == "accept":
                 flash(_("Thank you! We look forward to seeing you at the market."), "success")
             else:
@@ -378,7 +347,7 @@ def rsvp(token: str):
             market=market,
             form=form,
             vendors=attending_vendors(market),
-            can_answer=services.can_answer(market, now),
+            can_answer=answers.can_answer(market, now),
             suggested=suggested if suggested in ("accept", "decline") else None,
         )
     )
@@ -390,12 +359,12 @@ def rsvp(token: str):
 def unsubscribe(token: str):
     """GET shows a button; POST unsubscribes: from that button, or the
     one-click POST (body ``List-Unsubscribe=One-Click``) of a mail provider."""
-    found = services.get_invitation(token) or abort(404)
+    found = answers.get_invitation(token) or abort(404)
     _invitation, customer, _market = found
     if request.method == "POST":
         one_click = request.form.get("List-Unsubscribe") == ONE_CLICK.partition("=")[2]
-        services.unsubscribe(customer, utcnow(), source="one-click" if one_click else "page")
-        db.session.commit()
+        with saving():
+            answers.unsubscribe(customer, utcnow(), source="one-click" if one_click else "page")
         current_app.logger.info("invitations: a customer unsubscribed (%s)", customer.id)
         return _private(
             Response(

@@ -25,7 +25,7 @@ def invitation_token(server):
 from datetime import UTC, datetime, timedelta
 from market.customers.models import Customer, email_hash
 from market.extensions import db
-from market.invitations import services
+from market.invitations import sending
 from market.markets.models import Market
 from market.markets.services import MarketDetails, create_market, create_venue, default_deadline
 from market.timeutil import SEOUL, utcnow
@@ -44,7 +44,7 @@ customer = Customer(email="a11y@example.com", email_hash=email_hash("a11y@exampl
                     consent_source="a11y.csv", consent_wording="v1", details_as_of=now)
 db.session.add(customer)
 db.session.flush()
-result = services.invite(market, [customer.id], actor=None, now=now)
+result = sending.invite(market, [customer.id], actor=None, now=now)
 db.session.commit()
 print(result.invitations[0].token)
 """)

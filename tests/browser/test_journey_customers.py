@@ -224,7 +224,7 @@ def _invite(server, market_id: int, email: str, name: str) -> str:
 from datetime import timedelta
 from market.customers.models import Customer, email_hash
 from market.extensions import db
-from market.invitations import services
+from market.invitations import sending
 from market.markets.models import Market
 from market.timeutil import utcnow
 now = utcnow()
@@ -233,7 +233,7 @@ customer = Customer(email="{email}", email_hash=email_hash("{email}"), name="{na
                     consent_wording="v1", details_as_of=now)
 db.session.add(customer)
 db.session.flush()
-result = services.invite(db.session.get(Market, {market_id}), [customer.id], actor=None, now=now)
+result = sending.invite(db.session.get(Market, {market_id}), [customer.id], actor=None, now=now)
 db.session.commit()
 print(result.invitations[0].token)
 """)

@@ -1,15 +1,16 @@
-"""The best online customers for one market: one SQL aggregate.
+"""The best online customers for one market, to invite: one SQL aggregate.
 
-Only customers with recorded consent who have not unsubscribed and are not
-on the suppression list can appear; ties break on total, then order count,
-then customer id, so the same data always gives the same list."""
+Only customers who may receive advertising (market.customers.consent) can
+appear, and optionally none invited lately; ties break on total, then order
+count, then customer id, so the same data always gives the same list."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, and_, cast, exists, func, select
 
-from market.customers.models import Customer, Order, Suppression
+from market.customers.consent import may_receive_advertising
+from market.customers.models import Customer, Order
 from market.extensions import db
 from market.invitations.models import Invitation
 from market.markets.models import Market
@@ -78,11 +79,7 @@ def ranking_query(market: Market, options: RankingOptions, now: datetime, presor
     if presorted:
         spend = spend.order_by(total.desc(), orders.desc(), Order.customer_id)
     spend = spend.subquery("spend")
-    eligible = [
-        Customer.consent.is_(True),
-        Customer.unsubscribed_at.is_(None),
-        ~exists().where(Suppression.email_hash == Customer.email_hash),
-    ]
+    eligible = [may_receive_advertising()]
     if options.skip_invited_weeks:
         since = now - timedelta(weeks=options.skip_invited_weeks)
         eligible.append(

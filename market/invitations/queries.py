@@ -1,0 +1,103 @@
+"""What staff see of the invitations: counts per market and the list of the
+invited, each in one query."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from market.customers.models import Customer
+from market.extensions import db
+from market.invitations.models import Invitation, InvitationStatus
+from market.markets.models import Market
+from market.outbox.models import OutboxMessage, OutboxStatus
+
+
+@dataclass
+class InvitationCounts:
+    invited: int = 0
+    delivered: int = 0  # the last mail to them was accepted by the mail server
+    queued: int = 0  # waiting (sending hours, retries) or being sent
+    failed: int = 0
+    withdrawn: int = 0  # never sent: unsubscribed, or cancelled before it went out
+    accepted: int = 0
+    declined: int = 0
+    unsubscribed: int = 0
+
+
+def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
+    """Per market, in one grouped query. Delivery is the outbox status of
+    the last mail sent for each invitation."""
+    market_ids = list(market_ids)
+    counts = {market_id: InvitationCounts() for market_id in market_ids}
+    if not market_ids:
+        return counts
+    # no bound parameters in it: PostgreSQL must see the same expression in GROUP BY
+    unsubscribed = Customer.unsubscribed_at.is_not(None)
+    rows = db.session.execute(
+        select(
+            Invitation.market_id,
+            Invitation.status,
+            OutboxMessage.status,
+            unsubscribed.label("unsubscribed"),
+            func.count(Invitation.id),
+        )
+        .join(Customer, Customer.id == Invitation.customer_id)
+        .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
+        .where(Invitation.market_id.in_(market_ids))
+        .group_by(Invitation.market_id, Invitation.status, OutboxMessage.status, unsubscribed)
+    ).all()
+    for market_id, answer_status, mail_status, is_unsubscribed, number in rows:
+        tally = counts[market_id]
+        tally.invited += number
+        if answer_status == InvitationStatus.ACCEPTED:
+            tally.accepted += number
+        elif answer_status == InvitationStatus.DECLINED:
+            tally.declined += number
+        if mail_status == OutboxStatus.SENT:
+            tally.delivered += number
+        elif mail_status == OutboxStatus.FAILED:
+            tally.failed += number
+        elif mail_status in (OutboxStatus.QUEUED, OutboxStatus.SENDING):
+            tally.queued += number
+        else:
+            tally.withdrawn += number
+        if is_unsubscribed:
+            tally.unsubscribed += number
+    return counts
+
+
+def invitations_query(market: Market):
+    """The invited of one market for the staff list, newest first: plain
+    columns, one query per page."""
+    return (
+        select(
+            Invitation.id,
+            Invitation.status,
+            Invitation.sequence_sent,
+            Invitation.created_at,
+            Invitation.answered_at,
+            Customer.name,
+            Customer.email,
+            Customer.unsubscribed_at,
+            Invitation.outbox_message_id,
+            OutboxMessage.status.label("mail_status"),
+        )
+        .join(Customer, Customer.id == Invitation.customer_id)
+        .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
+        .where(Invitation.market_id == market.id)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+
+
+def invited_among(market: Market, customer_ids: list[int]) -> set[int]:
+    """Which of these customers are already invited to the market."""
+    if not customer_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Invitation.customer_id).where(
+                Invitation.market_id == market.id, Invitation.customer_id.in_(customer_ids)
+            )
+        )
+    )
