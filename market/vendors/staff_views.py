@@ -8,7 +8,7 @@ from flask_login import current_user
 from market.accounts.decorators import staff_required
 from market.core.pagination import paginate
 from market.core.transaction import saving
-from market.core.web import enum_arg
+from market.core.web import enum_arg, same_site_path
 from market.extensions import db
 from market.markets.models import Market
 from market.outbox.services import unbuilt_count
@@ -156,8 +156,6 @@ def application_status(application_id: int):
             )
         if saved:
             flash(_("The application was changed."), "success")
-    return redirect(
-        request.form.get("next")
-        if (request.form.get("next") or "").startswith("/staff/")
-        else url_for("applications_staff.market_applications", market_id=application.market_id)
-    )
+    back = url_for("applications_staff.market_applications", market_id=application.market_id)
+    target = same_site_path(request.form.get("next"), back)
+    return redirect(target if target.startswith("/staff/") else back)  # back to a staff list
