@@ -28,7 +28,7 @@ def import_command(file: Path, good_rows_only: bool, check_only: bool) -> None:
     """Import the marketplace's order export (CSV or XLSX)."""
     try:
         job = services.register_file(file)
-    except services.ImportError_ as error:
+    except services.ImportRefused as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     bar, update = _bar("checking")
@@ -39,11 +39,12 @@ def import_command(file: Path, good_rows_only: bool, check_only: bool) -> None:
         if job.status is not ImportStatus.CHECKED:
             raise click.ClickException(job.error or job.status.value)
         return
-    if job.rows_bad and not good_rows_only:
+    try:
+        services.prepare_import(job, good_rows_only)
+    except services.ImportRefused as refusal:  # a checked file: only its bad rows can stop it
         raise click.ClickException(
             f"{job.rows_bad} bad rows: nothing imported. Fix them, or use --good-rows-only."
-        )
-    job.good_rows_only = good_rows_only
+        ) from refusal
     db.session.commit()
     bar, update = _bar("importing")
     with bar:

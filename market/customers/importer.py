@@ -170,10 +170,16 @@ def _count_known(order_nos: list[str]) -> int:
     return db.session.scalar(select(func.count()).where(where))
 
 
+def stops_at_bad_rows(job: CustomerImport, good_rows_only: bool) -> bool:
+    """A file with bad rows is imported only when staff chose "only the good
+    rows": services.prepare_import refuses it, and the write pass again."""
+    return bool(job.rows_bad) and not good_rows_only
+
+
 def import_file(job: CustomerImport, progress: Progress | None = None) -> None:
     """The write pass. Refuses a file with bad rows unless the job says
     good rows only; commits each chunk (see the module docstring)."""
-    if job.rows_bad and not job.good_rows_only:
+    if stops_at_bad_rows(job, job.good_rows_only):
         job.status = ImportStatus.REFUSED
         return
     path = staged_path(job)

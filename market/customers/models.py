@@ -109,6 +109,14 @@ class CustomerImport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def ready_to_import(self) -> bool:
+        """Checked, so the write pass may run: a failed write pass may be run
+        again; a check that failed checked nothing."""
+        return self.status is ImportStatus.CHECKED or (
+            self.status is ImportStatus.FAILED and self.rows_total is not None
+        )
+
 
 class Suppression(db.Model):
     """Addresses that must never get advertising again (unsubscribed)."""

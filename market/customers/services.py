@@ -19,20 +19,21 @@ from market.customers.models import Customer, CustomerImport, ImportStatus, Orde
 from market.customers.rows import FileProblem
 from market.customers.staging import imports_dir
 from market.extensions import db
+from market.rules import RuleError
 from market.timeutil import utcnow
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 
 
-class ImportError_(ValueError):
-    pass
+class ImportRefused(RuleError):
+    """An upload or a run of the import that cannot go ahead; the words say why."""
 
 
 def register_file(path: Path, actor=None) -> CustomerImport:
     """A job for a file already on this machine (the CLI): read in place."""
     path = Path(path).resolve()
     if path.suffix.lower() not in ALLOWED_SUFFIXES:
-        raise ImportError_(_("Upload the order export as a .csv or .xlsx file."))
+        raise ImportRefused({"file": _("Upload the order export as a .csv or .xlsx file.")})
     job = CustomerImport(
         filename=path.name,
         stored_path=str(path),
@@ -48,7 +49,7 @@ def store_upload(stream, filename: str, actor=None) -> CustomerImport:
     """Saves the uploaded file in chunks (never whole in memory) and makes a job."""
     suffix = Path(filename).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
-        raise ImportError_(_("Upload the order export as a .csv or .xlsx file."))
+        raise ImportRefused({"file": _("Upload the order export as a .csv or .xlsx file.")})
     target = imports_dir() / f"{uuid.uuid4().hex}{suffix}"
     with target.open("wb") as out:
         while chunk := stream.read(1 << 20):
@@ -56,7 +57,7 @@ def store_upload(stream, filename: str, actor=None) -> CustomerImport:
     size = target.stat().st_size
     if size == 0:
         target.unlink()
-        raise ImportError_(_("The file is empty."))
+        raise ImportRefused({"file": _("The file is empty.")})
     job = CustomerImport(
         filename=Path(filename).name,
         stored_path=str(target),
@@ -67,6 +68,38 @@ def store_upload(stream, filename: str, actor=None) -> CustomerImport:
     db.session.flush()
     record(actor, "customers.upload", job, after={"filename": job.filename, "bytes": size})
     return job
+
+
+def prepare_import(job: CustomerImport, good_rows_only: bool) -> None:
+    """Lets the write pass run on this file, or refuses: the file must be
+    checked (a failed write pass may be run again; a check that failed
+    checked nothing), and a file with bad rows is imported only when staff
+    chose to skip them. Records that choice on the job; the caller commits."""
+    if not job.ready_to_import:
+        raise ImportRefused(_("This file is not ready to import."))
+    if importer.stops_at_bad_rows(job, good_rows_only):
+        raise ImportRefused(
+            {
+                "good_rows_only": _(
+                    "The file has %(count)d bad rows. Fix the file and upload it again, or "
+                    "choose to import only the good rows.",
+                    count=job.rows_bad,
+                )
+            }
+        )
+    job.good_rows_only = good_rows_only
+
+
+def totals() -> tuple[int, int]:
+    """How many customers and orders there are, in one query."""
+    return tuple(
+        db.session.execute(
+            select(
+                select(func.count(Customer.id)).scalar_subquery(),
+                select(func.count(Order.id)).scalar_subquery(),
+            )
+        ).one()
+    )
 
 
 def _progress(job: CustomerImport, also: importer.Progress | None):

@@ -1,15 +1,16 @@
 """Staff pages for importing the marketplace's order export."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from market.accounts.decorators import staff_required
 from market.core.pagination import paginate
+from market.core.transaction import saving
 from market.customers import services
 from market.customers.forms import RunImportForm, UploadForm
-from market.customers.models import Customer, CustomerImport, ImportStatus, Order
+from market.customers.models import CustomerImport, ImportStatus
 from market.extensions import db
 
 bp = Blueprint("customers", __name__, url_prefix="/staff/customers")
@@ -23,31 +24,22 @@ def imports():
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.file.data
-        try:
+        with saving(form) as saved:
             job = services.store_upload(upload.stream, upload.filename, actor=current_user)
-        except services.ImportError_ as error:
-            db.session.rollback()
-            form.file.errors.append(str(error))
-        else:
-            db.session.commit()
+        if saved:
             services.start(current_app._get_current_object(), job, services.run_check)
             return redirect(url_for("customers.show_import", import_id=job.id))
     page = paginate(select(CustomerImport).order_by(CustomerImport.id.desc()), per_page=20)
-    totals = db.session.execute(
-        select(
-            select(func.count(Customer.id)).scalar_subquery(),
-            select(func.count(Order.id)).scalar_subquery(),
-        )
-    ).one()
+    customers, orders = services.totals()
     return render_template(
-        "customers/imports.html", form=form, page=page, customers=totals[0], orders=totals[1]
+        "customers/imports.html", form=form, page=page, customers=customers, orders=orders
     )
 
 
 @bp.route("/imports/<int:import_id>")
 @staff_required
 def show_import(import_id: int):
-    job = db.session.get(CustomerImport, import_id) or abort(404)
+    job = db.get_or_404(CustomerImport, import_id)
     return render_template(
         "customers/import.html", job=job, form=RunImportForm(), running=job.status in RUNNING
     )
@@ -56,26 +48,14 @@ def show_import(import_id: int):
 @bp.route("/imports/<int:import_id>/run", methods=["POST"])
 @staff_required
 def run_import(import_id: int):
-    job = db.session.get(CustomerImport, import_id) or abort(404)
+    job = db.get_or_404(CustomerImport, import_id)
     form = RunImportForm()
-    # A failed write pass may be run again; a check that failed checked nothing.
-    checked = job.status is ImportStatus.CHECKED or (
-        job.status is ImportStatus.FAILED and job.rows_total is not None
-    )
-    if not checked or not form.validate():
+    back = redirect(url_for("customers.show_import", import_id=job.id))
+    if not form.validate():  # not sent from the page (no valid CSRF token)
         flash(_("This file is not ready to import."), "error")
-        return redirect(url_for("customers.show_import", import_id=job.id))
-    if job.rows_bad and not form.good_rows_only.data:
-        flash(
-            _(
-                "The file has %(count)d bad rows. Fix the file and upload it again, or choose "
-                "to import only the good rows.",
-                count=job.rows_bad,
-            ),
-            "error",
-        )
-        return redirect(url_for("customers.show_import", import_id=job.id))
-    job.good_rows_only = bool(form.good_rows_only.data)
-    db.session.commit()
-    services.start(current_app._get_current_object(), job, services.run_import, current_user.id)
-    return redirect(url_for("customers.show_import", import_id=job.id))
+        return back
+    with saving() as saved:
+        services.prepare_import(job, bool(form.good_rows_only.data))
+    if saved:
+        services.start(current_app._get_current_object(), job, services.run_import, current_user.id)
+    return back
