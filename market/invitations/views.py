@@ -150,8 +150,8 @@ def _snapshot(market: Market, options: RankingOptions, now) -> snapshots.Snapsho
     are asked for (afterwards only the "calculate again" button ranks)."""
     found = snapshots.latest(market, options)
     if found is None:
-        snapshots.compute(market, options, current_user, now)
-        db.session.commit()
+        with saving():
+            snapshots.compute(market, options, current_user, now)
         found = snapshots.latest(market, options)
     return found
 
