@@ -32,24 +32,13 @@ class ImportRefused(RuleError):
 def register_file(path: Path, actor=None) -> CustomerImport:
     """A job for a file already on this machine (the CLI): read in place."""
     path = Path(path).resolve()
-    if path.suffix.lower() not in ALLOWED_SUFFIXES:
-        raise ImportRefused({"file": _("Upload the order export as a .csv or .xlsx file.")})
-    job = CustomerImport(
-        filename=path.name,
-        stored_path=str(path),
-        size_bytes=path.stat().st_size,
-        created_by_id=getattr(actor, "id", None),
-    )
-    db.session.add(job)
-    db.session.flush()
-    return job
+    _order_file_suffix(path.name)
+    return _new_job(path.name, path, path.stat().st_size, actor)
 
 
 def store_upload(stream, filename: str, actor=None) -> CustomerImport:
     """Saves the uploaded file in chunks (never whole in memory) and makes a job."""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise ImportRefused({"file": _("Upload the order export as a .csv or .xlsx file.")})
+    suffix = _order_file_suffix(filename)
     target = imports_dir() / f"{uuid.uuid4().hex}{suffix}"
     with target.open("wb") as out:
         while chunk := stream.read(1 << 20):
@@ -58,15 +47,27 @@ def store_upload(stream, filename: str, actor=None) -> CustomerImport:
     if size == 0:
         target.unlink()
         raise ImportRefused({"file": _("The file is empty.")})
+    job = _new_job(Path(filename).name, target, size, actor)
+    record(actor, "customers.upload", job, after={"filename": job.filename, "bytes": size})
+    return job
+
+
+def _order_file_suffix(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise ImportRefused({"file": _("Upload the order export as a .csv or .xlsx file.")})
+    return suffix
+
+
+def _new_job(filename: str, path: Path, size: int, actor) -> CustomerImport:
     job = CustomerImport(
-        filename=Path(filename).name,
-        stored_path=str(target),
+        filename=filename,
+        stored_path=str(path),
         size_bytes=size,
         created_by_id=getattr(actor, "id", None),
     )
     db.session.add(job)
     db.session.flush()
-    record(actor, "customers.upload", job, after={"filename": job.filename, "bytes": size})
     return job
 
 
