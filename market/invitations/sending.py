@@ -54,9 +54,13 @@ def send_window() -> tuple[time, time]:
 # -- who may be invited --------------------------------------------------------
 
 
+def takes_invitations(market: Market, now: datetime) -> bool:
+    """An upcoming market: not over, not cancelled, not yet under way."""
+    return market.status in INVITABLE and starts_at(market) > now
+
+
 def check_market_invitable(market: Market, now: datetime) -> None:
-    """Refuses a market that is over, cancelled or already under way."""
-    if market.status not in INVITABLE or starts_at(market) <= now:
+    if not takes_invitations(market, now):
         raise InvitationError(_("Invitations can only be sent for an upcoming market."))
 
 

@@ -115,10 +115,14 @@ def _ranking_form() -> RankingForm:
     )
 
 
+def _customer(customer_id: int | None) -> Customer | None:
+    return db.session.get(Customer, customer_id) if customer_id is not None else None
+
+
 def _preview(market: Market, customer_id: int | None):
     """The message this customer would get, built exactly as `invite` builds
     it (only the token in its links is a placeholder)."""
-    customer = db.session.get(Customer, customer_id) if customer_id is not None else None
+    customer = _customer(customer_id)
     if customer is None:
         return None
     message = invitation_message(
@@ -136,7 +140,7 @@ def _preview(market: Market, customer_id: int | None):
 def _preview_parts(market: Market, customer_id: int | None):
     """For the page: the customer and what it shows of their mail (the HTML
     part comes from `preview`, in an iframe)."""
-    customer = db.session.get(Customer, customer_id) if customer_id is not None else None
+    customer = _customer(customer_id)
     if customer is None:
         return None
     parts = preview_parts(
@@ -187,7 +191,7 @@ def index(market_id: int):
         answer_labels=ANSWER_LABELS,
         mail_labels=MAIL_LABELS,
         ranking_args=form.query_args() if valid else {},
-        can_invite=_can_invite(market, now),
+        can_invite=sending.takes_invitations(market, now),
         not_before=next_send_time(now, sending.send_window()),
         now=now,
     )
@@ -238,14 +242,6 @@ def _errors(form: RankingForm) -> str:
     )
 
 
-def _can_invite(market: Market, now) -> bool:
-    try:
-        sending.check_market_invitable(market, now)
-    except sending.InvitationError:
-        return False
-    return True
-
-
 @bp.route("/staff/markets/<int:market_id>/invitations/preview/<int:customer_id>.html")
 @staff_required
 def preview(market_id: int, customer_id: int):
@@ -288,7 +284,7 @@ def send(market_id: int):
         flash(_("At most %(max)d customers at once.", max=sending.MAX_BATCH), "error")
         return back
     now = utcnow()
-    if not _can_invite(market, now):
+    if not sending.takes_invitations(market, now):
         flash(_("Invitations can only be sent for an upcoming market."), "error")
         return back
     if form.confirmed.data != "yes":
