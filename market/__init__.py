@@ -109,31 +109,19 @@ def register_blueprints(app: Flask) -> None:
         vendor_takings_bp,
     ):
         app.register_blueprint(blueprint)
-    register_vendor_labels(app)
-
-
-def register_vendor_labels(app: Flask) -> None:
-    from market.validators import format_business_number, format_phone
-    from market.vendors import labels
-
-    app.add_template_filter(format_business_number, "business_number")
-    app.add_template_filter(format_phone, "phone")
-    for name in (
-        "enterprise_type_label",
-        "category_label",
-        "vendor_status_label",
-        "application_status_label",
-    ):
-        app.add_template_global(getattr(labels, name), name)
-    app.add_template_global(labels.VENDOR_BADGES, "vendor_badges")
-    app.add_template_global(labels.APPLICATION_BADGES, "application_badges")
 
 
 def register_template_helpers(app: Flask) -> None:
     """Each area's Jinja filters and globals, registered by the area itself."""
-    from market.core.web import register_template_helpers as core_helpers
+    from market.audit.views import register_template_helpers as audit
+    from market.booths.views import register_template_helpers as booths
+    from market.core.web import register_template_helpers as core
+    from market.invitations.views import register_template_helpers as invitations
+    from market.markets.views import register_template_helpers as markets
+    from market.public.views import register_template_helpers as public
+    from market.vendors.labels import register_template_helpers as vendors
 
-    for register in (core_helpers,):
+    for register in (core, audit, markets, vendors, booths, invitations, public):
         register(app)
 
 

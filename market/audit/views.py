@@ -32,4 +32,3 @@ def register_template_helpers(app: Flask) -> None:
 
 
 # Until the factory calls register_template_helpers itself.
-bp.record_once(lambda state: register_template_helpers(state.app))

@@ -48,10 +48,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(booth_map_svg)
 
 
-# TEMPORARY, until the app factory calls register_template_helpers: remove then.
-bp.record_once(lambda state: register_template_helpers(state.app))
-
-
 @bp.route("/booths")
 @staff_required
 def index(market_id: int):

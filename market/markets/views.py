@@ -157,7 +157,3 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(services.status_label, "status_label")
     for helper in (schedule.left_out_groups, schedule.fittable_venues, schedule.fittable_text):
         app.add_template_global(helper)
-
-
-# TEMPORARY, until the app factory calls register_template_helpers: remove then.
-bp.record_once(lambda state: register_template_helpers(state.app))

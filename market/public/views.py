@@ -44,10 +44,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(market_card)
 
 
-# TEMPORARY, until the app factory calls register_template_helpers: remove then.
-bp.record_once(lambda state: register_template_helpers(state.app))
-
-
 @bp.route("/")
 def schedule():
     page = paginate(services.upcoming_markets(today_seoul()), per_page=20)
