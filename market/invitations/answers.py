@@ -6,11 +6,10 @@ No Flask request in here; the caller commits."""
 from datetime import datetime
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from market.audit.services import describe_actions, record
+from market.audit.services import record
 from market.customers.models import Customer, Suppression
 from market.extensions import db
 from market.invitations.messages import CATEGORIES
@@ -106,6 +105,3 @@ def withdraw_queued_for(customer: Customer) -> int:
         )
     )
     return delete_queued(ids)
-
-
-describe_actions({"customer.unsubscribe": _l("Customer unsubscribed")})

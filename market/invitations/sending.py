@@ -225,4 +225,14 @@ def withdraw_if_waiting(message_id: int | None) -> bool:
     return result.rowcount == 1
 
 
-describe_actions({"invitation.send": _l("Invitations sent")}, {"invitations": _l("Invitation")})
+# The audit log's words for the whole area (updates.py and answers.py record
+# too): here, since the app always loads this module with the area's views.
+describe_actions(
+    {
+        "invitation.send": _l("Invitations sent"),
+        "invitation.update": _l("Invitation updates queued"),
+        "invitation.cancel": _l("Invitation cancellations queued"),
+        "customer.unsubscribe": _l("Customer unsubscribed"),
+    },
+    {"invitations": _l("Invitation")},
+)

@@ -8,10 +8,9 @@ change that caused it (or not at all)."""
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
-from market.audit.services import describe_actions, record
+from market.audit.services import record
 from market.customers.consent import may_receive_advertising
 from market.customers.models import Customer
 from market.extensions import db
@@ -172,11 +171,3 @@ def _withdraw_unreachable(market: Market) -> int:
         )
     )
     return delete_queued(ids)
-
-
-describe_actions(
-    {
-        "invitation.update": _l("Invitation updates queued"),
-        "invitation.cancel": _l("Invitation cancellations queued"),
-    }
-)
