@@ -80,10 +80,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(mask_email, "mask_email")
 
 
-# TEMPORARY, until the app factory calls register_template_helpers: remove then.
-bp.record_once(lambda state: register_template_helpers(state.app))
-
-
 def _private(response: Response) -> Response:
     """Pages behind a customer's token: never cached, never indexed, and the
     token never leaves in a Referer to another site. `same-origin`, not
