@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from market.booths import changes, services
 from market.booths.models import Booth
+from market.core.rules import flush_or_refuse
 from market.extensions import db
 from market.outbox.models import OutboxMessage
-from market.rules import flush_or_refuse
 from market.vendors.applications import staff_set_status
 from market.vendors.models import Application, ApplicationStatus
 from tests.booths_factories import applicants, open_market

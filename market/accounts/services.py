@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from market.accounts.models import Role, User
 from market.audit.services import record
+from market.core.rules import RuleError
 from market.extensions import db
-from market.rules import RuleError
 from market.timeutil import utcnow
 from market.validators import MAX_PASSWORD_LENGTH, checked_email, normalise_email
 

@@ -8,9 +8,9 @@ from market.booths.changes import taken_booth
 from market.booths.loading import BoothRuleError
 from market.booths.models import Attendance, Booth
 from market.booths.services import concurrent_change
+from market.core.rules import flush_or_refuse
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
-from market.rules import flush_or_refuse
 from market.timeutil import today_seoul, utcnow
 
 ATTENDANCE_STATUSES = (MarketStatus.ASSIGNED, MarketStatus.HELD, MarketStatus.CLOSED)

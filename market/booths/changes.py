@@ -20,9 +20,9 @@ from market.booths.loading import BoothRuleError
 from market.booths.mails import News, queue
 from market.booths.models import Booth
 from market.booths.services import concurrent_change, locked_market
+from market.core.rules import flush_or_refuse
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
-from market.rules import flush_or_refuse
 from market.timeutil import utcnow
 from market.vendors.models import Application, ApplicationStatus
 

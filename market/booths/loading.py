@@ -27,9 +27,9 @@ from sqlalchemy.orm import contains_eager
 from market.booths.assignment import Applicant, MarketInfo, MarketState, Pin, Waiting
 from market.booths.assignment import Booth as CoreBooth
 from market.booths.models import Attendance, Booth
+from market.core.rules import RuleError
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
-from market.rules import RuleError
 from market.timeutil import today_seoul
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
 

@@ -15,9 +15,9 @@ from market.booths.mails import News, queue
 from market.booths.models import Booth
 from market.booths.promotion import Promotion, promote
 from market.booths.services import STORED_OUTCOMES, concurrent_change, locked_market
+from market.core.rules import flush_or_refuse
 from market.extensions import db
 from market.markets.models import MarketStatus
-from market.rules import flush_or_refuse
 from market.timeutil import utcnow
 from market.vendors.models import Application, ApplicationStatus
 

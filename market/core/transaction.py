@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from flask import flash
 
 from market.core.forms import show_errors
+from market.core.rules import RuleError
 from market.extensions import db
-from market.rules import RuleError
 
 
 class Saved:

@@ -14,12 +14,12 @@ from sqlalchemy import delete, exists, func, select
 
 from market.accounts.models import User
 from market.audit.services import describe_actions, record
+from market.core.rules import RuleError
 from market.customers import importer
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order
 from market.customers.rows import FileProblem
 from market.customers.staging import imports_dir
 from market.extensions import db
-from market.rules import RuleError
 from market.timeutil import utcnow
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")

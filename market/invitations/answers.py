@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from market.audit.services import record
+from market.core.rules import RuleError
 from market.customers.models import Customer, Suppression
 from market.extensions import db
 from market.invitations.messages import CATEGORIES
@@ -18,7 +19,6 @@ from market.invitations.sending import INVITABLE, delete_queued
 from market.markets.models import Market
 from market.markets.services import ends_at
 from market.outbox.models import OutboxMessage, OutboxStatus
-from market.rules import RuleError
 
 
 class AnswerError(RuleError):

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select, update
 
 from market.audit.services import describe_actions, record
+from market.core.rules import RuleError, flush_or_refuse
 from market.customers.consent import refusal
 from market.customers.models import Customer
 from market.extensions import db
@@ -30,7 +31,6 @@ from market.markets.models import Market, MarketStatus
 from market.markets.services import starts_at
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.outbox.services import enqueue
-from market.rules import RuleError, flush_or_refuse
 from market.timeutil import next_send_time, parse_window
 
 MAX_BATCH = 1000  # customers in one "send invitations"

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from market.audit.services import describe_actions, record
 from market.core.i18n import label_text
+from market.core.rules import RuleError, flush_or_refuse
 from market.extensions import db
 from market.markets.models import (
     MAX_BOOTHS,
@@ -22,7 +23,6 @@ from market.markets.models import (
     Venue,
     new_calendar_uid,
 )
-from market.rules import RuleError, flush_or_refuse
 from market.timeutil import SEOUL, today_seoul
 from market.validators import one_line
 

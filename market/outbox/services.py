@@ -22,10 +22,10 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from market.audit.services import record
+from market.core.rules import RuleError
 from market.extensions import db
 from market.outbox.mime import UNBUILDABLE_ERRORS, Unbuildable, recipients, unbuildable
 from market.outbox.models import OutboxMessage, OutboxStatus
-from market.rules import RuleError
 from market.timeutil import in_window, parse_window, utcnow
 
 log = logging.getLogger("market.mail")

@@ -18,10 +18,10 @@ from sqlalchemy import and_, func, or_, select
 
 from market.audit.services import describe_actions, record
 from market.booths.models import Booth
+from market.core.rules import RuleError
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
 from market.markets.services import lock_market
-from market.rules import RuleError
 from market.takings.models import Takings
 from market.timeutil import format_korean_date, format_won, today_seoul
 from market.vendors.models import Vendor

@@ -15,9 +15,9 @@ from sqlalchemy import func, or_, select
 from market.accounts.models import Role, User
 from market.accounts.services import MIN_PASSWORD_LENGTH
 from market.audit.services import describe_actions, record
+from market.core.rules import RuleError, flush_or_refuse
 from market.extensions import db
 from market.outbox.services import enqueue
-from market.rules import RuleError, flush_or_refuse
 from market.timeutil import utcnow
 from market.validators import business_number_valid, normalise_email
 from market.vendors.labels import vendor_status_label

@@ -1,4 +1,5 @@
-"""What a refused change looks like in every area.
+"""What a refused change looks like in every area (the ground floor: core
+imports no area, so every service may raise these).
 
 A service that refuses raises a RuleError (or an area's subclass of it) with
 the reasons, keyed by the form field each concerns ("form" for the page as a
