@@ -4,7 +4,7 @@ import click
 
 from market.accounts import services
 from market.accounts.models import Role
-from market.extensions import db
+from market.core.transaction import committing
 
 
 @click.command("create-user")
@@ -23,9 +23,6 @@ def create_user(email: str, name: str, role: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
+    with committing():
         user = services.create_user(email, name, password, Role(role))
-    except services.AccountError as error:
-        raise click.ClickException(str(error)) from error
-    db.session.commit()
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")

@@ -10,11 +10,13 @@ Views read "parse, call, render":
 
 The block commits when it ends; a RuleError rolls everything back and shows
 its reasons (next to the form's fields, or flashed); any other exception
-rolls back and goes on to the error page."""
+rolls back and goes on to the error page. `committing()` is the same for a
+flask command, where a refusal stops the command with its reasons."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import click
 from flask import flash
 
 from market.core.forms import show_errors
@@ -52,3 +54,19 @@ def saving(form=None, category: str = "error") -> Iterator[Saved]:
     else:
         db.session.commit()
         saved.done = True
+
+
+@contextmanager
+def committing() -> Iterator[None]:
+    """saving() for flask commands: commits when the block ends; a RuleError
+    rolls back and stops the command with its reasons (exit status 1)."""
+    try:
+        yield
+    except RuleError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    except BaseException:
+        db.session.rollback()
+        raise
+    else:
+        db.session.commit()

@@ -3,6 +3,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
+from market.core.transaction import committing
 from market.customers import services
 from market.customers.models import ImportStatus
 from market.extensions import db
@@ -26,11 +27,8 @@ def _bar(label: str):
 @click.option("--check-only", is_flag=True, help="Check the file and report; save nothing.")
 def import_command(file: Path, good_rows_only: bool, check_only: bool) -> None:
     """Import the marketplace's order export (CSV or XLSX)."""
-    try:
+    with committing():
         job = services.register_file(file)
-    except services.ImportRefused as error:
-        raise click.ClickException(str(error)) from error
-    db.session.commit()
     bar, update = _bar("checking")
     with bar:
         job = services.run_check(job.id, on_progress=update)

@@ -4,16 +4,13 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from market.core.transaction import committing
 from market.extensions import db
 from market.markets import schedule, services
 from market.markets.models import Venue
 
 venue = click.Group("venue", help="Market venues.")
 schedule_group = click.Group("schedule", help="The season of Thursday markets.")
-
-
-def _fail(error: services.MarketRuleError):
-    raise click.ClickException(" ".join(error.errors.values())) from error
 
 
 @venue.command("add")
@@ -23,11 +20,8 @@ def _fail(error: services.MarketRuleError):
 @click.option("--map-url", default=None)
 def add_venue(name: str, address: str, spots: int, map_url: str | None) -> None:
     """Add a venue."""
-    try:
+    with committing():
         created = services.create_venue(name, address, spots, map_url)
-    except services.MarketRuleError as error:
-        _fail(error)
-    db.session.commit()
     click.echo(f"Venue {created.name} added (id {created.id}, {created.booth_spots} spots).")
 
 
@@ -80,13 +74,10 @@ def generate(start, end, venue_names, skip, booths, fit_to_venue, dry_run) -> No
         blackout_dates=frozenset(skip or ()),
         fit_to_venue=fit_to_venue,
     )
-    try:
+    with committing():
         plan = schedule.plan_season(settings)
         if not dry_run:
             schedule.create_season(settings, expected=schedule.plan_fingerprint(plan))
-            db.session.commit()
-    except services.MarketRuleError as error:
-        _fail(error)
     verb = "would create" if dry_run else "created"
     for day in plan:
         if day.will_create:
