@@ -36,5 +36,24 @@ def make_market(venue: Venue, day: date, booths: int = 8, **changes) -> Market:
     return market
 
 
+def market_form_data(
+    venue_id: int, market_date: str = "2026-11-26", booth_count: int = 8, **changes
+) -> dict:
+    """What the staff market form posts, with `changes` on top."""
+    data = {
+        "market_date": market_date,
+        "start_time": "10:00",
+        "end_time": "15:00",
+        "venue_id": str(venue_id),
+        "booth_count": str(booth_count),
+        "application_deadline": "",
+        "takings_ceiling": "30,000,000원",
+        "date_exception_reason": "",
+        "note": "",
+    }
+    data.update(changes)
+    return data
+
+
 def next_thursday(after: date, weeks: int = 0) -> date:
     return after + timedelta(days=(3 - after.weekday()) % 7 or 7) + timedelta(weeks=weeks)

@@ -39,7 +39,7 @@ from market.vendors.models import (
 )
 from tests.booths_factories import applicant, open_market
 from tests.helpers import login
-from tests.markets_factories import make_venue
+from tests.markets_factories import make_venue, market_form_data
 from tests.test_invitations import make_customer
 from tests.vendors_factories import make_vendor, make_vendor_login, registration_form
 
@@ -332,19 +332,8 @@ def invited(app):
 
 
 def _market_form(market, **changes) -> dict:
-    data = {
-        "market_date": market.market_date.isoformat(),
-        "start_time": "10:00",
-        "end_time": "15:00",
-        "venue_id": str(market.venue_id),
-        "booth_count": str(market.booth_count),
-        "application_deadline": "",
-        "takings_ceiling": "30,000,000원",
-        "date_exception_reason": "",
-        "note": "",
-    }
-    data.update(changes)
-    return data
+    saved = market_form_data(market.venue_id, market.market_date.isoformat(), market.booth_count)
+    return saved | changes
 
 
 def _check_update_mails(kind: str, count: int = 3) -> None:

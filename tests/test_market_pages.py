@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.markets.models import Market, MarketStatus, Venue
-from tests.markets_factories import make_market, make_venue
+from tests.markets_factories import make_market, make_venue, market_form_data
 
 
 def _count(model) -> int:
@@ -19,19 +19,7 @@ def venue(app):
 
 
 def _market_form(venue, **changes):
-    data = {
-        "market_date": "2026-11-26",
-        "start_time": "10:00",
-        "end_time": "15:00",
-        "venue_id": str(venue.id),
-        "booth_count": "8",
-        "application_deadline": "",
-        "takings_ceiling": "30,000,000원",
-        "date_exception_reason": "",
-        "note": "",
-    }
-    data.update(changes)
-    return data
+    return market_form_data(venue.id, **changes)
 
 
 def test_create_market_from_the_form(staff_client, venue):

@@ -213,36 +213,31 @@ def invitation_message(
     (stored before the import checked them strictly), an Unbuildable that
     the outbox records as failed, so the rest of a batch, or the change to
     the market, still goes through."""
-    return mime.build_or_fail(
-        lambda: _invitation_message(
+
+    def build() -> EmailMessage:
+        context = mail_context(
             customer=customer,
             market=market,
             token=token,
             vendors=vendors,
             kind=kind,
-            sequence=sequence,
-            stamp=stamp,
             changed=changed,
-        ),
-        to=customer.email,
-        subject=subject_for(market, kind),
-    )
+        )
+        return _assemble(context, customer, market, kind, sequence, stamp)
+
+    return mime.build_or_fail(build, to=customer.email, subject=subject_for(market, kind))
 
 
-def _invitation_message(
-    *,
+def _assemble(
+    context: dict,
     customer: Customer,
     market: Market,
-    token: str,
-    vendors: list[AttendingVendor],
     kind: MailKind,
     sequence: int,
     stamp: datetime,
-    changed: tuple[str, ...],
 ) -> EmailMessage:
-    context = mail_context(
-        customer=customer, market=market, token=token, vendors=vendors, kind=kind, changed=changed
-    )
+    """The MIME message from the mail's words (`context`): text, HTML and the
+    calendar invite, inline and attached."""
     organizer_email, organizer_name = organizer()
     ics = calendar.invitation_calendar(
         market,
