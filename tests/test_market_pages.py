@@ -53,6 +53,26 @@ def test_market_form_refusals_keep_input_and_save_nothing(staff_client, venue, c
     assert _count(Market) == 0
 
 
+@pytest.mark.parametrize("ceiling", ["1,000,000,001원", "9" * 40])
+def test_a_ceiling_with_extra_zeros_is_refused_when_creating_or_editing(
+    staff_client, venue, ceiling
+):
+    """Forty nines once reached the database and overflowed its column (a 500)."""
+    page = staff_client.post(
+        "/staff/markets/new", data=_market_form(venue, takings_ceiling=ceiling, note="주차 안내")
+    ).get_data(as_text=True)
+    assert "실수로 보입니다" in page and "주차 안내" in page
+    assert _count(Market) == 0
+    market = make_market(venue, date(2026, 11, 26))
+    saved_ceiling = market.takings_ceiling
+    response = staff_client.post(
+        f"/staff/markets/{market.id}/edit", data=_market_form(venue, takings_ceiling=ceiling)
+    )
+    assert response.status_code == 200 and "실수로 보입니다" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Market, market.id).takings_ceiling == saved_ceiling
+
+
 def test_duplicate_market_refused_on_the_form(staff_client, venue):
     make_market(venue, date(2026, 11, 26))
     page = staff_client.post("/staff/markets/new", data=_market_form(venue)).get_data(as_text=True)

@@ -23,7 +23,7 @@ from market.markets.models import (
     Venue,
     new_calendar_uid,
 )
-from market.timeutil import SEOUL, today_seoul
+from market.timeutil import SEOUL, format_won, today_seoul
 from market.validators import one_line
 
 signals = Namespace()
@@ -52,6 +52,11 @@ STATUS_FLOW = {
     MarketStatus.CLOSED: set(),
     MarketStatus.CANCELLED: {MarketStatus.PLANNED},
 }
+
+
+# ₩10억: far above any market day; catches extra zeros (and a number no
+# database column holds), when a market is saved and when staff raise it.
+MAX_CEILING = 1_000_000_000
 
 
 class MarketRuleError(RuleError):
@@ -223,6 +228,10 @@ def _venue_values(venue: Venue) -> dict:
 # -- markets ----------------------------------------------------------------
 
 
+def ceiling_too_high_message() -> str:
+    return _("A ceiling above %(max)s is surely a typing error.", max=format_won(MAX_CEILING))
+
+
 def check_market(details: MarketDetails, venue: Venue | None, market: Market | None = None) -> dict:
     """Every rule a market day must keep; an empty dict means it may be saved."""
     errors: dict[str, str] = {}
@@ -254,6 +263,8 @@ def check_market(details: MarketDetails, venue: Venue | None, market: Market | N
         )
     if details.takings_ceiling <= 0:
         errors["takings_ceiling"] = _("The takings ceiling must be more than 0 won.")
+    elif details.takings_ceiling > MAX_CEILING:
+        errors["takings_ceiling"] = ceiling_too_high_message()
     if venue is not None and "market_date" not in errors and _taken(details, market):
         errors["market_date"] = _(
             "There is already a market at %(venue)s on this date.", venue=venue.name

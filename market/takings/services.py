@@ -21,13 +21,12 @@ from market.booths.models import Booth
 from market.core.rules import RuleError
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
-from market.markets.services import lock_market
+from market.markets.services import MAX_CEILING, ceiling_too_high_message, lock_market
 from market.takings.models import Takings
 from market.timeutil import format_korean_date, format_won, today_seoul
 from market.vendors.models import Vendor
 
 SPLIT_FIELDS = ("cash", "card", "voucher")
-MAX_CEILING = 1_000_000_000  # ₩10억: far above any market day; catches extra zeros
 
 
 class TakingsRuleError(RuleError):
@@ -305,9 +304,7 @@ def raise_ceiling(market: Market, new_ceiling: int | None, reason: str | None, a
     if new_ceiling is None:
         errors["new_ceiling"] = _("Enter the new ceiling in won.")
     elif new_ceiling > MAX_CEILING:
-        errors["new_ceiling"] = _(
-            "A ceiling above %(max)s is surely a typing error.", max=format_won(MAX_CEILING)
-        )
+        errors["new_ceiling"] = ceiling_too_high_message()
     if errors:
         raise TakingsRuleError(errors)
     current = lock_market(market.id).takings_ceiling
