@@ -15,6 +15,8 @@ skipped=()
 PG_BIN=$(find_pg_bin)
 CHROMIUM=$(find_chromium)
 NGINX=$(find_nginx)
+REDIS=$(find_redis)
+DOVECOT=$(find_dovecot)
 if in_ci; then
   required=$(missing_packages | grep -vx fonts-noto-cjk | tr '\n' ' ')
   if [ -n "$required" ]; then
@@ -22,6 +24,20 @@ if in_ci; then
     echo "   .ci/run installs it as root (apt-get install ${required% })." >&2
     exit 1
   fi
+fi
+# The other servers the product talks to; their tests start them on loopback.
+servers=()
+if [ -n "$REDIS" ]; then
+  servers+=(--ran "$("$REDIS" --version | awk '{sub(/^v=/, "", $3); print "Redis", $3}')")
+else
+  echo "== redis-server is not installed: the shared login-limit tests are SKIPPED (apt-get install redis-server)"
+  skipped+=(--skipped "the shared login-limit tests (redis-server is not installed)")
+fi
+if [ -n "$DOVECOT" ]; then
+  servers+=(--ran "Dovecot $("$DOVECOT" --version | awk '{print $1}')")
+else
+  echo "== Dovecot is not installed: the mailbox tests are SKIPPED (apt-get install dovecot-imapd dovecot-lmtpd)"
+  skipped+=(--skipped "the mailbox tests (Dovecot is not installed)")
 fi
 [ -n "$(find_korean_font)" ] || echo "== fonts-noto-cjk is not installed: Korean shows as boxes in screenshots"
 
@@ -62,7 +78,8 @@ if [ -z "$PG_BIN" ]; then
   echo "== PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): suite ran on SQLite only"
   skipped+=(--skipped "PostgreSQL (no server binaries in /usr/lib/postgresql/*/bin)")
   in_ci && summary+=(--ci)
-  $BIN/python scripts/summary.py "${summary[@]}" "${ran[@]}" ${skipped[@]+"${skipped[@]}"}
+  $BIN/python scripts/summary.py "${summary[@]}" "${ran[@]}" ${servers[@]+"${servers[@]}"} \
+    ${skipped[@]+"${skipped[@]}"}
   exit $?
 fi
 
@@ -88,4 +105,5 @@ TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/market_test"
   $BIN/pytest -m "not browser" "$@" || exit 1
 ran+=(--ran "$pg_version")
 in_ci && summary+=(--ci)
-$BIN/python scripts/summary.py "${summary[@]}" "${ran[@]}" ${skipped[@]+"${skipped[@]}"}
+$BIN/python scripts/summary.py "${summary[@]}" "${ran[@]}" ${servers[@]+"${servers[@]}"} \
+  ${skipped[@]+"${skipped[@]}"}

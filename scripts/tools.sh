@@ -2,8 +2,7 @@
 # looks for them and the Debian packages that bring them. Sourced by
 # scripts/test.sh (which says what it found, and under CI=true refuses to
 # run without one) and .ci/run (which installs what is missing), so both
-# read one list. A new one (an IMAP server, Redis) is a function here and a
-# line in missing_packages.
+# read one list. A new one is a function here and a line in missing_packages.
 #
 # TEST_TOOLS_ROOT, empty unless tests/test_ci_scripts.py points it at a
 # folder, is put before the fixed paths to show a machine without them.
@@ -32,6 +31,21 @@ in_ci() {
   [ "$(printf '%s' "${CI:-}" | tr '[:upper:]' '[:lower:]')" = true ]
 }
 
+# The shared store of the login rate limit across workers (tests start
+# their own on a loopback port; the package's service is kept from starting).
+find_redis() {
+  if [ -x "$tools_root/usr/bin/redis-server" ]; then echo "$tools_root/usr/bin/redis-server"; fi
+}
+
+# The center's mailbox in tests: Dovecot's IMAP server with LMTP delivery.
+find_dovecot() {
+  local dovecot="$tools_root/usr/sbin/dovecot"
+  if [ -x "$dovecot" ] && [ -x "$tools_root/usr/lib/dovecot/imap" ] \
+    && [ -x "$tools_root/usr/lib/dovecot/lmtp" ]; then
+    echo "$dovecot"
+  fi
+}
+
 # Without Korean fonts the journeys still run, but the screenshots show boxes.
 find_korean_font() {
   local font="$tools_root/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
@@ -44,4 +58,6 @@ missing_packages() {
   [ -n "$(find_chromium)" ] || echo chromium
   [ -n "$(find_korean_font)" ] || echo fonts-noto-cjk
   [ -n "$(find_nginx)" ] || echo nginx
+  [ -n "$(find_redis)" ] || echo redis-server
+  [ -n "$(find_dovecot)" ] || echo dovecot-imapd dovecot-lmtpd
 }

@@ -1,7 +1,7 @@
 """CI never goes green having quietly tested less.
 
 `.ci/run` installs from Debian what the full run needs (PostgreSQL,
-Chromium, its Korean fonts, nginx) and `scripts/test.sh` refuses, with
+Chromium, its Korean fonts, nginx, Redis, Dovecot) and `scripts/test.sh` refuses, with
 CI=true, to run without one; the last line of `make test` says what ran and
 what was skipped. These tests run the real scripts on a machine made to lack
 things: TEST_TOOLS_ROOT puts an empty (or hand-filled) folder before the
@@ -67,6 +67,10 @@ def machine(tmp_path: Path, *, installed: bool = False, uid: int = 0) -> dict[st
             "usr/lib/postgresql/16/bin/pg_ctl",
             "usr/bin/chromium",
             "usr/sbin/nginx",
+            "usr/bin/redis-server",
+            "usr/sbin/dovecot",
+            "usr/lib/dovecot/imap",
+            "usr/lib/dovecot/lmtp",
             "usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
         ):
             (root / binary).parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +104,9 @@ def test_tools_name_the_debian_packages_of_what_is_missing(tmp_path):
         "chromium",
         "fonts-noto-cjk",
         "nginx",
+        "redis-server",
+        "dovecot-imapd",
+        "dovecot-lmtpd",
     ]
 
 
@@ -110,6 +117,18 @@ def test_tools_find_the_newest_postgresql_and_the_rest(tmp_path):
     assert tools(env, "find_pg_bin") == f"{root}/usr/lib/postgresql/16/bin"
     assert tools(env, "find_chromium") == f"{root}/usr/bin/chromium"
     assert tools(env, "find_nginx") == f"{root}/usr/sbin/nginx"
+    assert tools(env, "find_redis") == f"{root}/usr/bin/redis-server"
+    assert tools(env, "find_dovecot") == f"{root}/usr/sbin/dovecot"
+
+
+def test_dovecot_without_its_imap_or_lmtp_server_is_missing(tmp_path):
+    """dovecot-core alone brings /usr/sbin/dovecot but serves no IMAP."""
+    env = machine(tmp_path)
+    root = Path(env["TEST_TOOLS_ROOT"])
+    (root / "usr/sbin/dovecot").write_text("")
+    (root / "usr/sbin/dovecot").chmod(0o755)
+    assert tools(env, "find_dovecot") == ""
+    assert "dovecot-imapd dovecot-lmtpd" in tools(env, "missing_packages")
 
 
 @pytest.mark.parametrize("ci", ["true", "TRUE"])
@@ -119,8 +138,14 @@ def test_in_ci_the_test_run_refuses_to_start_without_its_servers(tmp_path, ci):
         ["bash", "scripts/test.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 1
-    assert "CI=true, but not installed: postgresql chromium nginx." in done.stderr
-    assert "apt-get install postgresql chromium nginx" in done.stderr
+    assert (
+        "CI=true, but not installed: postgresql chromium nginx redis-server dovecot-imapd "
+        "dovecot-lmtpd." in done.stderr
+    )
+    assert (
+        "apt-get install postgresql chromium nginx redis-server dovecot-imapd dovecot-lmtpd"
+        in done.stderr
+    )
     assert "== ruff check" not in done.stdout  # refused before anything ran
 
 
@@ -132,7 +157,10 @@ def test_ci_installs_what_is_missing_without_starting_its_services(tmp_path):
     assert done.returncode == 0, done.stderr
     assert calls(tmp_path) == [
         "apt-get update -qq policy=exit 101",
-        "apt-get install -y -qq postgresql chromium fonts-noto-cjk nginx policy=exit 101",
+        (
+            "apt-get install -y -qq postgresql chromium fonts-noto-cjk nginx redis-server "
+            "dovecot-imapd dovecot-lmtpd policy=exit 101"
+        ),
         "make test CI=true",
     ]
     assert not (Path(env["TEST_TOOLS_ROOT"]) / "usr/sbin/policy-rc.d").exists()
@@ -153,7 +181,10 @@ def test_ci_that_cannot_install_fails_instead_of_testing_less(tmp_path):
         ["bash", ".ci/run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 1
-    assert "CI needs postgresql chromium fonts-noto-cjk nginx" in done.stderr
+    assert (
+        "CI needs postgresql chromium fonts-noto-cjk nginx redis-server dovecot-imapd "
+        "dovecot-lmtpd" in done.stderr
+    )
     assert calls(tmp_path) == []
 
 
@@ -191,12 +222,14 @@ def test_last_line_names_the_journeys_browser_and_proxy(tmp_path):
     done = summary(
         tmp_path,
         browser,
-        *("--ran", "SQLite", "--ran", "PostgreSQL 15.18", "--browser", "Chromium 156.0"),
+        *("--ran", "SQLite", "--ran", "PostgreSQL 15.18", "--ran", "Redis 7.0.15"),
+        *("--ran", "Dovecot 2.3.19.1", "--browser", "Chromium 156.0"),
         *("--proxy", "nginx/1.22.1", "--ci"),
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
-        "Ran: SQLite, PostgreSQL 15.18, 3 browser journeys in Chromium 156.0 "
+        "Ran: SQLite, PostgreSQL 15.18, Redis 7.0.15, Dovecot 2.3.19.1, "
+        "3 browser journeys in Chromium 156.0 "
         "over HTTPS through nginx/1.22.1. Skipped: nothing."
     )
 
