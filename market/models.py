@@ -4,6 +4,7 @@ from market.accounts.models import Role, User
 from market.audit.models import AuditEntry
 from market.booths.models import Attendance, Booth
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order, Suppression
+from market.inbox.models import InboxBounce, InboxFolder, InboxMessage
 from market.invitations.models import (
     Invitation,
     InvitationStatus,
@@ -33,6 +34,9 @@ __all__ = [
     "CustomerImport",
     "EnterpriseType",
     "ImportStatus",
+    "InboxBounce",
+    "InboxFolder",
+    "InboxMessage",
     "Invitation",
     "InvitationStatus",
     "Market",

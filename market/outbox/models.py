@@ -43,3 +43,7 @@ class OutboxMessage(db.Model):
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sent, then returned: a delivery report in the center's mailbox named
+    # this message (market.inbox.bounces). The status stays "sent": the
+    # server took it; this says the recipient never got it.
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
