@@ -119,7 +119,9 @@ class CustomerImport(db.Model):
 
 
 class Suppression(db.Model):
-    """Addresses that must never get advertising again (unsubscribed)."""
+    """Addresses that must never get advertising again: unsubscribed, or
+    "undeliverable" (a permanent bounce, or three temporary ones in 30 days,
+    read from the center's mailbox by market.inbox.bounces)."""
 
     __tablename__ = "suppressions"
 
@@ -127,3 +129,7 @@ class Suppression(db.Model):
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(String(50), default="unsubscribed")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last bounce that made (or kept) the address undeliverable: when,
+    # and what the receiving server said, for staff to read.
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_diagnostic: Mapped[str | None] = mapped_column(Text)
