@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from market.customers.models import CustomerImport, ImportStatus, Order
 from market.customers.rows import BadRow, FileProblem, Limits, OrderRow, RowSource, parse_row
 from market.customers.staging import StagingWriter, staged_path, write_staged
+from market.customers.uploads import local_copy
 from market.extensions import db
 from market.timeutil import utcnow
 from market.vendors.models import Vendor
@@ -92,15 +93,16 @@ def _rows(source: RowSource, progress: Progress | None) -> Iterator[OrderRow | B
 def check_file(job: CustomerImport, progress: Progress | None = None) -> None:
     """The check pass: fills the job's counts and report, and stages the
     good rows for the write pass; saves nothing in the database."""
-    source = RowSource(job.stored_path, job.filename)
-    matcher = SellerMatcher.load()
-    staging = StagingWriter(staged_path(job))
-    try:
-        _check(job, source, matcher, staging, progress)
-    except BaseException:
-        staging.discard()
-        raise
-    staging.finish()
+    with local_copy(job) as path:
+        source = RowSource(path, job.filename)
+        matcher = SellerMatcher.load()
+        staging = StagingWriter(staged_path(job))
+        try:
+            _check(job, source, matcher, staging, progress)
+        except BaseException:
+            staging.discard()
+            raise
+        staging.finish()
 
 
 def _check(job, source, matcher, staging: StagingWriter, progress: Progress | None) -> None:
@@ -204,10 +206,11 @@ def _stage_again(job: CustomerImport, path, progress: Progress | None) -> None:
     staging = StagingWriter(path)
     seen: set[str] = set()
     try:
-        for row in _rows(RowSource(job.stored_path, job.filename), progress):
-            if row.__class__ is OrderRow and row.order_no not in seen:
-                seen.add(row.order_no)
-                staging.add(row)
+        with local_copy(job) as file:
+            for row in _rows(RowSource(file, job.filename), progress):
+                if row.__class__ is OrderRow and row.order_no not in seen:
+                    seen.add(row.order_no)
+                    staging.add(row)
     except BaseException:
         staging.discard()
         raise

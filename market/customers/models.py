@@ -2,7 +2,16 @@ import enum
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from market.dbtypes import value_enum
@@ -108,6 +117,24 @@ class CustomerImport(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The work is done by `flask worker` (market.customers.jobs), never the
+    # web process: the request only records what to do (status uploaded:
+    # check; importing: the write pass, good_rows_only as chosen) and when.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # The worker running it, and when it last said it is alive: a job whose
+    # heartbeat is older than IMPORT_STALE_SECONDS is taken over by another.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    takeovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Where a write pass resumes: the staged rows are spread over parts
+    # (market.customers.staging), each written whole in one transaction
+    # that also moves this mark and adds to the counts below.
+    parts_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    orders_written: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    customers_written: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def ready_to_import(self) -> bool:
@@ -133,3 +160,18 @@ class Suppression(db.Model):
     # and what the receiving server said, for staff to read.
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bounce_diagnostic: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportUploadChunk(db.Model):
+    """The bytes of an uploaded order file, in rows of about a megabyte, in
+    the database: any worker on any host can read them (the instance folder
+    is not shared between hosts). Personal data: deleted when the job ends
+    (market.customers.uploads)."""
+
+    __tablename__ = "customer_import_chunks"
+
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("customer_imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,24 +1,22 @@
 """Running import jobs, and purging customers nobody has heard from."""
 
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from blinker import Namespace
-from flask import Flask, current_app
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 
 from market.accounts.models import User
 from market.audit.services import describe_actions, record
 from market.core.rules import RuleError
-from market.customers import importer
+from market.customers import importer, jobs, uploads
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order
 from market.customers.rows import FileProblem
-from market.customers.staging import imports_dir
 from market.extensions import db
 from market.timeutil import utcnow
 
@@ -30,24 +28,25 @@ class ImportRefused(RuleError):
 
 
 def register_file(path: Path, actor=None) -> CustomerImport:
-    """A job for a file already on this machine (the CLI): read in place."""
+    """A job for a file already on this machine (the CLI): read in place,
+    and run by the process that registers it (held: no worker takes it,
+    since one on another host could not read the file)."""
     path = Path(path).resolve()
     _order_file_suffix(path.name)
-    return _new_job(path.name, path, path.stat().st_size, actor)
+    job = _new_job(path.name, path, path.stat().st_size, actor)
+    jobs.hold(job)
+    return job
 
 
 def store_upload(stream, filename: str, actor=None) -> CustomerImport:
-    """Saves the uploaded file in chunks (never whole in memory) and makes a job."""
-    suffix = _order_file_suffix(filename)
-    target = imports_dir() / f"{uuid.uuid4().hex}{suffix}"
-    with target.open("wb") as out:
-        while chunk := stream.read(1 << 20):
-            out.write(chunk)
-    size = target.stat().st_size
+    """Makes a job and stores the uploaded file's bytes in the database, a
+    chunk at a time (never whole in memory): any worker on any host reads
+    them (market.customers.uploads). The caller commits; a refusal rolls back."""
+    _order_file_suffix(filename)
+    job = _new_job(Path(filename).name, uploads.IN_DATABASE, 0, actor)
+    size = job.size_bytes = uploads.save_upload(job, stream)
     if size == 0:
-        target.unlink()
         raise ImportRefused({"file": _("The file is empty.")})
-    job = _new_job(Path(filename).name, target, size, actor)
     record(actor, "customers.upload", job, after={"filename": job.filename, "bytes": size})
     return job
 
@@ -59,23 +58,31 @@ def _order_file_suffix(filename: str) -> str:
     return suffix
 
 
-def _new_job(filename: str, path: Path, size: int, actor) -> CustomerImport:
+def _new_job(filename: str, path: Path | str, size: int, actor) -> CustomerImport:
     job = CustomerImport(
         filename=filename,
         stored_path=str(path),
         size_bytes=size,
         created_by_id=getattr(actor, "id", None),
+        queued_at=utcnow(),  # uploaded: waits for a worker to check it
     )
     db.session.add(job)
     db.session.flush()
     return job
 
 
-def prepare_import(job: CustomerImport, good_rows_only: bool) -> None:
-    """Lets the write pass run on this file, or refuses: the file must be
-    checked (a failed write pass may be run again; a check that failed
-    checked nothing), and a file with bad rows is imported only when staff
-    chose to skip them. Records that choice on the job; the caller commits."""
+def prepare_import(
+    job: CustomerImport, good_rows_only: bool, actor=None, hold: bool = False
+) -> None:
+    """Queues the write pass of this file for a worker, or refuses: the file
+    must be checked (a failed write pass may be run again, and goes on from
+    where it stopped; a check that failed checked nothing), and a file with
+    bad rows is imported only when staff chose to skip them. `hold`: this
+    process runs it itself (the command line). The caller commits.
+
+    The move to "importing" is one conditional UPDATE, so of two clicks on
+    "run" (two requests at once, two web hosts) exactly one queues the import;
+    the other is refused."""
     if not job.ready_to_import:
         raise ImportRefused(_("This file is not ready to import."))
     if importer.stops_at_bad_rows(job, good_rows_only):
@@ -88,7 +95,29 @@ def prepare_import(job: CustomerImport, good_rows_only: bool) -> None:
                 )
             }
         )
-    job.good_rows_only = good_rows_only
+    now = utcnow()
+    ready = or_(
+        CustomerImport.status == ImportStatus.CHECKED,
+        and_(CustomerImport.status == ImportStatus.FAILED, CustomerImport.rows_total.is_not(None)),
+    )
+    queued = db.session.execute(
+        update(CustomerImport)
+        .where(CustomerImport.id == job.id, ready)
+        .values(
+            status=ImportStatus.IMPORTING,
+            good_rows_only=good_rows_only,
+            error=None,
+            queued_at=now,
+            requested_by_id=getattr(actor, "id", None),
+            claimed_by=jobs.worker_id() if hold else None,
+            heartbeat_at=now if hold else None,
+            takeovers=0,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(job)
+    if not queued:
+        raise ImportRefused(_("This file is already being imported, or has been imported."))
 
 
 def totals() -> tuple[int, int]:
@@ -103,8 +132,9 @@ def totals() -> tuple[int, int]:
     )
 
 
-def _progress(job: CustomerImport, also: importer.Progress | None):
+def _progress(job: CustomerImport, also: importer.Progress | None, beat: jobs.Heartbeat):
     def report(rows: int, position: int, size: int) -> None:
+        beat.check()  # stops here when the worker is stopping or was taken over
         job.rows_done, job.bytes_done = rows, position
         job.size_bytes = size  # for xlsx the unit is rows; keeps the bar honest
         db.session.commit()
@@ -114,15 +144,21 @@ def _progress(job: CustomerImport, also: importer.Progress | None):
     return report
 
 
-def run_check(job_id: int, on_progress: importer.Progress | None = None) -> CustomerImport:
-    return _run(job_id, ImportStatus.CHECKING, importer.check_file, on_progress)
+def run_check(
+    job_id: int, on_progress: importer.Progress | None = None, **claim
+) -> CustomerImport:
+    return _run(job_id, ImportStatus.CHECKING, importer.check_file, on_progress, **claim)
 
 
 def run_import(
-    job_id: int, actor_id: int | None = None, on_progress: importer.Progress | None = None
+    job_id: int,
+    actor_id: int | None = None,
+    on_progress: importer.Progress | None = None,
+    **claim,
 ) -> CustomerImport:
-    job = _run(job_id, ImportStatus.IMPORTING, importer.import_file, on_progress)
+    job = _run(job_id, ImportStatus.IMPORTING, importer.import_file, on_progress, **claim)
     if job.status is ImportStatus.DONE:
+        actor_id = actor_id or job.requested_by_id
         actor = db.session.get(User, actor_id) if actor_id else None
         skipped = job.rows_bad if job.good_rows_only else 0
         after = {
@@ -135,12 +171,34 @@ def run_import(
     return job
 
 
-def _run(job_id: int, running: ImportStatus, step, on_progress=None) -> CustomerImport:
+def _run(
+    job_id: int,
+    running: ImportStatus,
+    step,
+    on_progress=None,
+    me: str | None = None,
+    stop: threading.Event | None = None,
+) -> CustomerImport:
+    """Runs one pass of a job in this process, which holds its claim: the
+    worker that claimed it (`me`), or the command that registered it (the
+    job's claimed_by, see register_file); a job nobody holds is held now.
+    Raises jobs.Interrupted, leaving the job for another run, when `stop`
+    is set or another worker took the job over; the caller releases it."""
     job = db.session.get(CustomerImport, job_id)
+    me = me or job.claimed_by or jobs.hold(job)
     job.status, job.rows_done, job.bytes_done, job.error = running, 0, 0, None
     db.session.commit()
+    with jobs.Heartbeat(job.id, me, stop) as beat:
+        _step(job, running, step, _progress(job, on_progress, beat))
+    job.claimed_by = job.heartbeat_at = None  # finished: no worker needed any more
+    db.session.commit()
+    return job
+
+
+def _step(job: CustomerImport, running: ImportStatus, step, progress) -> None:
+    job_id = job.id
     try:
-        step(job, _progress(job, on_progress))
+        step(job, progress)
     except FileProblem as problem:
         db.session.rollback()
         job.status, job.error = ImportStatus.REFUSED, str(problem)
@@ -159,25 +217,64 @@ def _run(job_id: int, running: ImportStatus, step, on_progress=None) -> Customer
                 "The import stopped unexpectedly. Orders saved so far are kept; press "
                 "“Run the import again” below to add the rest without counting any twice."
             )
+
+
+def run_next(stop: threading.Event | None = None) -> bool:
+    """One pass of the worker's import loop: claims a waiting job (or one
+    whose worker stopped) and runs its check or write pass; False when no
+    job was waiting. A write pass taken over resumes after the last part
+    its predecessor committed. Stopping (`stop` set) gives the job back at
+    the next progress report, for the next worker to go on with."""
+    db.session.commit()  # a claim must be the first write of its transaction
+    me = jobs.worker_id()
+    job_id = jobs.claim_next(me)
+    if job_id is None:
+        return False
+    job = db.session.get(CustomerImport, job_id)
+    try:
+        if job.takeovers > current_app.config["IMPORT_MAX_TAKEOVERS"]:
+            _give_up(job, me, stop)
+        elif job.status is ImportStatus.IMPORTING:
+            run_import(job_id, me=me, stop=stop)
+        else:
+            run_check(job_id, me=me, stop=stop)
+    except jobs.Interrupted as why:
+        db.session.rollback()
+        current_app.logger.info("%s; released", why)
+        jobs.release(job_id, me)
+    return True
+
+
+def run_pending_jobs() -> int:
+    """Runs every waiting job here and now, one after another, as `flask
+    worker` would: for tests, and IMPORT_RUN_INLINE. Returns how many ran."""
+    ran = 0
+    while run_next():
+        ran += 1
+    return ran
+
+
+def _give_up(job: CustomerImport, me: str, stop) -> None:
+    """Its workers died again and again (say, killed for lack of memory):
+    fail it with words staff can act on rather than try for ever."""
+
+    def stopped_again(job, progress):
+        raise RuntimeError(f"import {job.id} was taken over {job.takeovers - 1} times")
+
+    _run(job.id, job.status, stopped_again, me=me, stop=stop)
+    if job.status is ImportStatus.FAILED and job.rows_total is not None:
+        job.error = _(
+            "The import stopped several times before it finished, each time because the "
+            "background worker stopped. Orders saved so far are kept. Press “Run the "
+            "import again” to go on from there; if it stops again, tell the administrator."
+        )
+    else:
+        job.error = _(
+            "The check of this file stopped several times before it finished, each time "
+            "because the background worker stopped; nothing was saved. Upload the file "
+            "again, and if it stops again, tell the administrator."
+        )
     db.session.commit()
-    return job
-
-
-def start(app: Flask, job: CustomerImport, task, *args) -> None:
-    """Small files run inside the request; larger ones in a background
-    thread while the page shows progress (the job row holds it)."""
-    if (
-        current_app.config["IMPORT_RUN_INLINE"]
-        or job.size_bytes <= current_app.config["IMPORT_INLINE_MAX_BYTES"]
-    ):
-        task(job.id, *args)
-        return
-
-    def work():
-        with app.app_context():
-            task(job.id, *args)
-
-    threading.Thread(target=work, name=f"customer-import-{job.id}", daemon=True).start()
 
 
 signals = Namespace()
