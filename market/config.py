@@ -20,7 +20,10 @@ class DefaultConfig:
     BABEL_DEFAULT_LOCALE = "ko"
     BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
     LANGUAGES = ("ko", "en")
+    # memory:// counts in each worker process on its own; production needs a
+    # store every worker and host shares (redis://) or WEB_WORKERS=1.
     RATELIMIT_STORAGE_URI = "memory://"
+    WEB_WORKERS = None  # the operator's word that exactly one web process serves the app
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
     REGISTRATION_RATE_LIMIT = "10 per hour"  # enterprise sign-ups from one address
@@ -83,7 +86,7 @@ ENV_STRINGS = (
     "MAIL_FROM",
     "RATELIMIT_STORAGE_URI",
 )
-ENV_INTS = ("MAIL_PORT", "TRUSTED_PROXY_HOPS")
+ENV_INTS = ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "WEB_WORKERS")
 ENV_BOOLS = ("MAIL_USE_TLS",)
 
 
@@ -186,6 +189,60 @@ def finalise(config: dict, instance_path: str) -> None:
                 "the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
             )
         config["SECRET_KEY"] = development_secret_key(instance)
+    if production:
+        check_production(config)
+
+
+MIN_SECRET_KEY_LENGTH = 32
+# Limiter stores every worker on every host shares (the `redis` package is a dependency).
+SHARED_LIMITER_SCHEMES = ("redis", "rediss")
+
+
+def is_production(config) -> bool:
+    return config.get("MARKET_ENV") == "production"
+
+
+def check_production(config: dict) -> None:
+    """What production refuses beyond a missing SECRET_KEY or PUBLIC_BASE_URL:
+    settings that would run, but unsafely and without anyone noticing."""
+    if len(str(config["SECRET_KEY"])) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY is {len(str(config['SECRET_KEY']))} characters long. In production "
+            f"it must be at least {MIN_SECRET_KEY_LENGTH} random characters (it signs every "
+            "login cookie), for example the output of: "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    if urlsplit(str(config["PUBLIC_BASE_URL"])).scheme != "https":
+        raise ConfigError(
+            f"PUBLIC_BASE_URL={config['PUBLIC_BASE_URL']!r} is not https. In production "
+            "people log in through it and links in emails start with it: give the https "
+            "address, for example https://market.example.kr."
+        )
+    if not any("invitation".startswith(prefix) for prefix in config["ADVERTISING_CATEGORIES"]):
+        raise ConfigError(
+            f"ADVERTISING_CATEGORIES={tuple(config['ADVERTISING_CATEGORIES'])!r} leaves out "
+            "invitations: they would be sent at any hour, although the advertising law "
+            "(정보통신망법 제50조) allows them only in SEND_WINDOW. Keep the default "
+            "('invitation',) or add to it."
+        )
+    check_limiter_store(config)
+
+
+def check_limiter_store(config: dict) -> None:
+    """The login rate limit must count each visitor's tries across every
+    worker: with memory:// each gunicorn worker (and each host) counts on its
+    own, so four workers let a password guesser try four times as often."""
+    uri = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    one_worker = str(config.get("WEB_WORKERS")).strip() == "1"
+    if urlsplit(uri).scheme in SHARED_LIMITER_SCHEMES or one_worker:
+        return
+    raise ConfigError(
+        f"RATELIMIT_STORAGE_URI={uri!r} is not shared between web workers: each worker "
+        "would count login attempts on its own. In production set "
+        "RATELIMIT_STORAGE_URI=redis://HOST:6379/0 (or rediss:// for TLS), a Redis server "
+        "every web worker on every host reaches; or, if the app runs as exactly one "
+        "process on one host (gunicorn -w 1), declare it with WEB_WORKERS=1."
+    )
 
 
 # Addresses a server listens on ("every interface"), never one a reader can open.

@@ -4,11 +4,13 @@ Each area adds its part here as it arrives; every step looks up what exists
 before creating anything."""
 
 import click
+from flask import current_app
 from sqlalchemy import func, select
 
 from market.accounts import services as accounts
 from market.accounts.models import Role, User
 from market.booths.demo import seed_booths
+from market.config import is_production
 from market.customers.demo import seed_customers
 from market.extensions import db
 from market.invitations.demo import seed_invitations
@@ -48,6 +50,12 @@ def database_is_empty() -> bool:
 @click.option("--if-empty", is_flag=True, help="Only seed a database that has no users yet.")
 def seed_demo_command(if_empty: bool) -> None:
     """Create demo logins and data (idempotent)."""
+    if is_production(current_app.config):
+        raise click.ClickException(
+            "seed-demo does not run with MARKET_ENV=production: it adds demo logins whose "
+            f"password ({DEMO_PASSWORD}) is printed here and in the README, and demo "
+            "markets, vendors and customers people would see."
+        )
     if if_empty and not database_is_empty():
         click.echo("The database already has data; demo data not added.")
     else:

@@ -34,10 +34,13 @@ def test_development_links_default_to_the_local_server(tmp_path, monkeypatch):
 
 def test_production_cookies_are_secure(tmp_path, monkeypatch):
     monkeypatch.setenv("MARKET_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    # Production refuses a key under 32 characters and a limiter of each
+    # worker alone unless one worker is declared (tests/test_production.py).
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment-32-characters")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://market.example.kr")
+    monkeypatch.setenv("WEB_WORKERS", "1")
     app = create_app({"MARKET_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["SECRET_KEY"] == "from-the-environment-32-characters"
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -23,6 +23,7 @@ from benchmarks.dataset import generate
 from benchmarks.dataset.generate import Plan
 from benchmarks.dataset.market_days import seed_market_days
 from market.accounts.models import Role, User
+from market.config import is_production
 from market.customers.models import Customer, Order, Suppression
 from market.extensions import db
 from market.markets.models import Market, Venue
@@ -236,6 +237,11 @@ def counts() -> dict[str, int]:
 )
 def seed_bench_command(seed: int, scale: float, today) -> None:
     """Fill an empty database with a large generated data set for benchmarks."""
+    if is_production(current_app.config):
+        raise click.ClickException(
+            "seed-bench does not run with MARKET_ENV=production: it fills the database with "
+            f"generated vendors, customers and logins whose password is {BENCH_PASSWORD}."
+        )
     seed_bench(seed, scale, today.date() if today else None)
     click.echo(f"Bench logins (password {BENCH_PASSWORD}):")
     for email, _name, role in BENCH_USERS:

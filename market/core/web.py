@@ -4,11 +4,12 @@ import enum
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, render_template, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
 from market import timeutil
+from market.config import is_production
 from market.validators import CONTROL_CHARACTERS
 
 E = TypeVar("E", bound=enum.Enum)
@@ -24,15 +25,27 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# A year, subdomains included: once a browser has seen the site over https it
+# never again sends a login cookie or a form over plain http.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+NO_STORE = "private, no-store"
 
 
 def register_web_hooks(app: Flask) -> None:
+    # Not in development: the browser would pin http://127.0.0.1 to https for
+    # a year and the developer's `make run` would stop opening.
+    production = is_production(app.config)
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if production:
+            response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+        if _personal(response):
+            response.headers["Cache-Control"] = NO_STORE
         return response
 
     def error_page(status: int):
@@ -77,6 +90,20 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def layout_globals():
         return {"current_locale": str(get_locale()), "center_name": app.config["CENTER_NAME"]}
+
+
+def _personal(response) -> bool:
+    """A page shown to a logged-in user or a download (every staff export):
+    neither a shared cache nor the browser's may keep it, where the next
+    person at the center's PC could open it from history after logout.
+    Static files stay cacheable, and so do anonymous public pages. The user id
+    in the session is what Flask-Login set at login (or from the remember
+    cookie, when the page looked at the user); reading it costs no query."""
+    if request.endpoint == "static":
+        return False
+    if response.headers.get("Content-Disposition", "").startswith("attachment"):
+        return True
+    return "_user_id" in session
 
 
 def _has_nul(value) -> bool:

@@ -248,7 +248,6 @@ def preview(market_id: int, customer_id: int):
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = HTML_PART_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

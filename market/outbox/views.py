@@ -82,7 +82,6 @@ def html_part(message_id: int):
     response = Response(opened.html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = HTML_PART_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -100,7 +99,6 @@ def raw(message_id: int):
         filename=f"message-{message.id}.eml",
         **{"filename*": "UTF-8''" + quote(mime.eml_filename(message))},
     )
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -150,10 +150,8 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
     return Response(
         body,
         mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
+        # Sent with Cache-Control: no-store, as every download (market.core.web).
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
