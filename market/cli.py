@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from market.accounts.cli import create_user
+    from market.accounts.cli import create_user, user_group
     from market.booths.cli import booths
     from market.customers.cli import customers
     from market.demo import seed_demo_command
@@ -13,6 +13,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (
         create_user,
+        user_group,
         seed_demo_command,
         outbox,
         venue,

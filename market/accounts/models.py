@@ -1,4 +1,5 @@
 import enum
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,11 @@ class Role(enum.StrEnum):
 CENTER_ROLES = frozenset({Role.ADMIN, Role.STAFF})
 
 
+def new_session_token() -> str:
+    """A fresh random value for User.session_token (43 URL-safe characters)."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -42,11 +48,20 @@ class User(UserMixin, db.Model):
         ForeignKey("vendors.id", ondelete="SET NULL"), index=True
     )
 
+    # Part of every session and remember-me cookie (get_id): a new value
+    # (accounts.services.end_all_sessions) ends them all at once.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+
     vendor: Mapped["Vendor | None"] = relationship(lazy="joined")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie:
+        the id and the current session token (accounts.views.load_user)."""
+        return f"{self.id}:{self.session_token}"
 
     @property
     def is_staff(self) -> bool:

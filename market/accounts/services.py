@@ -1,9 +1,15 @@
-"""Account rules: creating users, checking logins, changing passwords."""
+"""Account rules: creating users, checking logins, changing passwords,
+enabling and disabling logins, ending a user's sessions."""
 
+import re
+import secrets
+
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from market.accounts.models import Role, User
+from market.accounts.models import Role, User, new_session_token
 from market.audit.services import record
 from market.core.rules import RuleError
 from market.extensions import db
@@ -51,18 +57,94 @@ def authenticate(email: str, password: str) -> User | None:
     """The user when the password matches and the account is active.
 
     A wrong email and a wrong password give the same answer, so the login page
-    does not reveal which addresses have accounts."""
+    does not reveal which addresses have accounts; nor does the time it takes:
+    an unknown email costs a password check too (against a dummy hash), and
+    a disabled user's password is checked as anyone's."""
     user = find_user_by_email(email)
-    if user is None or not user.check_password(password) or not user.active:
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     user.last_login_at = utcnow()
     return user
 
 
+# One hash per hashing method, made the first time an unknown email logs in.
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _DUMMY_HASHES[method]
+
+
 def change_password(user: User, current: str, new: str) -> None:
+    """The user's own change (the page): ends every session of the user; the
+    page signs the current one in again."""
     if not user.check_password(current):
         raise AccountError({"current": _("The current password is wrong.")})
     if problem := password_problem(new):  # the form has the same limits, in Korean
         raise AccountError({"new": problem})
     user.set_password(new)
+    end_all_sessions(user)
     record(user, "user.password_change", user)
+
+
+def set_password(user: User, new: str, actor: User | None = None) -> None:
+    """An administrator's (or the CLI's) new password for someone: every
+    session of that user ends."""
+    if problem := password_problem(new):
+        raise AccountError(problem)
+    user.set_password(new)
+    end_all_sessions(user)
+    record(actor, "user.password_set", user)
+
+
+def set_active(user: User, active: bool, actor: User | None = None) -> bool:
+    """Enables or disables a login; a disabled user's sessions end at once.
+    False when it already was so (nothing recorded)."""
+    if not active:
+        end_all_sessions(user)  # even if already disabled: harmless, and sure
+    if user.active == active:
+        return False
+    user.active = active
+    record(
+        actor,
+        "user.enable" if active else "user.disable",
+        user,
+        before={"active": not active},
+        after={"active": active},
+    )
+    return True
+
+
+def end_all_sessions(user: User, actor: User | None = None) -> None:
+    """Every session and remember-me cookie of `user` stops working: they
+    carry the session token (User.get_id), which changes here. With an
+    `actor` (an administrator signing someone out) it is audited; the user's
+    own logout is not."""
+    user.session_token = new_session_token()
+    if actor is not None:
+        record(actor, "user.sessions_end", user)
+
+
+# The longest id a session may name: the users.id column is a 32-bit integer.
+MAX_USER_ID = 2**31 - 1
+_SESSION_ID = re.compile(r"([0-9]{1,10}):([A-Za-z0-9_-]{1,64})")
+
+
+def parse_session_id(value) -> tuple[int, str] | None:
+    """(id, token) from a session's user id (`User.get_id()`), or None for a
+    value of any other shape: never an exception, whatever the cookie held."""
+    if not isinstance(value, str) or len(value) > 80:
+        return None
+    match = _SESSION_ID.fullmatch(value)
+    if match is None:
+        return None
+    user_id = int(match[1])
+    if not 1 <= user_id <= MAX_USER_ID:
+        return None
+    return user_id, match[2]

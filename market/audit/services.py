@@ -17,6 +17,10 @@ SYSTEM_LABEL = "system"
 ACTION_LABELS: dict[str, Any] = {
     "user.create": _l("User created"),
     "user.password_change": _l("Password changed"),
+    "user.password_set": _l("Password set by an administrator"),
+    "user.disable": _l("Login disabled"),
+    "user.enable": _l("Login enabled again"),
+    "user.sessions_end": _l("Signed out on every device"),
     "outbox.retry": _l("Email sent again"),
 }
 OBJECT_LABELS: dict[str, Any] = {"users": _l("User"), "outbox_messages": _l("Email")}
