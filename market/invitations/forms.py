@@ -85,6 +85,7 @@ class AnswerForm(AppForm):
         choices=[
             SelectChoice("accept", _l("I will come")),
             SelectChoice("decline", _l("I can't come")),
+            SelectChoice("tentative", _l("I don't know yet")),
         ],
         validators=[InputRequired(_l("Choose an answer."))],
     )

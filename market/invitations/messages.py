@@ -85,9 +85,11 @@ def attending_vendors(market: Market) -> list[AttendingVendor]:
 
 
 def organizer() -> tuple[str, str]:
-    """The center's real, monitored From address and its name."""
-    name, address = parseaddr(current_app.config["MAIL_FROM"])
-    return address, name or current_app.config["CENTER_NAME"]
+    """The center's real, monitored address and its name: the mailbox the
+    app reads calendar replies from (INVITATION_REPLY_ADDRESS), else the
+    From address."""
+    name = parseaddr(current_app.config["MAIL_FROM"])[0]
+    return mime.reply_address(), name or current_app.config["CENTER_NAME"]
 
 
 def mask_email(email: str) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +32,14 @@ class InvitationStatus(enum.StrEnum):
     INVITED = "invited"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    TENTATIVE = "tentative"  # "아직 모르겠어요"; iCalendar PARTSTAT=TENTATIVE
+
+
+class AnswerSource(enum.StrEnum):
+    """Where the customer's answer came from."""
+
+    PAGE = "page"  # the RSVP page (/i/<token>)
+    CALENDAR = "calendar"  # an iMIP REPLY from their calendar app (market.inbox)
 
 
 class Invitation(db.Model):
@@ -57,6 +66,15 @@ class Invitation(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the answer was about, so a newer answer wins whichever way it
+    # comes (market.invitations.answers.record_answer): the source, its
+    # stamp (a calendar reply's DTSTAMP; the time of a page answer) and the
+    # SEQUENCE of the invitation it answered. `answer_outdated`: it answered
+    # an older SEQUENCE than the customer was last sent (the old time or place).
+    answer_source: Mapped[AnswerSource | None] = mapped_column(value_enum(AnswerSource))
+    answer_stamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_sequence: Mapped[int | None]
+    answer_outdated: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     customer: Mapped[Customer] = relationship(lazy="raise")
     market: Mapped[Market] = relationship(lazy="raise")

@@ -2,15 +2,26 @@
 invited, each in one query."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
 from market.customers.models import Customer
 from market.extensions import db
-from market.invitations.models import Invitation, InvitationStatus
+from market.invitations.models import AnswerSource, Invitation, InvitationStatus
 from market.markets.models import Market
 from market.outbox.models import OutboxMessage, OutboxStatus
+
+
+@dataclass
+class AnswerTally:
+    accepted: int = 0
+    tentative: int = 0
+    declined: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.accepted + self.tentative + self.declined
 
 
 @dataclass
@@ -22,7 +33,21 @@ class InvitationCounts:
     withdrawn: int = 0  # never sent: unsubscribed, or cancelled before it went out
     accepted: int = 0
     declined: int = 0
+    tentative: int = 0
     unsubscribed: int = 0
+    # The answers by where they came from (AnswerSource values).
+    by_source: dict[str, AnswerTally] = field(
+        default_factory=lambda: {source.value: AnswerTally() for source in AnswerSource}
+    )
+    # Answers about an older time or place than the customer was last sent.
+    outdated: int = 0
+
+
+ANSWERED = {
+    InvitationStatus.ACCEPTED: "accepted",
+    InvitationStatus.TENTATIVE: "tentative",
+    InvitationStatus.DECLINED: "declined",
+}
 
 
 def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
@@ -38,6 +63,8 @@ def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
         select(
             Invitation.market_id,
             Invitation.status,
+            Invitation.answer_source,
+            Invitation.answer_outdated,
             OutboxMessage.status,
             unsubscribed.label("unsubscribed"),
             func.count(Invitation.id),
@@ -45,15 +72,26 @@ def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
         .join(Customer, Customer.id == Invitation.customer_id)
         .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
         .where(Invitation.market_id.in_(market_ids))
-        .group_by(Invitation.market_id, Invitation.status, OutboxMessage.status, unsubscribed)
+        .group_by(
+            Invitation.market_id,
+            Invitation.status,
+            Invitation.answer_source,
+            Invitation.answer_outdated,
+            OutboxMessage.status,
+            unsubscribed,
+        )
     ).all()
-    for market_id, answer_status, mail_status, is_unsubscribed, number in rows:
+    for row in rows:
+        market_id, answer_status, source, outdated, mail_status, is_unsubscribed, number = row
         tally = counts[market_id]
         tally.invited += number
-        if answer_status == InvitationStatus.ACCEPTED:
-            tally.accepted += number
-        elif answer_status == InvitationStatus.DECLINED:
-            tally.declined += number
+        if answer_status in ANSWERED:
+            name = ANSWERED[answer_status]
+            setattr(tally, name, getattr(tally, name) + number)
+            by_source = tally.by_source[(source or AnswerSource.PAGE).value]
+            setattr(by_source, name, getattr(by_source, name) + number)
+            if outdated:
+                tally.outdated += number
         if mail_status == OutboxStatus.SENT:
             tally.delivered += number
         elif mail_status == OutboxStatus.FAILED:
@@ -77,6 +115,8 @@ def invitations_query(market: Market):
             Invitation.sequence_sent,
             Invitation.created_at,
             Invitation.answered_at,
+            Invitation.answer_source,
+            Invitation.answer_outdated,
             Customer.name,
             Customer.email,
             Customer.unsubscribed_at,

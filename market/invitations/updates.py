@@ -123,6 +123,10 @@ def queue_updates(market: Market, changed: Iterable[str], now: datetime) -> int:
             withdrawn += superseded  # they never heard of it: nothing to cancel
             continue
         invitation.sequence_sent = max(market.sequence, invitation.sequence_sent + 1)
+        # An answer given before this change was about the old time or place
+        # (market.invitations.answers): marked until the customer answers again.
+        if invitation.answered_at is not None:
+            invitation.answer_outdated = True
         row = queue_mail(
             invitation,
             customer,

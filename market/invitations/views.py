@@ -41,7 +41,7 @@ from market.invitations.messages import (
     mask_email,
     preview_parts,
 )
-from market.invitations.models import InvitationStatus
+from market.invitations.models import AnswerSource, InvitationStatus
 from market.invitations.ranking import RankingOptions
 from market.markets.models import Market
 from market.outbox.mime import parse
@@ -58,6 +58,22 @@ ANSWER_LABELS = {
     InvitationStatus.INVITED: _l("No answer yet"),
     InvitationStatus.ACCEPTED: _l("Coming"),
     InvitationStatus.DECLINED: _l("Not coming"),
+    InvitationStatus.TENTATIVE: _l("Maybe"),
+}
+SOURCE_LABELS = {
+    AnswerSource.PAGE: _l("answer page"),
+    AnswerSource.CALENDAR: _l("calendar app"),
+}
+# The RSVP form's values and the answers they give.
+CHOICES = {
+    "accept": InvitationStatus.ACCEPTED,
+    "decline": InvitationStatus.DECLINED,
+    "tentative": InvitationStatus.TENTATIVE,
+}
+THANKS = {
+    "accept": _l("Thank you! We look forward to seeing you at the market."),
+    "decline": _l("Thank you for letting us know."),
+    "tentative": _l("Thank you. You can change your answer here until the market day."),
 }
 SKIP_REASONS = {
     "unknown": _l("no longer in the customer list"),
@@ -185,6 +201,7 @@ def index(market_id: int):
         preview=preview,
         page=page,
         answer_labels=ANSWER_LABELS,
+        source_labels=SOURCE_LABELS,
         mail_labels=MAIL_LABELS,
         ranking_args=form.query_args() if valid else {},
         can_invite=sending.takes_invitations(market, now),
@@ -322,12 +339,9 @@ def rsvp(token: str):
         if not form.validate_on_submit():
             abort(400)
         with saving(category="warning") as saved:  # refused: the market is over
-            answers.answer(token, form.answer.data == "accept", now)
+            answers.answer(token, CHOICES[form.answer.data], now)
         if saved:
-            if form.answer.data == "accept":
-                flash(_("Thank you! We look forward to seeing you at the market."), "success")
-            else:
-                flash(_("Thank you for letting us know."), "success")
+            flash(str(THANKS[form.answer.data]), "success")
         return _private(redirect(url_for("invitations.rsvp", token=token), code=303))
     suggested = request.args.get("answer")
     response = Response(
@@ -339,7 +353,7 @@ def rsvp(token: str):
             form=form,
             vendors=attending_vendors(market),
             can_answer=answers.can_answer(market, now),
-            suggested=suggested if suggested in ("accept", "decline") else None,
+            suggested=suggested if suggested in CHOICES else None,
         )
     )
     return _private(response)

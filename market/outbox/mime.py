@@ -60,7 +60,8 @@ def build_message(
     alternatives: Iterable[Part] = (),
     reply_to: str | None = None,
 ) -> EmailMessage:
-    """A complete message, From the configured MAIL_FROM.
+    """A complete message, From the configured MAIL_FROM, with a Reply-To
+    of INVITATION_REPLY_ADDRESS (the mailbox the app reads) when one is set.
 
     The layout is what Gmail, Outlook and Apple Mail expect for an invite:
     multipart/mixed (only when there are attachments) holding
@@ -75,6 +76,7 @@ def build_message(
     message["Subject"] = one_line(subject)
     message["Date"] = format_datetime(to_seoul(utcnow()))
     message["Message-ID"] = make_msgid(domain=sender_domain(sender))
+    reply_to = reply_to or current_app.config.get("INVITATION_REPLY_ADDRESS")
     if reply_to:
         message["Reply-To"] = one_line(reply_to)
     for name, value in (headers or {}).items():
@@ -110,6 +112,14 @@ def set_raw(part: EmailMessage, name: str, value: str) -> None:
         raise ValueError(f"{name} cannot be written raw")
     del part[name]
     part.set_raw(*part.policy.header_source_parse([line + "\r\n"]))
+
+
+def reply_address() -> str:
+    """Where answers to our mail go: the center's mailbox the app reads
+    (INVITATION_REPLY_ADDRESS, market.inbox), else MAIL_FROM's address. The
+    ORGANIZER of every invitation, so calendar apps send their replies there."""
+    configured = current_app.config.get("INVITATION_REPLY_ADDRESS")
+    return parseaddr(configured or current_app.config["MAIL_FROM"])[1]
 
 
 def recipient(name: str | None, address: str) -> Address:
