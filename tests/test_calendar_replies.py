@@ -379,3 +379,18 @@ def test_staff_see_answers_about_the_earlier_time(client, staff, login_as, marke
     page = client.get(f"/staff/markets/{market.id}/invitations").text
     assert "바뀌기 전의 날짜·시간·장소에 대한 답" in page and "1건" in page
     assert '<span class="badge badge-warn">변경 전 일정에 대한 답</span>' in page
+
+
+def test_staff_see_invitations_that_bounced(client, staff, login_as, market, hana, invited):
+    from tests.inbox_samples import gmail_bounce
+
+    send_all(utcnow())
+    row = db.session.get(OutboxMessage, invitation_of(hana).outbox_message_id)
+    handled = read(gmail_bounce(HANA, mime.parse(row.mime)["Message-ID"]))
+    assert handled.outcome is Outcome.APPLIED, handled.reason
+    tally = counts(market)
+    assert (tally.bounced, tally.delivered) == (1, 0)
+    login_as(staff)
+    page = client.get(f"/staff/markets/{market.id}/invitations").text
+    assert '<span class="tile-number">1</span><span class="tile-label">반송됨</span>' in page
+    assert f'/staff/outbox/{row.id}">반송됨</a>' in page

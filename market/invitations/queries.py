@@ -30,6 +30,9 @@ class InvitationCounts:
     delivered: int = 0  # the last mail to them was accepted by the mail server
     queued: int = 0  # waiting (sending hours, retries) or being sent
     failed: int = 0
+    # Sent, then returned by the recipient's server (market.inbox.bounces):
+    # not counted as delivered.
+    bounced: int = 0
     withdrawn: int = 0  # never sent: unsubscribed, or cancelled before it went out
     accepted: int = 0
     declined: int = 0
@@ -59,6 +62,7 @@ def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
         return counts
     # no bound parameters in it: PostgreSQL must see the same expression in GROUP BY
     unsubscribed = Customer.unsubscribed_at.is_not(None)
+    bounced = OutboxMessage.bounced_at.is_not(None)
     rows = db.session.execute(
         select(
             Invitation.market_id,
@@ -66,6 +70,7 @@ def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
             Invitation.answer_source,
             Invitation.answer_outdated,
             OutboxMessage.status,
+            bounced.label("bounced"),
             unsubscribed.label("unsubscribed"),
             func.count(Invitation.id),
         )
@@ -78,11 +83,20 @@ def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
             Invitation.answer_source,
             Invitation.answer_outdated,
             OutboxMessage.status,
+            bounced,
             unsubscribed,
         )
     ).all()
-    for row in rows:
-        market_id, answer_status, source, outdated, mail_status, is_unsubscribed, number = row
+    for (
+        market_id,
+        answer_status,
+        source,
+        outdated,
+        mail_status,
+        is_bounced,
+        is_unsubscribed,
+        number,
+    ) in rows:
         tally = counts[market_id]
         tally.invited += number
         if answer_status in ANSWERED:
@@ -92,7 +106,9 @@ def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
             setattr(by_source, name, getattr(by_source, name) + number)
             if outdated:
                 tally.outdated += number
-        if mail_status == OutboxStatus.SENT:
+        if is_bounced:
+            tally.bounced += number
+        elif mail_status == OutboxStatus.SENT:
             tally.delivered += number
         elif mail_status == OutboxStatus.FAILED:
             tally.failed += number
@@ -122,6 +138,7 @@ def invitations_query(market: Market):
             Customer.unsubscribed_at,
             Invitation.outbox_message_id,
             OutboxMessage.status.label("mail_status"),
+            OutboxMessage.bounced_at,
         )
         .join(Customer, Customer.id == Invitation.customer_id)
         .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
