@@ -20,13 +20,21 @@ from market.inbox.outcome import Handled, MessageKind, Outcome
 log = logging.getLogger("market.inbox")
 
 
+class Unreadable(ValueError):
+    """Not a mail message at all."""
+
+
 def parse(raw: bytes) -> EmailMessage:
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
-def handle(raw: bytes) -> Handled:
+def handle(raw: bytes, record=None) -> Handled:
+    """`record` is the poller's InboxMessage for this message (flushed, so
+    it has its id), for handlers that keep rows pointing at it."""
     try:
         message = parse(raw)
+        if not message.keys():
+            raise Unreadable("no header at all")
         calendar_part = find_calendar_part(message)
         kind = classify(message, calendar_part)
     except Exception as error:  # anything unreadable is listed, never retried
@@ -42,7 +50,7 @@ def handle(raw: bytes) -> Handled:
     if kind is MessageKind.BOUNCE:
         from market.inbox import bounces
 
-        return bounces.handle_bounce(message)
+        return bounces.handle_bounce(message, record)
     return Handled(kind, Outcome.IGNORED)
 
 
