@@ -44,7 +44,6 @@ class DefaultConfig:
     OUTBOX_MAX_ATTEMPTS = 8
     OUTBOX_BATCH_SIZE = 50
     OUTBOX_LEASE_SECONDS = 300  # a claimed message returns to the queue after this
-    OUTBOX_POLL_SECONDS = 5  # how often `flask worker` looks for due mail
     # The sender the advertising law asks every mail to name.
     CENTER_NAME = "경기도 사회적경제지원센터"
     CENTER_ADDRESS = "경기도 수원시 영통구 도청로 30"
@@ -64,21 +63,9 @@ class DefaultConfig:
     BOOTH_WARNING_WEEKS = 4  # the dashboard flags markets this far ahead under the minimum
     # Customers and invitations.
     IMPORT_DIR = None  # default instance/imports
-    # Imports are run by `flask worker` (market.customers.jobs), never by the
-    # web process. IMPORT_RUN_INLINE (tests only): the request that queues a
-    # job then runs the waiting jobs itself, through the worker's own code.
-    IMPORT_RUN_INLINE = False
-    IMPORT_POLL_SECONDS = 2  # how often an idle worker looks for a job
-    IMPORT_HEARTBEAT_SECONDS = 10  # a running job says it is alive this often
-    IMPORT_STALE_SECONDS = 180  # no heartbeat for this long: its worker died, another takes over
-    IMPORT_MAX_TAKEOVERS = 3  # then the job fails with a reason instead
-    IMPORT_WORKER_MISSING_SECONDS = 60  # a job waiting this long: the page says no worker runs
-    IMPORT_CHUNK_ROWS = None  # rows written per transaction; None: staging.CHUNK (tests: fewer)
-    # Request bodies: small for every form (sign-up, login, profiles ...), so
-    # nobody can make the app read hundreds of megabytes it never wanted;
-    # large only for the staff's order-file upload (core.web.large_upload).
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
-    IMPORT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a million-row export is ~150 MB
+    IMPORT_INLINE_MAX_BYTES = 2_000_000  # bigger files run in a background thread
+    IMPORT_RUN_INLINE = False  # tests: always run inside the request
+    MAX_CONTENT_LENGTH = 512 * 1024 * 1024  # a million-row export is ~150 MB
     CONSENT_WORDING_VERSION = "G마켓 마케팅 수신 동의 (2026-01)"
     CUSTOMER_INACTIVE_DAYS = 730
     SEND_WINDOW = "08:00-21:00"  # advertising mail goes out only then (Korea time), by law
@@ -86,20 +73,6 @@ class DefaultConfig:
     ADVERTISING_CATEGORIES = ("invitation",)  # outbox categories the window applies to
     PUBLIC_BASE_URL = None  # e.g. https://market.example.kr: links in mail made outside a request
     UNSUBSCRIBE_MAILTO = None  # only if someone handles that mailbox
-    # The center's mailbox, read by `flask inbox poll` (market.inbox): calendar
-    # replies, bounces. Without IMAP_HOST nothing is read.
-    IMAP_HOST = None
-    IMAP_PORT = None  # default 993 for imaps, 143 for starttls and plain
-    IMAP_USER = None
-    IMAP_PASSWORD = None
-    IMAP_FOLDER = "INBOX"
-    IMAP_SECURITY = "imaps"  # imaps | starttls | plain (plain only to this machine)
-    IMAP_PROCESSED_FOLDER = "Processed"  # handled replies and bounces are moved here
-    IMAP_TIMEOUT = 30
-    INBOX_POLL_SECONDS = 60
-    # The ORGANIZER of every invitation and the Reply-To of every mail: that
-    # mailbox's address. None: MAIL_FROM's address.
-    INVITATION_REPLY_ADDRESS = None
     # The center's mailbox, read by `flask inbox poll` (market.inbox): calendar
     # replies, bounces. Without IMAP_HOST nothing is read.
     IMAP_HOST = None
@@ -136,7 +109,7 @@ ENV_STRINGS = (
     "IMAP_SECURITY",
     "INVITATION_REPLY_ADDRESS",
 )
-ENV_INTS = ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "IMAP_PORT", "IMAP_PORT", "WEB_WORKERS")
+ENV_INTS = ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "IMAP_PORT", "WEB_WORKERS")
 ENV_BOOLS = ("MAIL_USE_TLS",)
 
 
@@ -232,7 +205,6 @@ def finalise(config: dict, instance_path: str) -> None:
     if config.get("PUBLIC_BASE_URL"):
         check_public_base_url(config["PUBLIC_BASE_URL"])
     check_imap(config)
-    check_imap(config)
     if not config.get("SECRET_KEY"):
         if production:
             raise ConfigError(
@@ -295,33 +267,6 @@ def check_limiter_store(config: dict) -> None:
         "every web worker on every host reaches; or, if the app runs as exactly one "
         "process on one host (gunicorn -w 1), declare it with WEB_WORKERS=1."
     )
-
-
-IMAP_SECURITIES = ("imaps", "starttls", "plain")
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-
-
-def check_imap(config: dict) -> None:
-    """The mailbox password crosses the network: only over TLS, except to
-    a server on this machine (a local Dovecot, the tests)."""
-    if not config.get("IMAP_HOST"):
-        return
-    security = str(config.get("IMAP_SECURITY") or "").lower()
-    if security not in IMAP_SECURITIES:
-        raise ConfigError(
-            f"IMAP_SECURITY={config.get('IMAP_SECURITY')!r}: use imaps (TLS from the start, "
-            "port 993), starttls (port 143, then TLS) or plain (only to this machine)."
-        )
-    config["IMAP_SECURITY"] = security
-    host = str(config["IMAP_HOST"]).strip().lower()
-    if security == "plain" and not (host in LOOPBACK_HOSTS or host.startswith("127.")):
-        raise ConfigError(
-            f"IMAP_SECURITY=plain would send the mailbox password to {config['IMAP_HOST']} "
-            "unencrypted. Use imaps or starttls; plain is allowed only for a server on this "
-            "machine (localhost, 127.0.0.1, ::1)."
-        )
-    if not config.get("IMAP_PORT"):
-        config["IMAP_PORT"] = 993 if security == "imaps" else 143
 
 
 IMAP_SECURITIES = ("imaps", "starttls", "plain")
