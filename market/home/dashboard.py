@@ -15,6 +15,7 @@ from market.takings import services as takings
 from market.takings.report_charts import over_time
 from market.takings.reports import DAY_COLUMNS, market_days, months_of
 from market.timeutil import today_seoul, utcnow
+from market.vendors import changes as vendor_changes
 from market.vendors import services as vendors
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
 
@@ -48,6 +49,7 @@ def _counts(today: date) -> dict[str, int]:
     figures = {
         "vendors_pending": _count(select(Vendor.id).where(Vendor.status == VendorStatus.PENDING)),
         "certifications_expiring": _count(vendors.expiring_query(today)),
+        "vendor_changes": _count(vendor_changes.changes_query()),
         "outbox_failed": _count(outbox.where(OutboxMessage.status == OutboxStatus.FAILED)),
         "outbox_queued": _count(outbox.where(OutboxMessage.status == OutboxStatus.QUEUED)),
     }

@@ -1,9 +1,13 @@
-"""The email an enterprise gets when staff decide about it. Its words are
-templates/mail/vendor_status.txt, written as every mail is (market.outbox.compose)."""
+"""The emails an enterprise gets when staff decide about it or about a change
+of its details. Their words are templates/mail/vendor_status.txt and
+vendor_change.txt, written as every mail is (market.outbox.compose)."""
+
+from flask_babel import force_locale
 
 from market.outbox.compose import notice_subject, write
 from market.outbox.mime import text_message_to
-from market.validators import one_line
+from market.validators import format_business_number, one_line
+from market.vendors.labels import category_label
 from market.vendors.models import Vendor, VendorStatus
 
 
@@ -29,3 +33,36 @@ def _subject(status: VendorStatus, name: str) -> str:
     if status is VendorStatus.REJECTED:
         return f"{name} 참여기업 등록이 반려되었습니다"
     return f"{name} 장터 참여가 정지되었습니다"
+
+
+def change_message(
+    vendor: Vendor, before: dict, requested: dict, approved: bool, reason, link=None
+):
+    """The mail about a decided change of name, business number or category:
+    each changed value before and as requested, in Korean whatever language
+    the deciding staff member reads."""
+    with force_locale("ko"):
+        shown = {
+            "name": ("기업 이름", one_line),
+            "business_number": ("사업자등록번호", format_business_number),
+            "category": ("판매 품목", category_label),
+        }
+        lines = [
+            (label, show(before[field]), show(requested[field]))
+            for field, (label, show) in shown.items()
+            if before[field] != requested[field]
+        ]
+    name = one_line(vendor.name)
+    text = write(
+        "vendor_change",
+        contact_name=one_line(vendor.contact_name),
+        name=name,
+        approved=approved,
+        changes=lines,
+        reason=reason,
+        link=link,
+    ).text
+    outcome = "승인되었습니다" if approved else "반려되었습니다"
+    subject = notice_subject(f"{name} 기업 정보 변경이 {outcome}")
+    return text_message_to(vendor.contact_name, vendor.email, subject, text)
+

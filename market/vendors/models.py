@@ -136,3 +136,35 @@ class Application(db.Model):
 
     vendor: Mapped[Vendor] = relationship(lazy="raise")
     market: Mapped[Market] = relationship(lazy="raise")
+
+
+class VendorChange(db.Model):
+    """A live enterprise's requested new name, business number or category
+    (정보 변경 요청), waiting for staff. The vendors row keeps the approved
+    values, which every page, export and the order import go on reading; a
+    column left NULL is not being changed. The row exists only while the
+    request waits (the decision and its reason are in the audit log), so the
+    unique vendor_id is the rule "one waiting request per enterprise"."""
+
+    __tablename__ = "vendor_changes"
+    __table_args__ = (
+        CheckConstraint(
+            "business_number IS NULL OR length(business_number) = 10",
+            name="change_business_number_digits",
+        ),
+        CheckConstraint(
+            "name IS NOT NULL OR business_number IS NOT NULL OR category IS NOT NULL",
+            name="changes_something",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(
+        ForeignKey("vendors.id", ondelete="CASCADE"), unique=True
+    )
+    name: Mapped[str | None] = mapped_column(String(100))
+    business_number: Mapped[str | None] = mapped_column(String(10))
+    category: Mapped[Category | None] = mapped_column(value_enum(Category, length=32))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    vendor: Mapped[Vendor] = relationship(lazy="raise")

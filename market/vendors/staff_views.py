@@ -13,7 +13,7 @@ from market.extensions import db
 from market.markets.models import Market
 from market.outbox.services import unbuilt_count
 from market.timeutil import today_seoul
-from market.vendors import applications, services
+from market.vendors import applications, changes, services
 from market.vendors.forms import ReasonForm, VendorProfileForm
 from market.vendors.labels import APPLICATION_STATUSES, VENDOR_STATUSES
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
@@ -36,6 +36,7 @@ def index():
         counts=services.status_counts(),
         statuses=VENDOR_STATUSES,
         expiring=services.expiring_count(today_seoul()),
+        changes_waiting=changes.changes_count(),
     )
 
 
@@ -62,6 +63,7 @@ def show(vendor_id: int):
         form=ReasonForm(),
         recent=applications.vendor_applications(vendor),
         today=today_seoul(),
+        change=changes.pending_change(vendor),
     )
 
 
@@ -118,6 +120,64 @@ def edit(vendor_id: int):
             flash(_("%(name)s was saved.", name=vendor.name), "success")
             return redirect(url_for("vendors_staff.show", vendor_id=vendor.id))
     return render_template("vendors/staff_edit.html", form=form, vendor=vendor)
+
+
+# -- changes of name, business number or category --------------------------------
+
+
+@bp.route("/changes")
+@staff_required
+def changes_index():
+    page = paginate(changes.changes_query())
+    return render_template(
+        "vendors/staff_changes.html",
+        page=page,
+        rows=[
+            (change, change.vendor, changes.compared(change.vendor, change))
+            for change in page.items
+        ],
+    )
+
+
+@bp.route("/<int:vendor_id>/change", methods=["GET", "POST"])
+@staff_required
+def change(vendor_id: int):
+    vendor = db.get_or_404(Vendor, vendor_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            approve = changes.decide_change(
+                vendor,
+                request.form.get("decision", ""),
+                actor=current_user,
+                reason=form.reason.data,
+                link=url_for("home.vendor", _external=True),
+            )
+        if saved:
+            if approve:
+                message = _(
+                    "The change was approved: %(name)s. The enterprise was emailed.",
+                    name=vendor.name,
+                )
+            else:
+                message = _(
+                    "The change was rejected: %(name)s. The enterprise was emailed.",
+                    name=vendor.name,
+                )
+            flash(message, "success")
+            return redirect(url_for("vendors_staff.changes_index"))
+    pending = changes.pending_change(vendor)
+    if pending is None:
+        if request.method == "GET":
+            flash(_("No change of this enterprise's details waits for review."), "info")
+        return redirect(url_for("vendors_staff.show", vendor_id=vendor.id))
+    return render_template(
+        "vendors/staff_change.html",
+        vendor=vendor,
+        change=pending,
+        compared=changes.compared(vendor, pending) if pending else [],
+        form=form,
+    )
 
 
 # -- applications per market ----------------------------------------------------

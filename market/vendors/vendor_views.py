@@ -13,7 +13,7 @@ from market.core.transaction import saving
 from market.extensions import db
 from market.markets.models import Market
 from market.timeutil import today_seoul, utcnow
-from market.vendors import applications, services
+from market.vendors import applications, changes, services
 from market.vendors.forms import ApplyForm, ConfirmForm, VendorProfileForm
 from market.vendors.models import Application, ApplicationStatus
 
@@ -33,12 +33,25 @@ def history():
 @vendor_required
 def profile():
     vendor = signed_in_vendor()
+    change = changes.pending_change(vendor)
     form = VendorProfileForm(obj=vendor)
+    if change is not None and not form.is_submitted():
+        # The waiting request fills the form, so saving another field keeps it.
+        for name, value in changes.requested_values(vendor, change).items():
+            form[name].process_data(value)
     if form.validate_on_submit():
         with saving(form) as saved:
-            sent_back = services.update_vendor(vendor, form.details(), actor=current_user)
+            sent_back = changes.save_own_profile(vendor, form.details(), actor=current_user)
         if saved:
-            if sent_back:
+            if changes.pending_change(vendor) is not None:
+                flash(
+                    _(
+                        "Saved. The new name, business number or category is used once "
+                        "the center approves it; until then your enterprise appears as before."
+                    ),
+                    "info",
+                )
+            elif sent_back:
                 flash(
                     _(
                         "Saved. Because the business number or certification changed, "
@@ -49,7 +62,26 @@ def profile():
             else:
                 flash(_("Your enterprise's details were saved."), "success")
             return redirect(url_for("home.vendor"))
-    return render_template("vendors/profile.html", form=form, vendor=vendor)
+    return render_template(
+        "vendors/profile.html",
+        form=form,
+        vendor=vendor,
+        change=change,
+        compared=changes.compared(vendor, change) if change else [],
+        withdraw_form=ConfirmForm(prefix="withdraw"),
+    )
+
+
+@bp.route("/profile/change/withdraw", methods=["POST"])
+@vendor_required
+def withdraw_change():
+    vendor = signed_in_vendor()
+    if ConfirmForm(prefix="withdraw").validate_on_submit():
+        with saving() as saved:
+            changes.withdraw_change(vendor, actor=current_user)
+        if saved:
+            flash(_("Your change request was withdrawn; your details stay as before."), "success")
+    return redirect(url_for("vendors_own.profile"))
 
 
 @bp.route("/markets/<int:market_id>/apply", methods=["GET", "POST"])
