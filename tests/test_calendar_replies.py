@@ -392,5 +392,9 @@ def test_staff_see_invitations_that_bounced(client, staff, login_as, market, han
     assert (tally.bounced, tally.delivered) == (1, 0)
     login_as(staff)
     page = client.get(f"/staff/markets/{market.id}/invitations").text
-    assert '<span class="tile-number">1</span><span class="tile-label">반송됨</span>' in page
-    assert f'/staff/outbox/{row.id}">반송됨</a>' in page
+    assert (
+        '<span class="tile-number">1</span><span class="tile-label">반송됨 (못 받음)</span>' in page
+    )
+    assert (
+        f'/staff/outbox/{row.id}"><span class="badge badge-bad">반송됨 (못 받음)</span></a>' in page
+    )
