@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from market.core.views import bp as core_bp
     from market.customers.views import bp as customers_bp
     from market.home.views import bp as home_bp
+    from market.inbox.views import bp as inbox_bp
     from market.invitations.views import bp as invitations_bp
     from market.markets.venue_views import bp as venues_bp
     from market.markets.views import bp as markets_bp
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
         accounts_bp,
         audit_bp,
         outbox_bp,
+        inbox_bp,
         markets_bp,
         booths_bp,
         venues_bp,

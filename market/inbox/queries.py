@@ -1,0 +1,53 @@
+"""What the staff page "받은 메일" asks of the mailbox records."""
+
+from sqlalchemy import func, or_, select
+
+from market.customers.models import Customer, Suppression
+from market.extensions import db
+from market.inbox.models import InboxMessage
+from market.inbox.outcome import MessageKind, Outcome
+
+# What staff have to look at: understood but not applied, or not readable.
+NEEDS_A_LOOK = (Outcome.NOT_APPLIED, Outcome.FAILED)
+
+
+def kind_counts() -> dict[MessageKind, int]:
+    rows = db.session.execute(
+        select(InboxMessage.kind, func.count()).group_by(InboxMessage.kind)
+    ).all()
+    counts = dict.fromkeys(MessageKind, 0)
+    counts.update({MessageKind(kind): number for kind, number in rows})
+    return counts
+
+
+def needs_a_look_count() -> int:
+    return db.session.scalar(select(func.count()).where(InboxMessage.outcome.in_(NEEDS_A_LOOK)))
+
+
+def messages_query(kind: MessageKind | None, problems_only: bool):
+    """Newest first; the outcome index serves the default list."""
+    query = select(InboxMessage)
+    if problems_only:
+        query = query.where(InboxMessage.outcome.in_(NEEDS_A_LOOK))
+    if kind is not None:
+        query = query.where(InboxMessage.kind == kind)
+    return query.order_by(InboxMessage.handled_at.desc(), InboxMessage.id.desc())
+
+
+def undeliverable_query():
+    """Addresses mail cannot reach, newest bounce first, with the customer
+    where one still has the address (the suppression keeps only its hash)."""
+    return (
+        select(Suppression, Customer)
+        .outerjoin(Customer, Customer.email_hash == Suppression.email_hash)
+        .where(or_(Suppression.reason == "undeliverable", Suppression.bounced_at.is_not(None)))
+        .order_by(Suppression.bounced_at.desc().nulls_last(), Suppression.id.desc())
+    )
+
+
+def undeliverable_count() -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            or_(Suppression.reason == "undeliverable", Suppression.bounced_at.is_not(None))
+        )
+    )
