@@ -65,7 +65,11 @@ class DefaultConfig:
     IMPORT_DIR = None  # default instance/imports
     IMPORT_INLINE_MAX_BYTES = 2_000_000  # bigger files run in a background thread
     IMPORT_RUN_INLINE = False  # tests: always run inside the request
-    MAX_CONTENT_LENGTH = 512 * 1024 * 1024  # a million-row export is ~150 MB
+    # Request bodies: small for every form (sign-up, login, profiles ...), so
+    # nobody can make the app read hundreds of megabytes it never wanted;
+    # large only for the staff's order-file upload (core.web.large_upload).
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    IMPORT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a million-row export is ~150 MB
     CONSENT_WORDING_VERSION = "G마켓 마케팅 수신 동의 (2026-01)"
     CUSTOMER_INACTIVE_DAYS = 730
     SEND_WINDOW = "08:00-21:00"  # advertising mail goes out only then (Korea time), by law

@@ -4,7 +4,7 @@ import enum
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, render_template, request, session
+from flask import Flask, Request, abort, current_app, render_template, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
@@ -31,6 +31,37 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 NO_STORE = "private, no-store"
 
 
+def large_upload(config_key: str):
+    """Marks a view that takes a body larger than MAX_CONTENT_LENGTH (every
+    other form's limit): up to the bytes in config[config_key]. Put it
+    right under the route decorator."""
+
+    def mark(view):
+        view.max_content_length_key = config_key
+        return view
+
+    return mark
+
+
+class AppRequest(Request):
+    """Flask's request, whose body limit is the matched view's own where the
+    view is marked with @large_upload. Decided when the body is first read
+    (the CSRF check, before any view runs): by then the route is matched."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and self.endpoint and current_app:
+            view = current_app.view_functions.get(self.endpoint)
+            key = getattr(view, "max_content_length_key", None)
+            if key:
+                return current_app.config[key]
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
 def register_web_hooks(app: Flask) -> None:
     # Not in development: the browser would pin http://127.0.0.1 to https for
     # a year and the developer's `make run` would stop opening.
@@ -54,8 +85,9 @@ def register_web_hooks(app: Flask) -> None:
 
         return handler
 
-    for status in (400, 403, 404, 429, 500):
+    for status in (400, 403, 404, 413, 429, 500):
         app.register_error_handler(status, error_page(status))
+    app.request_class = AppRequest
 
     @app.before_request
     def refuse_nul_characters():

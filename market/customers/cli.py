@@ -4,9 +4,10 @@ import click
 from flask import current_app
 
 from market.core.transaction import committing
-from market.customers import services
+from market.customers import services, uploads
 from market.customers.models import ImportStatus
 from market.extensions import db
+from market.timeutil import utcnow
 
 customers = click.Group("customers", help="Online customers from the marketplace.")
 
@@ -82,9 +83,11 @@ def purge_command(inactive_days: int | None) -> None:
     """Delete customers who have not bought for a long time; keep suppressions."""
     days = inactive_days or current_app.config["CUSTOMER_INACTIVE_DAYS"]
     report = services.purge_inactive(days)
+    files = uploads.purge_stale_uploads(utcnow())
     db.session.commit()
     click.echo(
         f"Deleted {report.customers} customers, {report.orders} orders and "
         f"{report.invitations} invitations (and {report.mails} of their emails) "
         f"with no order in the last {days} days."
     )
+    click.echo(f"Deleted {files} order files and leftovers older than a day.")

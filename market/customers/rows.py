@@ -8,6 +8,7 @@ import codecs
 import csv
 import math
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -181,6 +182,7 @@ class RowSource:
     def _xlsx_rows(self):
         from openpyxl import load_workbook
 
+        check_xlsx_archive(self.path)  # before openpyxl unpacks anything
         try:
             workbook = load_workbook(self.path, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a bad file
@@ -189,17 +191,63 @@ class RowSource:
             ) from error
         try:
             sheet = workbook.worksheets[0]
+            # The row count the sheet claims (its <dimension>), for progress
+            # only: read-only mode stops at it, so a file that claimed two
+            # rows and held twelve imported two. Read to the sheet's end.
             self.size = max(sheet.max_row or 1, 1)
+            sheet.reset_dimensions()
             rows = sheet.iter_rows(values_only=True)
             keys = _map_header(next(rows, None))
             for number, values in enumerate(rows, start=2):
                 self._position = number
+                if number > self.size:
+                    self.size = number
                 if not any(v not in (None, "") for v in values):
                     continue
                 yield number, _row_dict(keys, values)
         finally:
             workbook.close()
         self._position = self.size
+
+
+# An XLSX file is a zip archive, and openpyxl unpacks its parts while
+# reading; some (shared strings, styles) whole into memory. A small file can
+# unpack into gigabytes (a "zip bomb"), so the sizes its members declare are
+# checked first: Python's zipfile never unpacks a member beyond the size it
+# declares, so the declared sizes bound what reading can cost. A real export
+# unpacks to about ten times its size, its sheet read as a stream.
+XLSX_MAX_RATIO = 100
+# About a 100 MB export; a larger one goes as CSV (the message says so).
+XLSX_MAX_UNPACKED = 1 << 30
+# A part read whole (shared strings, styles ...; not a sheet, read as a stream).
+XLSX_MAX_PART = 200 << 20
+
+
+def check_xlsx_archive(path: Path) -> None:
+    """Refuses, before anything is unpacked, an XLSX file whose members
+    would unpack to more than XLSX_MAX_RATIO times its size, more than
+    XLSX_MAX_UNPACKED in all, or more than XLSX_MAX_PART in one part that
+    is read whole."""
+    size = max(path.stat().st_size, 1)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
+        raise FileProblem(_("The file could not be opened as an Excel (.xlsx) file.")) from error
+    unpacked = sum(member.file_size for member in members)
+    largest = max(
+        (m.file_size for m in members if not m.filename.startswith("xl/worksheets/")), default=0
+    )
+    if unpacked > XLSX_MAX_RATIO * size or unpacked > XLSX_MAX_UNPACKED or largest > XLSX_MAX_PART:
+        raise FileProblem(
+            _(
+                "This Excel file would take up %(unpacked)s MB when opened, far more than a real "
+                "order export (the file itself is %(size)s MB): it may be damaged or unsafe, so it "
+                "was not opened. Export the orders again, or save them as CSV and upload that.",
+                unpacked=f"{unpacked / (1 << 20):,.0f}",
+                size=f"{size / (1 << 20):,.1f}",
+            )
+        )
 
 
 def _map_header(header) -> list[str | None]:

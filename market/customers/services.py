@@ -191,6 +191,8 @@ def _run(
     with jobs.Heartbeat(job.id, me, stop) as beat:
         _step(job, running, step, _progress(job, on_progress, beat))
     job.claimed_by = job.heartbeat_at = None  # finished: no worker needed any more
+    if uploads.ended(job):  # personal data: gone as soon as nothing will read it
+        uploads.discard_upload(job)
     db.session.commit()
     return job
 

@@ -13,6 +13,7 @@ database connection; and a real table would need a migration for what is
 scratch data."""
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -67,6 +68,14 @@ def imports_dir() -> Path:
     return folder
 
 
+def open_private(path: Path):
+    """Opens a file of order data for writing as text, readable by the app's
+    user only (0600), whatever the umask, even if it was there before."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
 def staged_path(job: CustomerImport) -> Path:
     return imports_dir() / f"checked-{job.id}.tsv"
 
@@ -109,7 +118,7 @@ class StagingWriter:
         self.path = path
         self.partial = path.with_suffix(".part")
         self.count = 0
-        self._handle = self.partial.open("w", encoding="utf-8", newline="")
+        self._handle = open_private(self.partial)
         self._write = self._handle.write
 
     def add(self, row: OrderRow) -> None:

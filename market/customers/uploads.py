@@ -111,6 +111,17 @@ def _copy_chunks(import_id: int, out) -> int:
     return len(seqs)
 
 
+def ended(job: CustomerImport) -> bool:
+    """Nothing will read the job's file again: imported, refused, or a check
+    that failed (staff upload the file again). A checked file waits for
+    staff's decision, and a write pass that failed for the run again the
+    page offers (it goes on from where it stopped); both keep their bytes
+    until then, or for a day (purge_stale_uploads)."""
+    if job.status in (ImportStatus.DONE, ImportStatus.REFUSED):
+        return True
+    return job.status is ImportStatus.FAILED and not job.ready_to_import
+
+
 def discard_upload(job: CustomerImport) -> None:
     """Deletes the job's stored bytes and its staged rows; the caller commits."""
     db.session.execute(delete(ImportUploadChunk).where(ImportUploadChunk.import_id == job.id))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from market.accounts.decorators import staff_required
 from market.core.pagination import paginate
 from market.core.transaction import saving
+from market.core.web import large_upload
 from market.customers import services
 from market.customers.forms import RunImportForm, UploadForm
 from market.customers.models import CustomerImport, ImportStatus
@@ -19,6 +20,7 @@ RUNNING = (ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.IMPORTING)
 
 
 @bp.route("/imports", methods=["GET", "POST"])
+@large_upload("IMPORT_MAX_UPLOAD_BYTES")  # the order export; every other form stays small
 @staff_required
 def imports():
     form = UploadForm()
