@@ -48,8 +48,9 @@ run: install
 	$(RUN_ENV) $(FLASK) seed-demo --if-empty
 	@echo "Mail is not sent in development: it is written to instance/mail/ as .eml files."
 	@echo "Links in that mail start with $(PUBLIC_BASE_URL) (make run HOST=... PORT=... PUBLIC_BASE_URL=...)."
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the mail worker)"
-	@$(RUN_ENV) $(FLASK) outbox deliver --poll 5 & worker=$$!; \
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the background worker:"
+	@echo "mail, order imports, and the mailbox where IMAP_HOST is set)"
+	@$(RUN_ENV) $(FLASK) worker & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT; \
 	  $(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -11,6 +11,7 @@ def register_commands(app: Flask) -> None:
     from market.inbox.cli import inbox
     from market.markets.cli import schedule_group, venue
     from market.outbox.cli import outbox
+    from market.worker import worker_command
 
     for command in (
         create_user,
@@ -22,5 +23,6 @@ def register_commands(app: Flask) -> None:
         schedule_group,
         customers,
         booths,
+        worker_command,
     ):
         app.cli.add_command(command)

@@ -44,6 +44,7 @@ class DefaultConfig:
     OUTBOX_MAX_ATTEMPTS = 8
     OUTBOX_BATCH_SIZE = 50
     OUTBOX_LEASE_SECONDS = 300  # a claimed message returns to the queue after this
+    OUTBOX_POLL_SECONDS = 5  # how often `flask worker` looks for due mail
     # The sender the advertising law asks every mail to name.
     CENTER_NAME = "경기도 사회적경제지원센터"
     CENTER_ADDRESS = "경기도 수원시 영통구 도청로 30"
@@ -63,8 +64,16 @@ class DefaultConfig:
     BOOTH_WARNING_WEEKS = 4  # the dashboard flags markets this far ahead under the minimum
     # Customers and invitations.
     IMPORT_DIR = None  # default instance/imports
-    IMPORT_INLINE_MAX_BYTES = 2_000_000  # bigger files run in a background thread
-    IMPORT_RUN_INLINE = False  # tests: always run inside the request
+    # Imports are run by `flask worker` (market.customers.jobs), never by the
+    # web process. IMPORT_RUN_INLINE (tests only): the request that queues a
+    # job then runs the waiting jobs itself, through the worker's own code.
+    IMPORT_RUN_INLINE = False
+    IMPORT_POLL_SECONDS = 2  # how often an idle worker looks for a job
+    IMPORT_HEARTBEAT_SECONDS = 10  # a running job says it is alive this often
+    IMPORT_STALE_SECONDS = 180  # no heartbeat for this long: its worker died, another takes over
+    IMPORT_MAX_TAKEOVERS = 3  # then the job fails with a reason instead
+    IMPORT_WORKER_MISSING_SECONDS = 60  # a job waiting this long: the page says no worker runs
+    IMPORT_CHUNK_ROWS = None  # rows written per transaction; None: staging.CHUNK (tests: fewer)
     # Request bodies: small for every form (sign-up, login, profiles ...), so
     # nobody can make the app read hundreds of megabytes it never wanted;
     # large only for the staff's order-file upload (core.web.large_upload).

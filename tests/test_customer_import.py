@@ -7,6 +7,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from market.customers import services
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order, email_hash
 from market.customers.rows import parse_row
 from market.customers.samples import KOREAN_HEADER, write_order_file
@@ -304,24 +305,31 @@ def test_cli_refuses_bad_rows_unless_asked(runner, tmp_path):
     assert result.exit_code == 0 and "skipped 1 bad rows" in result.output
 
 
-def test_large_upload_runs_in_the_background_with_progress(app_config, staff_client, tmp_path):
+def test_the_request_only_queues_the_job_and_the_worker_runs_it(app_config, staff_client, tmp_path):
+    """No import runs in the web process: the page says the job waits for the
+    worker ("대기 중"), then shows what the worker's pass found."""
     app_config["IMPORT_RUN_INLINE"] = False
     staff_client.application.config["IMPORT_RUN_INLINE"] = False
-    staff_client.application.config["IMPORT_INLINE_MAX_BYTES"] = 10
     path = write_order_file(tmp_path / "big.csv", 3000, ["가게"], datetime(2026, 11, 1, tzinfo=UTC))
     response = _upload(staff_client, path.read_bytes(), name="big.csv")
     job_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    import time
-
-    for _ in range(200):  # waits for the thread; no timing is asserted
-        db.session.expire_all()
-        job = db.session.get(CustomerImport, job_id)
-        if job.status is ImportStatus.CHECKED:
-            break
-        time.sleep(0.05)
-    assert job.status is ImportStatus.CHECKED and job.rows_total == 3000
+    assert _job().status is ImportStatus.UPLOADED and _job().claimed_by is None
     page = staff_client.get(f"/staff/customers/imports/{job_id}").get_data(as_text=True)
-    assert "3,000" in page
+    assert "대기 중" in page and "<progress" in page
+    assert services.run_pending_jobs() == 1
+    job = _job()
+    assert job.status is ImportStatus.CHECKED and job.rows_total == 3000
+    assert job.claimed_by is None and job.heartbeat_at is None
+    page = staff_client.get(f"/staff/customers/imports/{job_id}").get_data(as_text=True)
+    assert "3,000" in page and "대기 중" not in page
+    staff_client.post(f"/staff/customers/imports/{job_id}/run", data={})
+    assert _job().status is ImportStatus.IMPORTING and _count(Order) == 0
+    assert "대기 중" in staff_client.get(f"/staff/customers/imports/{job_id}").get_data(
+        as_text=True
+    )
+    assert services.run_pending_jobs() == 1
+    assert _job().status is ImportStatus.DONE and _count(Order) == 3000
+    assert services.run_pending_jobs() == 0
 
 
 def test_checked_rows_are_staged_once_and_the_stage_removed_after_import(

@@ -39,7 +39,7 @@ def import_command(file: Path, good_rows_only: bool, check_only: bool) -> None:
             raise click.ClickException(job.error or job.status.value)
         return
     try:
-        services.prepare_import(job, good_rows_only)
+        services.prepare_import(job, good_rows_only, hold=True)  # run here, not by a worker
     except services.ImportRefused as refusal:  # a checked file: only its bad rows can stop it
         raise click.ClickException(
             f"{job.rows_bad} bad rows: nothing imported. Fix them, or use --good-rows-only."

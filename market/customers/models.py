@@ -121,9 +121,7 @@ class CustomerImport(db.Model):
     # web process: the request only records what to do (status uploaded:
     # check; importing: the write pass, good_rows_only as chosen) and when.
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The worker running it, and when it last said it is alive: a job whose
     # heartbeat is older than IMPORT_STALE_SECONDS is taken over by another.
     claimed_by: Mapped[str | None] = mapped_column(String(100))

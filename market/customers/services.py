@@ -144,9 +144,7 @@ def _progress(job: CustomerImport, also: importer.Progress | None, beat: jobs.He
     return report
 
 
-def run_check(
-    job_id: int, on_progress: importer.Progress | None = None, **claim
-) -> CustomerImport:
+def run_check(job_id: int, on_progress: importer.Progress | None = None, **claim) -> CustomerImport:
     return _run(job_id, ImportStatus.CHECKING, importer.check_file, on_progress, **claim)
 
 

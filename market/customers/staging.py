@@ -22,8 +22,9 @@ from pathlib import Path
 from zlib import crc32
 
 from flask import current_app
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, bindparam, select, text, update
 
+from market.customers.jobs import still_held
 from market.customers.models import CustomerImport
 from market.customers.rows import OrderRow
 from market.extensions import db
@@ -214,9 +215,17 @@ def write_staged(
     progress: Callable[[int, int], None],
 ) -> tuple[int, int]:
     """Loads the staging file and writes it; returns (new orders, new
-    customers). Commits each chunk, so a write pass that dies half-way
-    keeps what it wrote and is finished by running it again (order numbers
-    are unique; customers are keyed by email)."""
+    customers), counting those of earlier runs of this job too.
+
+    Commits each chunk, and in the same transaction moves the job's
+    resume mark (parts_done) and adds to its counts, so a write pass that
+    dies half-way keeps what it wrote and a new run skips exactly the parts
+    already written: the staged rows' parts depend only on their email, so
+    a file staged again on another host spreads the same way. Were a part
+    written twice, nothing would be counted twice (order numbers are
+    unique, customers keyed by email; only rows actually inserted are
+    counted). Each chunk first confirms the job is still claimed by
+    job.claimed_by (jobs.still_held), so a worker that was taken over stops."""
     params = {
         "source": job.filename,
         "wording": wording,
@@ -230,7 +239,6 @@ def write_staged(
         "details": text(_NEWER_DETAILS),
         "orders": text(_NEW_ORDERS),
     }
-    orders = customers = 0
     # Its own connection: the temporary tables must outlive the commits the
     # session makes to report progress.
     with db.engine.connect() as conn:
@@ -245,16 +253,38 @@ def write_staged(
             _map_sellers(conn, match_seller)
             conn.commit()
             done = 0
+            if job.parts_done:
+                current_app.logger.info(
+                    "import %s: resuming at part %s of %s, after %s orders written",
+                    job.id,
+                    job.parts_done,
+                    PARTS,
+                    job.orders_written,
+                )
             for first, last, rows in _chunks(conn):
-                chunk = {**params, "first": first, "last": last}
-                conn.execute(statements["newest"], chunk)
-                customers += conn.execute(statements["customers"], chunk).rowcount
-                conn.execute(statements["details"], chunk)
-                orders += conn.execute(statements["orders"], chunk).rowcount
-                conn.exec_driver_sql("DELETE FROM import_newest")
-                conn.commit()
                 done += rows
+                if last < job.parts_done:  # written by an earlier run of this job
+                    continue
+                chunk = {**params, "first": max(first, job.parts_done), "last": last}
+                still_held(conn, job.id, job.claimed_by)
+                conn.execute(statements["newest"], chunk)
+                customers = conn.execute(statements["customers"], chunk).rowcount
+                conn.execute(statements["details"], chunk)
+                orders = conn.execute(statements["orders"], chunk).rowcount
+                conn.exec_driver_sql("DELETE FROM import_newest")
+                conn.execute(
+                    update(CustomerImport)
+                    .where(CustomerImport.id == job.id)
+                    .values(
+                        parts_done=last + 1,
+                        orders_written=CustomerImport.orders_written + orders,
+                        customers_written=CustomerImport.customers_written + customers,
+                    )
+                )
+                conn.commit()
                 progress(done, total)
+            written = select(CustomerImport.orders_written, CustomerImport.customers_written)
+            orders, customers = conn.execute(written.where(CustomerImport.id == job.id)).one()
         finally:
             conn.rollback()
             _drop_tables(conn)
@@ -268,11 +298,12 @@ def _chunks(conn: Connection) -> list[tuple[int, int, int]]:
     counts = conn.exec_driver_sql(
         "SELECT part, count(*) FROM import_staging GROUP BY part ORDER BY part"
     ).all()
+    size = current_app.config.get("IMPORT_CHUNK_ROWS") or CHUNK  # tests: many small chunks
     chunks, first, rows = [], None, 0
     for part, count in counts:
         first = part if first is None else first
         rows += count
-        if rows >= CHUNK:
+        if rows >= size:
             chunks.append((first, part, rows))
             first, rows = None, 0
     if first is not None:

@@ -7,7 +7,8 @@ import logging
 import signal
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import contextmanager, suppress
 
 import click
 from flask import current_app
@@ -38,24 +39,33 @@ def deliver(once: bool, poll: float | None, batch_size: int | None) -> None:
     if not poll:
         click.echo(_describe(delivery.deliver_due(batch_size=batch_size)))
         return
-    _configure_logging()
+    configure_logging()
     click.echo(f"Delivering mail to {_target()} every {poll:g} s; Ctrl-C stops.")
-    stop = _StopRequest()
-    with stop.installed():
-        try:
-            while not stop.requested:
-                full = _one_pass(batch_size)
-                if not full and not stop.requested:  # a full batch: more may be due, go on
-                    stop.sleep(poll)
-        except KeyboardInterrupt:
-            pass
+    stop = StopRequest()
+    with stop.installed(), suppress(KeyboardInterrupt):
+        keep_running(lambda: one_pass(batch_size), poll, stop)
     click.echo("Stopped.")
 
 
-class _StopRequest:
+def keep_running(one_pass: Callable[[], bool], every: float, stop: "StopRequest") -> None:
+    """Runs passes until a stop is requested, waiting `every` seconds after
+    a pass that found little to do; one that was busy (a full batch: more
+    may be due) is followed by the next at once. Also the loops of `flask
+    worker` (market.worker), each in its own thread."""
+    while not stop.requested:
+        busy = one_pass()
+        if not busy and not stop.requested:
+            stop.sleep(every)
+
+
+class StopRequest:
     """Ctrl-C or SIGTERM (`make run` ends with `kill 0`) lets the current pass
     finish, so no message is left half-sent until its claim lapses; while
-    waiting between passes, or on a second signal, it stops at once."""
+    waiting between passes, or on a second signal, it stops at once.
+
+    Several threads may share one (`flask worker`): the signal arrives in
+    the main thread, and the others, which cannot be interrupted, wait in
+    short steps that look at `requested`."""
 
     def __init__(self):
         self.requested = False
@@ -67,11 +77,19 @@ class _StopRequest:
         self.requested = True
 
     def sleep(self, seconds: float) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            until = time.monotonic() + seconds
+            while not self.requested and (left := until - time.monotonic()) > 0:
+                time.sleep(min(left, 0.2))
+            return
         self.sleeping = True
         try:
             time.sleep(seconds)
         finally:
             self.sleeping = False
+
+    def is_set(self) -> bool:  # threading.Event's word, for the import jobs
+        return self.requested
 
     @contextmanager
     def installed(self):
@@ -86,8 +104,9 @@ class _StopRequest:
                 signal.signal(sig, handler)
 
 
-def _one_pass(batch_size: int | None) -> bool:
-    """One pass that survives a database hiccup, so the loop keeps going."""
+def one_pass(batch_size: int | None = None) -> bool:
+    """One pass that survives a database hiccup, so the loop keeps going;
+    true when it found a full batch (more may be due)."""
     try:
         report = delivery.deliver_due(batch_size=batch_size)
     except SQLAlchemyError as error:
@@ -112,6 +131,6 @@ def _target() -> str:
     return str(delivery.mail_dir())
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
