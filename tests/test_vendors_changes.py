@@ -1,6 +1,10 @@
 """A live enterprise's new name, business number or category waits for staff:
 until approved, the approved values are public and match imported orders."""
 
+import os
+import threading
+from dataclasses import fields
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +15,7 @@ from market.customers.importer import SellerMatcher
 from market.extensions import db
 from market.outbox.mime import parse
 from market.outbox.models import OutboxMessage
-from market.vendors import services
+from market.vendors import changes, services
 from market.vendors.models import Category, Vendor, VendorChange, VendorStatus
 from tests.test_vendors_approval import _profile_form
 from tests.vendors_factories import make_vendor, make_vendor_login, valid_business_number
@@ -328,3 +332,76 @@ def test_a_hostile_new_name_is_refused_clearly(client, live, name, message):
     response = client.post("/vendor/profile", data=_profile_form(live, name=name))
     assert response.status_code == 200 and message in response.get_data(as_text=True)
     assert [change.name for change in _changes()] == [NEW]
+
+
+# -- two at once (PostgreSQL: SQLite has one writer at a time) ----------------------
+
+server_database = pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"),
+    reason="two requests racing need a server database (TEST_DATABASE_URL)",
+)
+
+
+def _race(app, vendor_id: int, work) -> list:
+    """Runs work(vendor) in two threads at once, each in its own session;
+    each result is "saved" or the refusal's messages."""
+    start, results, errors = threading.Barrier(2), [], []
+
+    def run(index: int) -> None:
+        try:
+            with app.app_context():
+                vendor = db.session.get(Vendor, vendor_id)
+                start.wait()
+                try:
+                    work(vendor, index)
+                    db.session.commit()
+                    results.append("saved")
+                except services.VendorRuleError as error:
+                    db.session.rollback()
+                    results.append(error.errors)
+                finally:
+                    db.session.remove()
+        except Exception as error:  # reported in the test's own thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    return results
+
+
+@server_database
+def test_two_first_requests_at_once_leave_one(app):
+    vendor = make_vendor(OLD)
+
+    def rename(vendor, index):
+        details = _details(vendor, name=f"{NEW}{index}")
+        changes.save_own_profile(vendor, details, actor=None)
+
+    results = _race(app, vendor.id, rename)
+    # The later one either waited and replaced the request, or was refused
+    # by the unique vendor_id in words, never a 500; one request remains.
+    assert all(result in ("saved", {"form": changes._busy_message()}) for result in results)
+    assert "saved" in results and len(_changes()) == 1
+
+
+@server_database
+def test_two_staff_deciding_at_once_decide_once(app):
+    vendor = make_vendor(OLD)
+    db.session.add(VendorChange(vendor_id=vendor.id, name=NEW))
+    db.session.commit()
+    decisions = ("approve", "reject")
+    results = _race(
+        app, vendor.id, lambda vendor, index: changes.decide_change(vendor, decisions[index], None)
+    )
+    assert results.count("saved") == 1 and len(results) == 2
+    assert _changes() == [] and len(_emails()) == 1
+
+
+def _details(vendor, **changes_) -> services.VendorDetails:
+    values = {field.name: getattr(vendor, field.name) for field in fields(services.VendorDetails)}
+    values.update(changes_)
+    return services.VendorDetails(**values)

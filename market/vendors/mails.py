@@ -65,4 +65,3 @@ def change_message(
     outcome = "승인되었습니다" if approved else "반려되었습니다"
     subject = notice_subject(f"{name} 기업 정보 변경이 {outcome}")
     return text_message_to(vendor.contact_name, vendor.email, subject, text)
-
