@@ -64,7 +64,7 @@ def clean_environ() -> dict[str, str]:
 
 def make_run_commands(*make_args: str, environ: dict | None = None) -> dict[str, FlaskCommand]:
     """The `flask` commands of `make -n run ARGS`, by their first word
-    (`seed-demo`, `outbox`, `run`, `db`)."""
+    (`seed-demo`, `worker`, `run`, `db`)."""
     done = subprocess.run(
         ["make", "--no-print-directory", "-n", "run", *make_args],
         cwd=ROOT,
@@ -128,7 +128,8 @@ def links(message: EmailMessage) -> list[str]:
 
 def test_every_link_in_make_run_mail_leads_to_a_page(tmp_path, monkeypatch):
     commands = make_run_commands()
-    seed, worker, server = commands["seed-demo"], commands["outbox"], commands["run"]
+    seed, worker, server = commands["seed-demo"], commands["worker"], commands["run"]
+    assert worker.args == ["worker"], "make run starts the one background worker"
     # One setting for the three processes, pointing at the server `make run` starts.
     assert seed.env == worker.env == server.env
     base = seed.env["PUBLIC_BASE_URL"]
@@ -188,8 +189,8 @@ def test_every_link_in_make_run_mail_leads_to_a_page(tmp_path, monkeypatch):
 )
 def test_make_run_host_and_port_move_the_mail_links(make_args, base):
     commands = make_run_commands(*make_args)
-    assert {name: commands[name].env for name in ("seed-demo", "outbox", "run")} == {
-        name: {"PUBLIC_BASE_URL": base} for name in ("seed-demo", "outbox", "run")
+    assert {name: commands[name].env for name in ("seed-demo", "worker", "run")} == {
+        name: {"PUBLIC_BASE_URL": base} for name in ("seed-demo", "worker", "run")
     }
 
 
