@@ -27,6 +27,9 @@ class DefaultConfig:
     # store every worker and host shares (redis://) or WEB_WORKERS=1.
     RATELIMIT_STORAGE_URI = "memory://"
     WEB_WORKERS = None  # the operator's word that exactly one web process serves the app
+    # While Redis is unreachable each worker counts on its own (and logs it)
+    # rather than answering every login with a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
     REGISTRATION_RATE_LIMIT = "10 per hour"  # enterprise sign-ups from one address

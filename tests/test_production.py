@@ -14,6 +14,7 @@ from market.extensions import db
 from market.outbox import mime
 from market.outbox import services as outbox
 from market.takings import exports, reports
+from tests.redis_fixtures import free_port
 from tests.test_takings_exports import PERIOD, entries  # noqa: F401
 
 GOOD_KEY = "k" * 32
@@ -226,3 +227,23 @@ def test_hostile_forwarded_headers_never_break_a_page(hops, client):
             )
             assert response.status_code in (200, 400, 429), (hops, forwarded[:40])
         assert client.get("/", headers=headers).status_code in (200, 400), (hops, forwarded[:40])
+
+
+@pytest.fixture
+def redis_gone(app_config):
+    """A Redis address nothing answers on, the login limit on."""
+    app_config.update(
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT="2 per minute",
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",
+    )
+
+
+def test_logins_go_on_and_stay_limited_while_redis_is_unreachable(redis_gone, client):
+    """Each worker counts on its own until Redis is back: no 500 for every
+    login, and no unlimited guessing either."""
+    statuses = [
+        client.post("/account/login", data={"email": "x@example.kr", "password": "x"}).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [200, 200, 429]
