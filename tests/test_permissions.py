@@ -62,6 +62,7 @@ ACCESS = {
     "outbox.raw": STAFF,
     "outbox.html_part": STAFF,
     "outbox.retry": STAFF,
+    "inbox.index": STAFF,
     "vendors_public.directory": PUBLIC,
     "vendors_public.register": PUBLIC,
     "vendors_public.feed": PUBLIC,  # the unguessable token is the key
