@@ -17,6 +17,7 @@ from market.outbox.mime import parse
 from market.outbox.models import OutboxMessage
 from market.vendors import changes, services
 from market.vendors.models import Category, Vendor, VendorChange, VendorStatus
+from tests.booths_factories import applicant, open_market
 from tests.test_vendors_approval import _profile_form
 from tests.vendors_factories import make_vendor, make_vendor_login, valid_business_number
 
@@ -121,6 +122,19 @@ def test_rejection_keeps_the_old_values_and_says_why(client, live, switch_to, st
     # splits this subject into two encoded words (an outbox matter).
     assert message["Subject"].endswith("기업 정보 변경이 반려되었습니다")
     assert "사유: 사업자등록증을 보내 주세요." in message.get_body(("plain",)).get_content()
+
+
+def test_booth_maps_show_the_approved_values_until_approval(client, login_as, switch_to, staff):
+    market = open_market(booths=4)
+    vendor = db.session.get(Vendor, applicant(market, OLD).vendor_id)
+    login_as(make_vendor_login(vendor))
+    client.post("/vendor/profile", data=_profile_form(vendor, name=NEW, category="crafts"))
+    switch_to(staff)
+    booths = f"/staff/markets/{market.id}/booths"
+    page = client.get(booths).get_data(as_text=True)
+    assert f"1번 부스: {OLD}, 식품." in page and NEW not in page
+    _decide(client, vendor, "approve")
+    assert f"1번 부스: {NEW}, 공예품." in client.get(booths).get_data(as_text=True)
 
 
 def test_staff_see_the_change_beside_the_current_values(client, live, switch_to, staff):
