@@ -99,6 +99,7 @@ class DefaultConfig:
     IMAP_SECURITY = "imaps"  # imaps | starttls | plain (plain only to this machine)
     IMAP_PROCESSED_FOLDER = "Processed"  # handled replies and bounces are moved here
     IMAP_TIMEOUT = 30
+    IMAP_CA_FILE = None  # certificates to trust for the mail server; None: the system's
     INBOX_POLL_SECONDS = 60
     # The ORGANIZER of every invitation and the Reply-To of every mail: that
     # mailbox's address. None: MAIL_FROM's address.
@@ -124,6 +125,7 @@ ENV_STRINGS = (
     "IMAP_FOLDER",
     "IMAP_SECURITY",
     "INVITATION_REPLY_ADDRESS",
+    "IMAP_CA_FILE",
 )
 ENV_INTS = ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "IMAP_PORT", "WEB_WORKERS")
 ENV_BOOLS = ("MAIL_USE_TLS",)

@@ -94,7 +94,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap lmtp
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/server.pem
+ssl_key = <{root}/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
@@ -122,7 +124,9 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 service pop3-login {{
@@ -152,8 +156,10 @@ class DovecotServer:
         self.root.chmod(0o755)
         internal, uid, gid, login = _owner()
         self.uid, self.gid = uid, gid
-        self.imap_port = free_port()
+        self.imap_port = free_port()  # plain, or STARTTLS
+        self.imaps_port = free_port()
         self.lmtp_port = free_port()
+        self._certificates()
         (self.root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
         (self.root / "passwd").chmod(0o644)
         self.mail = self.root / "mail"
@@ -168,6 +174,7 @@ class DovecotServer:
                 uid=uid,
                 gid=gid,
                 imap_port=self.imap_port,
+                imaps_port=self.imaps_port,
                 lmtp_port=self.lmtp_port,
             )
         )
@@ -178,6 +185,18 @@ class DovecotServer:
             stderr=subprocess.PIPE,
         )
         self._wait_until_ready()
+
+    def _certificates(self) -> None:
+        """A throwaway CA (trustme) and a certificate for localhost and
+        127.0.0.1; `ca_file` is what a client must trust."""
+        import trustme
+
+        authority = trustme.CA()
+        server = authority.issue_cert("localhost", "127.0.0.1")
+        server.private_key_pem.write_to_path(str(self.root / "server.key"))
+        server.cert_chain_pems[0].write_to_path(str(self.root / "server.pem"))
+        self.ca_file = str(self.root / "ca.pem")
+        authority.cert_pem.write_to_path(self.ca_file)
 
     def _wait_until_ready(self) -> None:
         for _ in range(200):

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from market.customers.models import Suppression, email_hash
 from market.extensions import db
 from market.inbox import polling
+from market.inbox.mailbox import MailboxError
 from market.inbox.models import Filing, InboxBounce, InboxFolder, InboxMessage
 from market.inbox.outcome import MessageKind, Outcome
 from market.outbox.models import OutboxMessage, OutboxStatus
@@ -459,3 +460,34 @@ def test_poll_command_once_reports_what_it_read(mailbox_config, app, dovecot, ru
     result = runner.invoke(args=["inbox", "poll", "--once"])
     assert result.exit_code == 0, result.output
     assert "1 new message(s) handled" in result.output
+
+
+# --- TLS ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("security", "port"), [("imaps", "imaps_port"), ("starttls", "imap_port")])
+def test_the_mailbox_is_read_over_tls(mailbox_config, app, dovecot, security, port):
+    app.config.update(
+        IMAP_HOST="localhost",
+        IMAP_SECURITY=security,
+        IMAP_PORT=getattr(dovecot, port),
+        IMAP_CA_FILE=dovecot.ca_file,
+    )
+    dovecot.deliver(samples.postfix_bounce("kim@example.net", "<a@x>"))
+    assert polling.poll_once() == 1
+    assert suppression("kim@example.net").reason == "undeliverable"
+
+
+@pytest.mark.parametrize(("security", "port"), [("imaps", "imaps_port"), ("starttls", "imap_port")])
+def test_a_server_certificate_not_trusted_is_refused_before_the_password(
+    mailbox_config, app, dovecot, security, port
+):
+    app.config.update(
+        IMAP_HOST="localhost", IMAP_SECURITY=security, IMAP_PORT=getattr(dovecot, port)
+    )  # no IMAP_CA_FILE: the system's authorities do not know the test CA
+    dovecot.deliver(samples.person_mail("a@example.com"))
+    logged = len(dovecot.log())
+    with pytest.raises(MailboxError, match="CERTIFICATE_VERIFY_FAILED"):
+        polling.poll_once()
+    assert records() == []
+    assert "Login: user=" not in dovecot.log()[logged:]  # the password was never sent

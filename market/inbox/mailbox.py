@@ -39,6 +39,7 @@ class Settings:
     security: str = "imaps"
     processed_folder: str = "Processed"
     timeout: float = 30
+    ca_file: str | None = None
 
     @classmethod
     def from_config(cls, config) -> "Settings":
@@ -53,6 +54,7 @@ class Settings:
             security=config.get("IMAP_SECURITY") or "imaps",
             processed_folder=config.get("IMAP_PROCESSED_FOLDER") or "Processed",
             timeout=float(config.get("IMAP_TIMEOUT") or 30),
+            ca_file=config.get("IMAP_CA_FILE") or None,
         )
 
 
@@ -76,13 +78,9 @@ class Mailbox:
         s = self.settings
         try:
             if s.security == "imaps":
-                box = MailBox(
-                    s.host, s.port, timeout=s.timeout, ssl_context=ssl.create_default_context()
-                )
+                box = MailBox(s.host, s.port, timeout=s.timeout, ssl_context=self._tls())
             elif s.security == "starttls":
-                box = MailBoxStartTls(
-                    s.host, s.port, timeout=s.timeout, ssl_context=ssl.create_default_context()
-                )
+                box = MailBoxStartTls(s.host, s.port, timeout=s.timeout, ssl_context=self._tls())
             else:
                 box = MailBoxUnencrypted(s.host, s.port, timeout=s.timeout)
             box.email_message_class = _RawMessage
@@ -91,6 +89,11 @@ class Mailbox:
             raise MailboxError(f"{s.host}:{s.port}: {error}") from error
         self._box = box
         return self
+
+    def _tls(self) -> ssl.SSLContext:
+        """Certificates checked against the system's authorities (or
+        IMAP_CA_FILE's), host name included: the password goes over it."""
+        return ssl.create_default_context(cafile=self.settings.ca_file)
 
     def __exit__(self, *exc) -> None:
         with contextlib.suppress(Exception):  # the connection may be gone; nothing to keep
