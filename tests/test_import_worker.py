@@ -25,7 +25,15 @@ from market.customers import jobs, services
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order
 from market.customers.samples import write_order_file
 from market.extensions import db
+from market.inbox.models import InboxMessage
+from market.outbox import mime
+from market.outbox import services as outbox
+from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import utcnow
+from tests import dovecot_fixtures, inbox_samples
+
+dovecot = dovecot_fixtures.dovecot
+mailbox_config = dovecot_fixtures.mailbox_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BIG = 120_000  # the kill test: a file as large as a month of orders
@@ -354,6 +362,45 @@ def test_an_idle_worker_stops_on_sigterm(app, tmp_path, database_url):
         output = _stop(worker, signal.SIGTERM)
     assert worker.returncode == 0 and "Stopped." in output, output
     assert time.monotonic() - started < 5
+
+
+def test_one_worker_delivers_mail_imports_and_reads_the_mailbox(
+    app, tmp_path, database_url, dovecot, mailbox_config
+):
+    """Each loop in its own thread: a queued mail is sent, a queued order
+    file checked, and a message in the center's mailbox read."""
+    dovecot.deliver(inbox_samples.person_mail("guest@example.com"))
+    outbox.enqueue(mime.build_message("guest@example.kr", "안내", "본문"))
+    db.session.commit()
+    job = _queued_check(write_order_file(tmp_path / "orders.csv", 100, ["가게"], END))
+    env = {
+        **_environment(tmp_path, database_url, chunk_rows=5000),
+        "IMAP_HOST": dovecot.host,
+        "IMAP_PORT": str(dovecot.imap_port),
+        "IMAP_USER": dovecot.user,
+        "IMAP_PASSWORD": dovecot.password,
+        "IMAP_SECURITY": "plain",
+    }
+    worker = _start_worker(env)
+    try:
+        _wait_for(lambda: _fresh(job.id).status is ImportStatus.CHECKED, 60, "the check", worker)
+        _wait_for(lambda: _count(InboxMessage) == 1, 60, "the mailbox read", worker)
+        _wait_for(
+            lambda: _count(OutboxMessage, OutboxMessage.status == OutboxStatus.SENT) == 1,
+            60,
+            "the mail sent",
+            worker,
+        )
+    finally:
+        output = _stop(worker, signal.SIGTERM)
+    assert worker.returncode == 0, output
+    assert "Worker running: mail, imports, inbox" in output
+
+
+def _count(model, *where) -> int:
+    found = db.session.scalar(select(func.count()).select_from(model).where(*where))
+    db.session.commit()
+    return found
 
 
 def test_upload_form_does_not_run_the_import_in_the_web_process(app, staff_client, tmp_path):
