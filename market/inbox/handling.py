@@ -15,6 +15,7 @@ from email.message import EmailMessage
 
 from flask_babel import gettext as _
 
+from market.inbox import replies
 from market.inbox.outcome import Handled, MessageKind, Outcome
 
 log = logging.getLogger("market.inbox")
@@ -46,26 +47,12 @@ def handle(raw: bytes, record=None) -> Handled:
             {"error": type(error).__name__},
         )
     if kind is MessageKind.CALENDAR_REPLY:
-        return _calendar_reply(message, calendar_part)
+        return replies.handle_calendar(message, calendar_part)
     if kind is MessageKind.BOUNCE:
         from market.inbox import bounces
 
         return bounces.handle_bounce(message, record)
     return Handled(kind, Outcome.IGNORED)
-
-
-def _calendar_reply(message: EmailMessage, calendar_part) -> Handled:
-    try:
-        # market.inbox.replies (calendar replies to invitations) is written
-        # alongside this module; until it exists the reply is listed.
-        from market.inbox.replies import handle_calendar
-    except ImportError:
-        return Handled(
-            MessageKind.CALENDAR_REPLY,
-            Outcome.NOT_APPLIED,
-            _("Calendar replies are not read yet."),
-        )
-    return handle_calendar(message, calendar_part)
 
 
 CALENDAR_TYPES = {"text/calendar", "application/ics"}
