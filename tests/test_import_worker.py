@@ -140,6 +140,31 @@ def test_a_stale_job_is_taken_over_and_resumes_after_its_last_chunk(app, tmp_pat
     assert db.session.scalar(select(func.count(Customer.id))) == job.customers_new
 
 
+def test_a_worker_whose_job_was_taken_over_stops_writing(app, tmp_path):
+    """A worker that stalled past IMPORT_STALE_SECONDS and lost its job to
+    another finds out at its next chunk and writes nothing more."""
+    job = _queue_import(_checked(3000, tmp_path))
+
+    class TakenOverAfterFirstChunk:
+        def is_set(self):  # asked at each progress report, after each chunk
+            with db.engine.begin() as conn:
+                conn.execute(
+                    update(CustomerImport)
+                    .where(CustomerImport.id == job.id)
+                    .values(claimed_by="other:2:def", heartbeat_at=utcnow())
+                )
+            return False
+
+    assert services.run_next(TakenOverAfterFirstChunk()) is True
+    job = _fresh(job.id)
+    assert job.status is ImportStatus.IMPORTING
+    assert job.claimed_by == "other:2:def", "the new worker's claim is left alone"
+    assert 0 < job.orders_written < 3000 and _orders()[0] == job.orders_written
+    first_chunk = job.orders_written
+    assert services.run_pending_jobs() == 0, "the job is the other worker's"
+    assert _orders()[0] == first_chunk
+
+
 def test_a_live_job_is_not_taken_over(app, tmp_path):
     job = _queue_import(_checked(300, tmp_path))
     db.session.execute(

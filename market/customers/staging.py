@@ -226,6 +226,9 @@ def write_staged(
     unique, customers keyed by email; only rows actually inserted are
     counted). Each chunk first confirms the job is still claimed by
     job.claimed_by (jobs.still_held), so a worker that was taken over stops."""
+    # As they are now: the job row is read again after each commit, when
+    # another worker may have taken it over (and its claim is not ours).
+    me, resume_at, written_before = job.claimed_by, job.parts_done, job.orders_written
     params = {
         "source": job.filename,
         "wording": wording,
@@ -253,20 +256,20 @@ def write_staged(
             _map_sellers(conn, match_seller)
             conn.commit()
             done = 0
-            if job.parts_done:
+            if resume_at:
                 current_app.logger.info(
                     "import %s: resuming at part %s of %s, after %s orders written",
                     job.id,
-                    job.parts_done,
+                    resume_at,
                     PARTS,
-                    job.orders_written,
+                    written_before,
                 )
             for first, last, rows in _chunks(conn):
                 done += rows
-                if last < job.parts_done:  # written by an earlier run of this job
+                if last < resume_at:  # written by an earlier run of this job
                     continue
-                chunk = {**params, "first": max(first, job.parts_done), "last": last}
-                still_held(conn, job.id, job.claimed_by)
+                chunk = {**params, "first": max(first, resume_at), "last": last}
+                still_held(conn, job.id, me)
                 conn.execute(statements["newest"], chunk)
                 customers = conn.execute(statements["customers"], chunk).rowcount
                 conn.execute(statements["details"], chunk)
