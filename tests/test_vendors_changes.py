@@ -86,6 +86,7 @@ def test_a_rename_is_not_public_nor_matched_until_approved(client, live):
     assert _matched(OLD) == live.id and _matched(NEW) is None
     profile = client.get("/vendor/profile").get_data(as_text=True)
     assert "검토 중" in profile and NEW in profile and "변경 요청 철회" in profile
+    assert "변경 요청 보기" in client.get("/vendor/").get_data(as_text=True)
     assert "vendor.change_request" in _actions()
 
 

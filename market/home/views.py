@@ -10,7 +10,7 @@ from market.booths import screens as booth_screens
 from market.home import dashboard
 from market.takings import history as takings_history
 from market.timeutil import today_seoul, utcnow
-from market.vendors import applications
+from market.vendors import applications, changes
 from market.vendors.views import feed_urls
 
 bp = Blueprint("home", __name__)
@@ -58,4 +58,5 @@ def vendor():
         takings_due=takings_history.open_entries(vendor, today),
         feed_url=feed_url,
         webcal_url=webcal_url,
+        change_waiting=changes.pending_change(vendor) is not None,
     )
