@@ -1,7 +1,8 @@
 """`flask --app market outbox deliver`: the mail worker.
 
 Runs outside any request, so it commits its own work (deliver_due commits
-each claimed batch, then its results). Several workers may run at once."""
+each claimed batch, then each message's result as the server answers).
+Several workers may run at once."""
 
 import logging
 import signal
@@ -121,7 +122,10 @@ def one_pass(batch_size: int | None = None) -> bool:
 
 
 def _describe(report: DeliveryReport) -> str:
-    return f"sent {report.sent}, retried {report.retried}, failed {report.failed}"
+    text = f"sent {report.sent}, retried {report.retried}, failed {report.failed}"
+    if report.deferred:
+        text += f", {report.deferred} advertising held until the send window opens"
+    return text
 
 
 def _target() -> str:

@@ -6,8 +6,9 @@ Building messages is market.outbox.mime, sending them market.outbox.delivery,
 which calls these. `enqueue` only adds a row; the caller commits it with its
 own change, so a rolled-back change never mails anyone. Claims commit at
 once: a claim has to be visible to the other workers before any mail goes
-out. Claims and results are written a batch at a time, each in one
-statement, so the database work per message is a small share of a row."""
+out. A batch is claimed in one statement; each result is written and
+committed as soon as the server has answered for that message, so a worker
+that dies leaves at most the message in flight unrecorded."""
 
 import logging
 import smtplib
@@ -40,6 +41,10 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    # Advertising claimed in the window but reached after it closed: back in
+    # the queue for the morning, no attempt counted. Not part of `total`, the
+    # messages tried.
+    deferred: int = 0
 
     @property
     def total(self) -> int:
@@ -154,6 +159,7 @@ class Claimed:
     attempts: int  # before this try
     subject: str
     mime: bytes
+    category: str = "general"
 
 
 def claim_due(batch_size: int, worker_id: str, now: datetime) -> list[Claimed]:
@@ -190,7 +196,7 @@ def claim_due(batch_size: int, worker_id: str, now: datetime) -> list[Claimed]:
         log.warning("outbox: could not claim messages this pass: %s", error)
         return []
     rows.sort()  # RETURNING keeps no order
-    return [Claimed(row.id, row.attempts, row.subject, row.mime) for row in rows]
+    return [Claimed(row.id, row.attempts, row.subject, row.mime, row.category) for row in rows]
 
 
 def _claim(kind, limit: int, values: dict) -> list:
@@ -211,6 +217,7 @@ def _claim(kind, limit: int, values: dict) -> list:
             OutboxMessage.attempts,
             OutboxMessage.subject,
             OutboxMessage.mime,
+            OutboxMessage.category,
         )
         .execution_options(synchronize_session=False)
     ).all()
@@ -240,14 +247,44 @@ def lease_seconds() -> float:
     return _lease().total_seconds()
 
 
+def is_advertising(category: str) -> bool:
+    """Whether the send window (SEND_WINDOW) applies to messages of this
+    category; the same prefixes `_due` holds back at night."""
+    return category.startswith(tuple(current_app.config["ADVERTISING_CATEGORIES"]))
+
+
+def give_back(ids: list[int], worker_id: str, due: datetime | None = None) -> None:
+    """Returns claimed messages we did not try to the queue (due again at
+    `due`, or as they were), with no attempt counted: advertising reached
+    after the window closed, or the rest of a batch whose worker is stopping.
+    Only our own claims: one that lapsed belongs to whoever took it over.
+    The caller commits."""
+    if not ids:
+        return
+    values = {"status": OutboxStatus.QUEUED, "claimed_until": None}
+    if due is not None:
+        values["next_attempt_at"] = due
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_by == worker_id,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def record_results(
     sent: list[int],
     failures: list[tuple[Claimed, Exception]],
     now: datetime,
     report: DeliveryReport,
 ) -> None:
-    """What the server said about a batch, in one UPDATE for the sent
-    messages and one (executemany) for the failed ones; the caller commits.
+    """What the server said: one UPDATE for the sent messages and one
+    (executemany) for the failed ones; the caller commits. Delivery calls it
+    for each message as soon as the server has answered.
 
     Every try counts in attempts, the successful one too. A failed message
     goes back into the queue after a back-off, or fails for good."""
