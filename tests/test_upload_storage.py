@@ -6,13 +6,17 @@ untrusted: a zip bomb is refused before anything is unpacked, and a sheet is
 read to its end whatever its stored dimensions claim. Request bodies are
 small everywhere but the staff's order-file upload."""
 
+import http.client
 import io
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.request
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -387,3 +391,77 @@ def test_purge_removes_stale_uploads_counted_by_age_not_by_status_alone(
     db.session.commit()
     assert _stored(job) == b""
     assert clock.now - job.created_at > timedelta(hours=24)
+
+
+def test_the_import_route_keeps_the_small_limit_for_anyone_but_staff(app, staff_client):
+    # As in production, the CSRF check reads a POST's body before any view
+    # (and so before the view's login check) runs.
+    app.config["WTF_CSRF_ENABLED"] = True
+    big = b"x" * (3 * 1024 * 1024)
+    response = _upload(app.test_client(), big)  # not signed in
+    assert response.status_code == 413 and TOO_LARGE in response.get_data(as_text=True)
+    # staff: the CSRF check reads the whole body, and finds no token in it
+    response = _upload(staff_client, big)
+    assert response.status_code == 400 and TOO_LARGE not in response.get_data(as_text=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _post(port: int, path: str, size: int) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(
+            "POST",
+            path,
+            body=b"name=" + b"a" * size,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_a_real_server_answers_a_too_large_body_with_the_page_not_a_reset(tmp_path):
+    """Under gunicorn, as in production: a server that answers 413 and closes
+    while the browser is still sending makes it show "connection reset"
+    (here: a broken pipe), so the app reads what is left first."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MARKET_INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite'}",  # the 413 reads none
+        "SECRET_KEY": "upload-limit-test-" + "x" * 20,
+    }
+    env.pop("TEST_DATABASE_URL", None)
+    log = (tmp_path / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2", "wsgi:app"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
+        for size in (3 * 1024 * 1024, 40 * 1024 * 1024):
+            status, page = _post(port, "/vendors/register", size)
+            assert status == 413 and TOO_LARGE in page, size
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

@@ -26,6 +26,11 @@ def roles_required(*roles: Role):
     return decorator
 
 
+def is_staff() -> bool:
+    """The signed-in user works for the center."""
+    return current_user.is_authenticated and current_user.role in CENTER_ROLES
+
+
 def staff_required(view):
     return roles_required(*CENTER_ROLES)(view)
 

@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, Request, abort, current_app, render_template, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from market import timeutil
 from market.config import is_production
@@ -31,13 +32,22 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 NO_STORE = "private, no-store"
 
 
-def large_upload(config_key: str):
+# A body refused as too large is still read, up to this much, before the
+# 413 page goes out: a server that answers and closes while the browser is
+# still sending makes the browser show "connection reset", not the page.
+# Beyond it the proxy's own limit must answer (README, Production).
+DRAIN_REFUSED_BYTES = 64 * 1024 * 1024
+
+
+def large_upload(config_key: str, allowed=None):
     """Marks a view that takes a body larger than MAX_CONTENT_LENGTH (every
-    other form's limit): up to the bytes in config[config_key]. Put it
-    right under the route decorator."""
+    other form's limit): up to the bytes in config[config_key], for whom
+    `allowed()` says (say, staff only; anyone else keeps the small limit,
+    since the CSRF check reads the body before the view checks the login).
+    Put it right under the route decorator."""
 
     def mark(view):
-        view.max_content_length_key = config_key
+        view.large_upload = (config_key, allowed)
         return view
 
     return mark
@@ -52,14 +62,29 @@ class AppRequest(Request):
     def max_content_length(self) -> int | None:
         if self._max_content_length is None and self.endpoint and current_app:
             view = current_app.view_functions.get(self.endpoint)
-            key = getattr(view, "max_content_length_key", None)
-            if key:
-                return current_app.config[key]
+            config_key, allowed = getattr(view, "large_upload", (None, None))
+            if config_key and (allowed is None or allowed()):
+                return current_app.config[config_key]
         return super().max_content_length
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
+
+
+def _drain_refused_body() -> None:
+    """Reads and drops what is left of a refused body, up to
+    DRAIN_REFUSED_BYTES (see there); a larger one is left unread."""
+    if (request.content_length or 0) > DRAIN_REFUSED_BYTES:
+        return
+    request.max_content_length = DRAIN_REFUSED_BYTES  # the stream of what is left
+    left = DRAIN_REFUSED_BYTES
+    try:
+        stream = request.stream
+        while left > 0 and (chunk := stream.read(min(left, 1 << 16))):
+            left -= len(chunk)
+    except (OSError, ValueError, HTTPException):  # the client went away: nothing to drain
+        pass
 
 
 def register_web_hooks(app: Flask) -> None:
@@ -85,8 +110,14 @@ def register_web_hooks(app: Flask) -> None:
 
         return handler
 
-    for status in (400, 403, 404, 413, 429, 500):
+    for status in (400, 403, 404, 429, 500):
         app.register_error_handler(status, error_page(status))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        _drain_refused_body()
+        return render_template("errors/413.html", error=error), 413
+
     app.request_class = AppRequest
 
     @app.before_request

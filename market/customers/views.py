@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from market.accounts.decorators import staff_required
+from market.accounts.decorators import is_staff, staff_required
 from market.core.pagination import paginate
 from market.core.transaction import saving
 from market.core.web import large_upload
@@ -18,7 +18,8 @@ bp = Blueprint("customers", __name__, url_prefix="/staff/customers")
 
 
 @bp.route("/imports", methods=["GET", "POST"])
-@large_upload("IMPORT_MAX_UPLOAD_BYTES")  # the order export; every other form stays small
+# The order export; every other form, and this one for anyone but staff, stays small.
+@large_upload("IMPORT_MAX_UPLOAD_BYTES", allowed=is_staff)
 @staff_required
 def imports():
     form = UploadForm()
