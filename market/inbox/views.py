@@ -19,7 +19,7 @@ KIND_LABELS = {
     MessageKind.UNPARSEABLE: _l("Unreadable mail"),
 }
 OUTCOME_LABELS = {
-    Outcome.APPLIED: _l("Applied"),
+    Outcome.APPLIED: _l("Taken into account"),
     Outcome.NOT_APPLIED: _l("Not applied"),
     Outcome.IGNORED: _l("Nothing to do"),
     Outcome.FAILED: _l("Could not be read"),
