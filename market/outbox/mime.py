@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email import policy
 from email.errors import HeaderDefect, NonASCIILocalPartDefect
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
@@ -70,10 +71,7 @@ def build_message(
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = to if isinstance(to, str | Address) else ", ".join(map(str, to))
-    # A line break in a header value is refused by the email package (and
-    # would be a header injection): names stored before the forms refused
-    # them are folded onto one line here.
-    message["Subject"] = one_line(subject)
+    set_subject(message, subject)
     message["Date"] = format_datetime(to_seoul(utcnow()))
     message["Message-ID"] = make_msgid(domain=sender_domain(sender))
     reply_to = reply_to or current_app.config.get("INVITATION_REPLY_ADDRESS")
@@ -100,6 +98,23 @@ def _content(part: Part) -> tuple[bytes | str, dict]:
         return part.content, options
     content = part.content.encode() if isinstance(part.content, str) else part.content
     return content, {**options, "maintype": part.maintype}
+
+
+def set_subject(message: EmailMessage, subject: str) -> None:
+    """The Subject, on one line, as encoded words that keep their spaces.
+
+    A line break in a header value is refused by the email package (and
+    would be a header injection): names stored before the forms refused them
+    are folded onto one line. A Korean subject longer than a line is split
+    by the email package's folder at a space that it leaves between two
+    encoded words, where every reader drops it ("잔다리마을공동체 기업" came
+    back as "잔다리마을공동체기업"); email.header.Header puts each space inside
+    a word, so the subject reads back as written."""
+    subject = one_line(subject)
+    if subject.isascii():
+        message["Subject"] = subject
+        return
+    set_raw(message, "Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 
 def set_raw(part: EmailMessage, name: str, value: str) -> None:
@@ -149,7 +164,7 @@ class Unbuildable(EmailMessage):
     def __init__(self, to: str, subject: str, reason: str):
         super().__init__(policy=MAIL_POLICY)
         self.to_text, self.reason = one_line(to), reason
-        self["Subject"] = one_line(subject)
+        set_subject(self, subject)
         # One HTML part (a multipart would make parts of this class).
         self.set_content(f"<p>{escape(reason)}</p>", subtype="html")
 
