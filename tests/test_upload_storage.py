@@ -131,6 +131,7 @@ def test_the_staged_rows_are_readable_by_the_apps_user_only(staff_client):
         os.umask(previous)
     staged = staged_path(_job())
     assert staged.exists() and _mode(staged) == 0o600
+    assert _mode(staged.parent) == 0o700  # the folder the app made for them, too
 
 
 def test_the_upload_is_deleted_when_its_import_is_done(staff_client, app_config):

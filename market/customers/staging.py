@@ -65,7 +65,7 @@ def imports_dir() -> Path:
     folder = Path(
         current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path, "imports")
     )
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # order data: the app's user only
     return folder
 
 
