@@ -137,6 +137,8 @@ def register_listeners(app: Flask) -> None:
     """Reactions of one area to another's changes (blinker signals)."""
     from market.booths.listeners import connect_listeners as connect_booths
     from market.invitations.listeners import connect_listeners as connect_invitations
+    from market.takings.listeners import connect_listeners as connect_takings
 
     connect_invitations(app)
     connect_booths(app)
+    connect_takings(app)

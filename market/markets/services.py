@@ -36,6 +36,11 @@ market_calendar_changed = signals.signal("market-calendar-changed")
 # counts its invitees), so staff are warned without this area knowing who
 # mails whom.
 place_change_audience = signals.signal("place-change-audience")
+# Asked, with the market row locked, before its takings ceiling is lowered:
+# each receiver answers the amount already entered against that market (the
+# takings area answers its total), so the ceiling never goes below what was
+# taken without this area knowing about takings.
+ceiling_floor = signals.signal("ceiling-floor")
 
 # What calendar clients care about: a change here raises the SEQUENCE.
 # "location" is the LOCATION line (the venue's name and address), so moving a
@@ -232,6 +237,43 @@ def ceiling_too_high_message() -> str:
     return _("A ceiling above %(max)s is surely a typing error.", max=format_won(MAX_CEILING))
 
 
+def ceiling_error(ceiling: int) -> str | None:
+    """What is wrong with a ceiling on its own, wherever it is set (the
+    market form, the takings page's ceiling form), or None."""
+    if ceiling <= 0:
+        return _("The takings ceiling must be more than 0 won.")
+    if ceiling > MAX_CEILING:
+        return ceiling_too_high_message()
+    return None
+
+
+def taken_against_ceiling(market_id: int) -> int:
+    """The takings already entered for the market (asked of the areas that
+    keep them); call it with the market locked, so none arrive meanwhile."""
+    answers = ceiling_floor.send(None, market_id=market_id)
+    return max((amount for _receiver, amount in answers), default=0)
+
+
+def below_taken_message(taken: int) -> str:
+    return _(
+        "Takings of %(taken)s have already been entered for this market; "
+        "the ceiling cannot be lower than that.",
+        taken=format_won(taken),
+    )
+
+
+def record_ceiling_change(actor, market: Market, before: int, reason: str) -> None:
+    """The audit entry of a changed ceiling, the same from every form."""
+    record(
+        actor,
+        "takings.ceiling",
+        market,
+        before={"takings_ceiling": before},
+        after={"takings_ceiling": market.takings_ceiling},
+        reason=reason,
+    )
+
+
 def check_market(details: MarketDetails, venue: Venue | None, market: Market | None = None) -> dict:
     """Every rule a market day must keep; an empty dict means it may be saved."""
     errors: dict[str, str] = {}
@@ -261,10 +303,8 @@ def check_market(details: MarketDetails, venue: Venue | None, market: Market | N
         errors["application_deadline"] = _(
             "The application deadline must be before the market starts."
         )
-    if details.takings_ceiling <= 0:
-        errors["takings_ceiling"] = _("The takings ceiling must be more than 0 won.")
-    elif details.takings_ceiling > MAX_CEILING:
-        errors["takings_ceiling"] = ceiling_too_high_message()
+    if message := ceiling_error(details.takings_ceiling):
+        errors["takings_ceiling"] = message
     if venue is not None and "market_date" not in errors and _taken(details, market):
         errors["market_date"] = _(
             "There is already a market at %(venue)s on this date.", venue=venue.name
@@ -300,15 +340,32 @@ def create_market(details: MarketDetails, actor=None) -> Market:
     return market
 
 
-def update_market(market: Market, details: MarketDetails, actor=None) -> Market:
+def update_market(
+    market: Market, details: MarketDetails, actor=None, ceiling_reason: str | None = None
+) -> Market:
+    """A changed takings ceiling needs a reason and is audited as the takings
+    page's ceiling form does it; it may not go below the takings entered."""
     venue = db.session.get(Venue, details.venue_id)
     errors = check_market(details, venue, market)
+    ceiling_reason = (ceiling_reason or "").strip()
+    changes_ceiling = details.takings_ceiling != market.takings_ceiling
+    if changes_ceiling and not ceiling_reason and "takings_ceiling" not in errors:
+        errors["ceiling_reason"] = _("Write why the ceiling is changed.")
     if errors:
         raise MarketRuleError(errors)
+    if changes_ceiling:
+        # Locked before the takings are summed: a vendor saving meanwhile
+        # waits, and then sees the new ceiling (takings.services does the same).
+        lock_market(market.id)
+        taken = taken_against_ceiling(market.id)
+        if details.takings_ceiling < taken:
+            raise MarketRuleError({"takings_ceiling": below_taken_message(taken)})
     before = market_values(market)
     _apply(market, details)
     market.venue = venue
     _after_change(market, before, actor, "market.update")
+    if before["takings_ceiling"] != market.takings_ceiling:
+        record_ceiling_change(actor, market, before["takings_ceiling"], ceiling_reason)
     return market
 
 
@@ -494,6 +551,7 @@ describe_actions(
         "market.create": _l("Market created"),
         "market.update": _l("Market changed"),
         "market.status": _l("Market status changed"),
+        "takings.ceiling": _l("Takings ceiling changed"),
     },
     {"venues": _l("Venue"), "markets": _l("Market")},
 )

@@ -86,7 +86,12 @@ def edit(market_id: int):
         form.takings_ceiling.process_data(market.takings_ceiling)
     if form.validate_on_submit():
         with saving(form) as saved:
-            services.update_market(market, _details(form, market), actor=current_user)
+            services.update_market(
+                market,
+                _details(form, market),
+                actor=current_user,
+                ceiling_reason=form.ceiling_reason.data,
+            )
         if saved:
             flash(_("The market was saved."), "success")
             return redirect(url_for("markets.show", market_id=market.id))

@@ -21,7 +21,7 @@ from market.booths.models import Booth
 from market.core.rules import RuleError
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
-from market.markets.services import MAX_CEILING, ceiling_too_high_message, lock_market
+from market.markets.services import ceiling_error, lock_market, record_ceiling_change
 from market.takings.models import Takings
 from market.timeutil import format_korean_date, format_won, today_seoul
 from market.vendors.models import Vendor
@@ -303,8 +303,8 @@ def raise_ceiling(market: Market, new_ceiling: int | None, reason: str | None, a
         errors["reason"] = _("Write why the ceiling is raised.")
     if new_ceiling is None:
         errors["new_ceiling"] = _("Enter the new ceiling in won.")
-    elif new_ceiling > MAX_CEILING:
-        errors["new_ceiling"] = ceiling_too_high_message()
+    elif message := ceiling_error(new_ceiling):
+        errors["new_ceiling"] = message
     if errors:
         raise TakingsRuleError(errors)
     current = lock_market(market.id).takings_ceiling
@@ -319,14 +319,7 @@ def raise_ceiling(market: Market, new_ceiling: int | None, reason: str | None, a
         )
     market.takings_ceiling = new_ceiling
     db.session.flush()
-    record(
-        actor,
-        "takings.ceiling",
-        market,
-        before={"takings_ceiling": current},
-        after={"takings_ceiling": new_ceiling},
-        reason=reason,
-    )
+    record_ceiling_change(actor, market, current, reason)  # as the market form does
     return market
 
 
@@ -334,7 +327,7 @@ describe_actions(
     {
         "takings.create": _l("Takings entered"),
         "takings.update": _l("Takings corrected"),
-        "takings.ceiling": _l("Takings ceiling raised"),
+        # "takings.ceiling": markets.services, which the market form shares
     },
     {"takings": _l("Takings")},
 )
