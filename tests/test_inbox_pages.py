@@ -146,6 +146,7 @@ def test_a_bounce_read_from_the_mailbox_shows_on_the_outbox_and_inbox_pages(
     assert "반송됨" in shown and "반송된 시각" in shown
 
     inbox = staff_client.get("/staff/inbox/?show=all").get_data(as_text=True)
+    assert "메일함을 마지막으로 확인한 시각" in inbox
     assert "Undelivered Mail Returned to Sender" in inbox
     assert "앞으로 초대하지 않습니다" in inbox
     assert "User unknown in virtual mailbox table" in inbox
@@ -155,3 +156,9 @@ def test_a_bounce_read_from_the_mailbox_shows_on_the_outbox_and_inbox_pages(
 def test_the_staff_menu_links_received_mail(staff_client):
     page = staff_client.get("/staff/outbox/").get_data(as_text=True)
     assert 'href="/staff/inbox/"' in page
+
+
+def test_before_any_poll_the_page_says_the_mailbox_is_not_connected(staff_client):
+    page = staff_client.get("/staff/inbox/").get_data(as_text=True)
+    assert "센터 메일함이 아직 연결되지 않아" in page
+    assert "마지막으로 확인한" not in page

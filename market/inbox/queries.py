@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 
 from market.customers.models import Customer, Suppression
 from market.extensions import db
-from market.inbox.models import InboxMessage
+from market.inbox.models import InboxFolder, InboxMessage
 from market.inbox.outcome import MessageKind, Outcome
 
 # What staff have to look at: understood but not applied, or not readable.
@@ -51,3 +51,9 @@ def undeliverable_count() -> int:
             or_(Suppression.reason == "undeliverable", Suppression.bounced_at.is_not(None))
         )
     )
+
+
+def last_checked():
+    """When a poller last opened the mailbox (None: never), so staff can
+    tell mail not yet read from a poller that is not running."""
+    return db.session.scalar(select(func.max(InboxFolder.checked_at)))

@@ -53,4 +53,5 @@ def index():
         kind_labels=KIND_LABELS,
         outcome_labels=OUTCOME_LABELS,
         configured=bool(current_app.config.get("IMAP_HOST")),
+        last_checked=queries.last_checked(),
     )
