@@ -155,7 +155,7 @@ def _purge_files(now: datetime, cutoff: datetime) -> int:
     running = set(
         db.session.scalars(select(CustomerImport.id).where(CustomerImport.status.in_(RUNNING)))
     )
-    kept = {staged_path_name(job_id) for job_id in running}
+    kept = {_staged_stem(job_id) for job_id in running}  # checked-7.tsv, checked-7.part
     removed = 0
     for path in imports_dir().iterdir():
         if not path.is_file() or path.stem in kept or _job_of_temp(path) in running:
@@ -167,8 +167,8 @@ def _purge_files(now: datetime, cutoff: datetime) -> int:
     return removed
 
 
-def staged_path_name(job_id: int) -> str:
-    return f"checked-{job_id}"
+def _staged_stem(job_id: int) -> str:
+    return staged_path(CustomerImport(id=job_id)).stem
 
 
 def _job_of_temp(path: Path) -> int | None:
