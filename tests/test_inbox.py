@@ -491,3 +491,81 @@ def test_a_server_certificate_not_trusted_is_refused_before_the_password(
         polling.poll_once()
     assert records() == []
     assert "Login: user=" not in dovecot.log()[logged:]  # the password was never sent
+
+
+def test_poll_keeps_running_until_told_to_stop(
+    mailbox_config, app, dovecot, database_url, tmp_path
+):
+    env = poller_environment(tmp_path, database_url, dovecot)
+    poller = subprocess.Popen(
+        flask_command("inbox", "poll", "--poll", "1"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        dovecot.deliver(samples.postfix_bounce("kim@example.net", "<a@x>"))
+        deadline = time.monotonic() + 30
+        while not records() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        dovecot.deliver(samples.person_mail("a@example.com"))
+        while len(records()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        poller.send_signal(signal.SIGTERM)
+        output = poller.communicate(timeout=30)[0]
+    assert poller.returncode == 0, output
+    assert "Stopped." in output
+    assert [r.kind for r in records()] == [MessageKind.BOUNCE, MessageKind.OTHER]
+
+
+# --- what kind of message ---------------------------------------------------------------
+
+
+def test_an_out_of_office_quoting_the_invitation_is_not_a_calendar_reply():
+    """Some responders attach the message they answer: our REQUEST."""
+    from market.inbox import handling
+
+    request = (
+        b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nVERSION:2.0\r\nPRODID:-//x//y//\r\n"
+        b"BEGIN:VEVENT\r\nUID:market-1@x\r\nDTSTAMP:20261126T000000Z\r\nEND:VEVENT\r\n"
+        b"END:VCALENDAR\r\n"
+    )
+    raw = (
+        b"From: kim@example.net\r\nTo: market@gbsec.example.kr\r\n"
+        b"Subject: =?utf-8?B?7J6Q64+ZIO2ajOyLoDo=?= invitation\r\nAuto-Submitted: auto-replied\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAway.\r\n"
+        b"--b\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n"
+        + request
+        + b"--b--\r\n"
+    )
+    handled = handling.handle(raw)
+    assert (handled.kind, handled.outcome) == (MessageKind.AUTO_REPLY, Outcome.IGNORED)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Auto-Submitted: auto-replied",
+        "Auto-Submitted: auto-generated",
+        "X-Autoreply: yes",
+        "Precedence: auto_reply",
+        "Subject: Automatic reply: invitation",
+        "Subject: Out of Office: invitation",
+        "Subject: =?utf-8?B?7J6Q64+ZIOydkeuLtQ==?=",  # 자동 응답
+    ],
+)
+def test_auto_replies_are_recognised(headers):
+    from market.inbox import handling
+
+    raw = f"From: a@example.com\r\n{headers}\r\n\r\nAway.\r\n".encode()
+    assert handling.handle(raw).kind is MessageKind.AUTO_REPLY
+
+
+def test_a_person_writing_is_other_mail():
+    from market.inbox import handling
+
+    handled = handling.handle(samples.person_mail("a@example.com"))
+    assert (handled.kind, handled.outcome) == (MessageKind.OTHER, Outcome.IGNORED)
