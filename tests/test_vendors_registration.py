@@ -12,6 +12,7 @@ from market.audit.models import AuditEntry
 from market.extensions import db
 from market.vendors import services
 from market.vendors.models import Category, EnterpriseType, Vendor, VendorStatus
+from tests.helpers import login
 from tests.vendors_factories import make_vendor, make_vendor_login, registration_form
 
 
@@ -22,7 +23,12 @@ def _count(model) -> int:
 def test_registration_creates_a_pending_vendor_and_its_login(client):
     response = client.post("/vendors/register", data=registration_form())
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/vendor/")
+    # to the login page, not signed in: an email that already has a login gets
+    # the same answer (issue 15), so a new one cannot get more
+    assert response.headers["Location"].endswith("/account/login")
+    page = client.get("/account/login").get_data(as_text=True)
+    assert "행복플러스 등록 신청을 받았습니다" in page and "로그인하세요" in page
+    assert client.get("/vendor/").status_code == 302
     vendor = db.session.scalars(select(Vendor)).one()
     assert vendor.business_number == "1248100998"
     assert vendor.phone == "+821023456789"
@@ -33,7 +39,8 @@ def test_registration_creates_a_pending_vendor_and_its_login(client):
     assert user.email == "happy@vendor.example.kr" and user.check_password("long-password-1")
     actions = set(db.session.scalars(select(AuditEntry.action)))
     assert {"vendor.register", "user.create"} <= actions
-    # signed in: the vendor home says the enterprise is under review
+    # logged in: the vendor home says the enterprise is under review
+    assert login(client, "happy@vendor.example.kr", "long-password-1").status_code == 302
     page = client.get("/vendor/").get_data(as_text=True)
     assert "행복플러스" in page and "검토 중" in page
 
@@ -91,8 +98,13 @@ def test_a_registered_business_number_is_refused(client):
     assert _count(Vendor) == 1 and _count(User) == 0
 
 
-def test_an_email_with_an_account_is_refused(client, make_user):
-    make_user(Role.STAFF, email="happy@vendor.example.kr")
+def test_staff_registering_for_someone_learn_that_the_email_has_a_login(
+    client, staff, login_as, make_user
+):
+    """Staff see every login anyway; the public sign-up does not say it
+    (tests/test_sign_up_privacy.py)."""
+    make_user(Role.VENDOR, email="happy@vendor.example.kr")
+    login_as(staff)
     response = client.post("/vendors/register", data=registration_form())
     assert "이 이메일로 가입된 계정이 이미 있습니다" in response.get_data(as_text=True)
     assert _count(Vendor) == 0

@@ -119,6 +119,7 @@ def retry(message_id: int):
 CATEGORY_LABELS = {
     "general": _l("General"),
     "vendor-status": _l("Enterprise approval"),
+    "sign-up-account-exists": _l("Sign-up with an email that has a login"),
     "booth": _l("Booth assignment"),
     "invitation": _l("Invitation (advertising)"),
     "invitation-update": _l("Invitation update"),

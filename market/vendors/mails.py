@@ -4,8 +4,8 @@ vendor_change.txt, written as every mail is (market.outbox.compose)."""
 
 from flask_babel import force_locale
 
-from market.outbox.compose import notice_subject, write
-from market.outbox.mime import text_message_to
+from market.outbox.compose import notice_subject, public_url, write
+from market.outbox.mime import build_message, build_or_fail, recipient, text_message_to
 from market.validators import format_business_number, one_line
 from market.vendors.labels import category_label
 from market.vendors.models import Vendor, VendorStatus
@@ -65,3 +65,24 @@ def change_message(
     outcome = "승인되었습니다" if approved else "반려되었습니다"
     subject = notice_subject(f"{name} 기업 정보 변경이 {outcome}")
     return text_message_to(vendor.contact_name, vendor.email, subject, text)
+
+
+def sign_up_account_exists_message(user):
+    """To the owner of an address someone tried to register an enterprise
+    with: the sign-up page said what it says to everyone (so it does not tell
+    which addresses have accounts); the owner learns of it here."""
+    written = write(
+        "sign_up_account_exists",
+        name=one_line(user.name),
+        email=user.email,
+        login_url=public_url("accounts.login"),
+        link=None,
+    )
+    subject = notice_subject("이 이메일 주소로 참여기업 등록 신청이 있었습니다")
+    return build_or_fail(
+        lambda: build_message(
+            recipient(user.name, user.email), subject, written.text, html=written.html
+        ),
+        to=user.email,
+        subject=subject,
+    )

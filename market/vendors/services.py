@@ -13,7 +13,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from market.accounts.models import Role, User
-from market.accounts.services import MIN_PASSWORD_LENGTH
+from market.accounts.services import (
+    MIN_PASSWORD_LENGTH,
+    find_user_by_email,
+    spend_a_password_hash,
+)
 from market.audit.services import describe_actions, record
 from market.core.rules import RuleError, flush_or_refuse
 from market.extensions import db
@@ -21,7 +25,7 @@ from market.outbox.services import enqueue
 from market.timeutil import utcnow
 from market.validators import business_number_valid, normalise_email
 from market.vendors.labels import vendor_status_label
-from market.vendors.mails import status_message
+from market.vendors.mails import sign_up_account_exists_message, status_message
 from market.vendors.models import Category, EnterpriseType, Vendor, VendorStatus, new_feed_token
 
 # A change to any of these sends an approved (or rejected) enterprise back for review.
@@ -130,10 +134,23 @@ def vendor_values(vendor: Vendor) -> dict:
 # -- registration and profile -------------------------------------------------
 
 
-def register_vendor(details: VendorDetails, password: str) -> tuple[Vendor, User]:
-    """A new enterprise, pending review, and its first vendor login."""
+SIGN_UP_MAIL_CATEGORY = "sign-up-account-exists"
+
+
+def register_vendor(
+    details: VendorDetails, password: str, *, keep_accounts_private: bool = False
+) -> tuple[Vendor, User] | None:
+    """A new enterprise, pending review, and its first vendor login.
+
+    An email that already has a login is refused, except with
+    `keep_accounts_private` (the public sign-up page, where a refusal would
+    tell anyone which addresses have accounts): then nothing is created, the
+    owner of the address is mailed instead, and None comes back, after the
+    same checks and about the same time as a new sign-up. A business number
+    already registered is still refused: the directory shows it anyway."""
     errors = check_vendor(details)
-    if db.session.scalar(select(User.id).where(User.email == normalise_email(details.email))):
+    owner = find_user_by_email(details.email)
+    if owner is not None and not keep_accounts_private:
         errors["email"] = _(
             "An account with this email already exists. Log in, or use another email."
         )
@@ -141,6 +158,10 @@ def register_vendor(details: VendorDetails, password: str) -> tuple[Vendor, User
         errors["password"] = _("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
     if errors:
         raise VendorRuleError(errors)
+    if owner is not None:
+        spend_a_password_hash(password)  # what a new login's password costs
+        enqueue(sign_up_account_exists_message(owner), category=SIGN_UP_MAIL_CATEGORY)
+        return None
     vendor = Vendor(status=VendorStatus.PENDING, feed_token=new_feed_token())
     _apply(vendor, details)
     db.session.add(vendor)

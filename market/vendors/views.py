@@ -12,7 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from market import calendar
 from market.core.pagination import paginate
@@ -50,22 +50,30 @@ def register():
         return redirect(url_for("home.vendor"))
     form = RegistrationForm()
     if form.validate_on_submit():
+        staff = current_user.is_authenticated and current_user.is_staff
+        details = form.details()
         with saving(form) as saved:
-            vendor, user = services.register_vendor(form.details(), form.password.data)
+            # Staff may learn that an email has a login; the public may not.
+            registered = services.register_vendor(
+                details, form.password.data, keep_accounts_private=not staff
+            )
         if saved:
-            if current_user.is_authenticated and current_user.is_staff:
+            if staff:
+                vendor = registered[0]
                 flash(_("%(name)s is registered.", name=vendor.name), "success")
                 return redirect(url_for("vendors_staff.show", vendor_id=vendor.id))
-            login_user(user)
+            # The same words and the same next page whether a login was made
+            # or the email already had one (its owner is mailed instead): no
+            # signing in here, or the next page would tell the two apart.
             flash(
                 _(
-                    "%(name)s is registered. The center will review it; "
-                    "you will get an email when it is approved.",
-                    name=vendor.name,
+                    "We have received the registration of %(name)s. The center will "
+                    "review it and tell you by email. Log in with your email and password.",
+                    name=details.name.strip(),
                 ),
                 "success",
             )
-            return redirect(url_for("home.vendor"))
+            return redirect(url_for("accounts.login"))
     return render_template("vendors/register.html", form=form)
 
 

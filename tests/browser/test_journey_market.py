@@ -144,7 +144,9 @@ def test_vendor_on_a_phone(over_https, server, phone, desktop, shoot, venue):
         page.get_by_role("button", name="등록 신청").click()
     assert posted.value.status == 302, posted.value.text()  # not the HTTPS CSRF 400
     page.wait_for_load_state()
-    assert page.url == server.url + "/vendor/"
+    # Not signed in by the sign-up (issue 15: an email that already has a
+    # login gets the very same answer): the login page says what happened.
+    assert page.url == server.url + "/account/login"
     assert "행복플러스 등록 신청을 받았습니다" in page.locator(".flash-success").inner_text()
     assert _vendor_state(server) == "1248100998 pending True"
     shoot(page, "signed-up")
