@@ -1,6 +1,6 @@
 """users: a session token that ends every session of a user at once
 
-Revision ID: 0009_sessions
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06 05:00:00
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0009_sessions"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

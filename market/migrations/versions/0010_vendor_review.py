@@ -1,7 +1,7 @@
 """vendor review: a live enterprise's change of name, number or category waits for staff
 
-Revision ID: 0009_vendor_review
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06 05:10:00
 
 An approved enterprise's new name, business number or category showed
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0009_vendor_review"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """inbox: the center's mailbox read over IMAP, bounces and undeliverable addresses
 
-Revision ID: 0009_inbox
-Revises: 0008
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-06 05:05:00
 
 `flask inbox poll` reads the center's mailbox. inbox_folders keeps where
@@ -18,8 +18,8 @@ returned is marked (outbox_messages.bounced_at).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_inbox"
-down_revision = "0008"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

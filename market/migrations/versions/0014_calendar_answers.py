@@ -1,7 +1,7 @@
 """calendar answers: where an invitation's answer came from and what it was about
 
-Revision ID: 0009_calendar_answers
-Revises: 0008
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-06 05:00:00
 
 Customers now also answer from Gmail, Outlook or Apple Calendar (an iMIP
@@ -16,8 +16,8 @@ came from the page: they are filled in so.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_calendar_answers"
-down_revision = "0008"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

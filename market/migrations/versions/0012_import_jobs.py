@@ -1,7 +1,7 @@
 """import jobs: order-file imports are claimed and run by `flask worker`
 
-Revision ID: 0009_import_jobs
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06 05:05:00
 
 Imports ran in a thread of the web process and died with it, leaving a job
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0009_import_jobs"
-down_revision = "0008"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

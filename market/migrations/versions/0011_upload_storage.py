@@ -1,7 +1,7 @@
 """upload storage: the bytes of an uploaded order file, in the database
 
-Revision ID: 0009_upload_storage
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06 05:00:00
 
 An uploaded order file was saved in the instance folder of the web host that
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0009_upload_storage"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
