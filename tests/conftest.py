@@ -41,7 +41,7 @@ def _schema(database_url, instance_path):
         db.drop_all()
         with db.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        upgrade()
+        upgrade(revision="heads")  # several while parallel work adds migrations
         db.engine.dispose()
 
 
