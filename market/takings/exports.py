@@ -1,45 +1,21 @@
-"""The report as CSV (one table) and XLSX (every table on its own sheet).
+"""The report's tables, written as CSV (one table) and XLSX (every table on
+its own sheet) by market.core.exports: UTF-8 with a byte-order mark, and
+formula-looking text neutralised (an enterprise name is typed by the public
+at sign-up)."""
 
-CSV is UTF-8 with a byte-order mark: without it Excel reads the file as the
-local ANSI code page and Korean turns to mojibake. Any text cell that starts
-with =, +, - or @ (or a tab or carriage return) is prefixed with a single
-quote, so a spreadsheet shows it as text and never runs it as a formula: an
-enterprise name is typed by the public at sign-up."""
-
-import csv
-import io
-from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
+from market.core.exports import Table
+from market.core.exports import neutralise as neutralise  # re-exported for older imports
 from market.extensions import db
 from market.markets.models import Market, Venue
 from market.takings.models import Takings
 from market.takings.reports import Report
 from market.vendors.labels import category_label, enterprise_type_label
 from market.vendors.models import Vendor
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-BOM = "\ufeff"
-WON_FORMAT = "#,##0"
-
-
-def neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-@dataclass
-class Table:
-    key: str
-    title: str
-    headers: list[str]
-    rows: list[list]
 
 
 def report_tables(report: Report) -> list[Table]:
@@ -203,55 +179,3 @@ def summary_table(report: Report) -> Table:
             [_("Gift vouchers"), s.voucher],
         ],
     )
-
-
-def to_csv(table: Table) -> bytes:
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(header) for header in table.headers])
-    for row in table.rows:
-        writer.writerow([_csv_cell(value) for value in row])
-    return out.getvalue().encode("utf-8")
-
-
-def _csv_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return neutralise(value)
-
-
-def to_xlsx(tables: list[Table]) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for table in tables:
-        sheet = workbook.create_sheet(_sheet_title(table.title))
-        sheet.append([neutralise(header) for header in table.headers])
-        for row in table.rows:
-            sheet.append([neutralise(value) for value in row])
-        _format(sheet, table)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def _sheet_title(title: str) -> str:
-    for character in "[]:*?/\\":
-        title = title.replace(character, " ")
-    return title[:31]
-
-
-def _format(sheet, table: Table) -> None:
-    sheet.freeze_panes = "A2"
-    for column, header in enumerate(table.headers, start=1):
-        values = [row[column - 1] for row in table.rows]
-        widest = max([len(str(header)) * 2, *(len(str(v)) + 2 for v in values)], default=10)
-        sheet.column_dimensions[get_column_letter(column)].width = min(max(widest, 10), 40)
-        for cell in sheet.iter_cols(min_col=column, max_col=column, min_row=2):
-            for item in cell:
-                if isinstance(item.value, int) and not isinstance(item.value, bool):
-                    item.number_format = WON_FORMAT
-                elif isinstance(item.value, date):
-                    item.number_format = "yyyy-mm-dd"

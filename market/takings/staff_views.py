@@ -3,12 +3,13 @@ corrections, the ceiling) and the report over a period with its exports."""
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from market.accounts.decorators import staff_required
+from market.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE, download, to_csv, to_xlsx
 from market.core.pagination import paginate_rows
 from market.core.transaction import saving
 from market.extensions import db
@@ -146,15 +147,6 @@ def report():
     )
 
 
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    return Response(
-        body,
-        mimetype=mimetype,
-        # Sent with Cache-Control: no-store, as every download (market.core.web).
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 @bp.route("/takings/report.csv")
 @staff_required
 def report_csv():
@@ -167,9 +159,7 @@ def report_csv():
             table.key: table for table in exports.report_tables(reports.build_report(start, end))
         }
         table = tables.get(key) or abort(404)
-    return _download(
-        exports.to_csv(table), "text/csv; charset=utf-8", f"takings-{key}-{start}-{end}.csv"
-    )
+    return download(to_csv(table), CSV_MIMETYPE, f"takings-{key}-{start}-{end}.csv")
 
 
 @bp.route("/takings/report.xlsx")
@@ -182,8 +172,4 @@ def report_xlsx():
         *exports.report_tables(data),
         exports.entries_table(start, end),
     ]
-    return _download(
-        exports.to_xlsx(tables),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        f"takings-{start}-{end}.xlsx",
-    )
+    return download(to_xlsx(tables), XLSX_MIMETYPE, f"takings-{start}-{end}.xlsx")
