@@ -83,6 +83,9 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     IMPORT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a million-row export is ~150 MB
     CONSENT_WORDING_VERSION = "G마켓 마케팅 수신 동의 (2026-01)"
+    # The marketplace whose order export brings the customers: the invitation
+    # says consent was given "<name> 구매 시" (market.customers.consent).
+    MARKETPLACE_NAME = "G마켓"
     CUSTOMER_INACTIVE_DAYS = 730
     SEND_WINDOW = "08:00-21:00"  # advertising mail goes out only then (Korea time), by law
     CLOCK = None  # tests and demos: "2026-11-26T10:00:00+09:00" stops the app's clock there

@@ -139,7 +139,8 @@ def test_upload_check_then_import(staff_client, vendors, encoding):
     assert (job.orders_new, job.customers_new) == (3, 2)
     kim = db.session.scalar(select(Customer).where(Customer.email == "kim@example.com"))
     assert kim.phone == "+821012345678" and kim.consent
-    assert kim.consent_source == "orders.csv"
+    # where consent was given, as the customer reads it: not the file's name
+    assert kim.consent_source == "G마켓 구매 시 마케팅 수신 동의"
     assert kim.consent_at == datetime(2026, 1, 4, 15, 0, tzinfo=UTC)
     orders = {o.order_no: o for o in db.session.scalars(select(Order))}
     assert orders["A-1"].amount == 12000 and orders["A-3"].amount == 15000

@@ -279,7 +279,9 @@ def test_invitations_arrive_as_real_calendar_invites(smtp, app, market, customer
             assert "031-000-0000" in body
             # when and where they consented
             assert "2026년 11월 20일 14:03" in body
-            assert CONSENT_SOURCE in body
+            # where, in the customer's words: never the stored file name
+            assert "동의 경로: G마켓 구매 시 마케팅 수신 동의" in body
+            assert CONSENT_SOURCE not in body
             assert "수신 거부" in body
             assert unsubscribe_url in body
             assert f"http://market.test/i/{invitation.token}" in body

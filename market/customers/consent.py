@@ -12,6 +12,7 @@ condition: `may_receive_advertising()` filters on none of them holding, and
 `refusal()` names the first that holds. Both are SQL, so nothing in Python
 can judge a customer differently from the queries."""
 
+from flask import current_app
 from sqlalchemy import and_, case, exists
 
 from market.customers.models import Customer, Suppression
@@ -43,3 +44,11 @@ def refusal():
     """SQL expression: the reason this customer may not get advertising
     ("suppressed", "unsubscribed", "no_consent"), or NULL when they may."""
     return case(*((condition, reason) for reason, condition in _refusals()), else_=None)
+
+
+def consent_source_text() -> str:
+    """Where a customer gave consent, in words the customer understands: every
+    customer comes from the marketplace's order export, so it is always the
+    marketplace's purchase. The mail and the customer page say this whatever
+    an older import stored in consent_source (the uploaded file's name)."""
+    return f"{current_app.config['MARKETPLACE_NAME']} 구매 시 마케팅 수신 동의"

@@ -24,6 +24,7 @@ from zlib import crc32
 from flask import current_app
 from sqlalchemy import Connection, bindparam, select, text, update
 
+from market.customers.consent import consent_source_text
 from market.customers.jobs import still_held
 from market.customers.models import CustomerImport
 from market.customers.rows import OrderRow
@@ -230,7 +231,9 @@ def write_staged(
     # another worker may have taken it over (and its claim is not ours).
     me, resume_at, written_before = job.claimed_by, job.parts_done, job.orders_written
     params = {
-        "source": job.filename,
+        # Where consent was given, as the customer reads it in the mail;
+        # never the uploaded file's name (an internal detail).
+        "source": consent_source_text(),
         "wording": wording,
         "job": job.id,
         "now": utcnow(),

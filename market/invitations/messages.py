@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from market import calendar
+from market.customers.consent import consent_source_text
 from market.customers.models import Customer
 from market.extensions import db
 from market.markets.models import Market
@@ -144,7 +145,9 @@ def mail_context(
         **center(),  # the calendar description names them too
         "center_email": organizer()[0],
         "consent_text": consent_text(customer),
-        "consent_source": one_line(customer.consent_source),
+        # In the customer's words whatever is stored: older imports stored
+        # the uploaded file's name there.
+        "consent_source": consent_source_text(),
         "masked_email": mask_email(customer.email),
     }
 
