@@ -29,8 +29,10 @@ TIMEZONE_FROM = date(1990, 1, 1)
 # NUL as they are, so a name stored with a line break broke every feed.
 
 
-def market_summary(market: Market) -> str:
-    return f"굿모닝장터 · {one_line(market.venue.name)}"
+def market_summary(market: Market, booth: int | None = None) -> str:
+    """`booth`: the enterprise's booth number, in its private feed."""
+    summary = f"굿모닝장터 · {one_line(market.venue.name)}"
+    return f"{summary} · {booth}번 부스" if booth else summary
 
 
 def market_event(
@@ -40,6 +42,7 @@ def market_event(
     url: str | None = None,
     description: str | None = None,
     sequence: int | None = None,
+    booth: int | None = None,
 ) -> Event:
     """One VEVENT. `stamp` is when this copy was made (DTSTAMP, UTC)."""
     event = Event()
@@ -48,7 +51,7 @@ def market_event(
     event.add("DTSTART", starts_at(market))
     event.add("DTEND", ends_at(market))
     event.add("SEQUENCE", market.sequence if sequence is None else sequence)
-    event.add("SUMMARY", market_summary(market))
+    event.add("SUMMARY", market_summary(market, booth))
     event.add("LOCATION", market_location(market))
     event.add("STATUS", "CANCELLED" if market.status is MarketStatus.CANCELLED else "CONFIRMED")
     event.add("LAST-MODIFIED", market.updated_at)
@@ -60,7 +63,7 @@ def market_event(
     return event
 
 
-def describe_market(market: Market) -> str:
+def describe_market(market: Market, booth: int | None = None) -> str:
     lines = [
         f"{market.market_date.isoformat()} {market.start_time:%H:%M}–{market.end_time:%H:%M}",
         market_location(market),
@@ -69,6 +72,8 @@ def describe_market(market: Market) -> str:
         lines.append(one_line(market.venue.map_url))
     if market.status is MarketStatus.CANCELLED:
         lines.insert(0, f"취소됨: {one_line(market.cancel_reason)}")
+    if booth:
+        lines.insert(0, f"내 부스: {booth}번")
     return "\n".join(lines)
 
 
@@ -115,18 +120,22 @@ def market_feed(
     stamp: datetime,
     url_for: Callable[[Market], str] | None = None,
     refresh: timedelta = FEED_REFRESH,
+    booth_for: Callable[[Market], int | None] | None = None,
 ) -> Calendar:
-    """A subscribable feed: no METHOD, no ATTENDEE, cancelled markets kept."""
+    """A subscribable feed: no METHOD, no ATTENDEE, cancelled markets kept.
+    `booth_for`: an enterprise's booth number per market (its private feed)."""
     calendar = _calendar(name)
     calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", vDuration(refresh))
     for market in markets:
+        booth = booth_for(market) if booth_for else None
         calendar.add_component(
             market_event(
                 market,
                 stamp=stamp,
                 url=url_for(market) if url_for else None,
-                description=describe_market(market),
+                description=describe_market(market, booth),
+                booth=booth,
             )
         )
     return _finish(calendar)
@@ -139,6 +148,12 @@ def market_download(market: Market, *, stamp: datetime, url: str | None = None) 
         market_event(market, stamp=stamp, url=url, description=describe_market(market))
     )
     return _finish(calendar)
+
+
+def google_subscribe_link(webcal_url: str) -> str:
+    """Opens Google Calendar's "add this calendar" for a feed; Google takes
+    the webcal:// address in `cid` (an https one it may refuse)."""
+    return "https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal_url})
 
 
 def google_calendar_link(market: Market, details: str = "") -> str:

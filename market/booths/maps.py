@@ -5,12 +5,14 @@ row, booth 1 on the left; a phone gets the same booths wrapped onto two rows
 (a second SVG with its own viewBox, shown instead by CSS), so names stay
 readable at 360 px. Colour marks the category, but every box also says the
 category in words, and the SVG has a title and a description for screen
-readers: colour is never the only signal.
+readers: colour is never the only signal. A vendor's own booth ("내 부스")
+gets a thick dark frame and says so in words on the map and in the
+description, not by colour alone.
 """
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
 
@@ -36,6 +38,7 @@ class MapBooth:
     name: str | None = None  # None: an empty booth
     category: str | None = None  # a Category value
     pinned: bool = False
+    mine: bool = False  # the booth of the vendor looking at the map
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,11 @@ class BoothMap:
     label: str
 
 
-def booth_map(booth_count: int, occupied: Iterable[MapBooth]) -> BoothMap:
+def booth_map(booth_count: int, occupied: Iterable[MapBooth], mine: int | None = None) -> BoothMap:
+    """`mine`: the number of the booth to highlight as the viewer's own."""
     by_number = {b.number: b for b in occupied}
+    if mine in by_number:
+        by_number[mine] = replace(by_number[mine], mine=True)
     booths = tuple(by_number.get(n, MapBooth(n)) for n in range(1, booth_count + 1))
     wide = draw(booths, Layout(per_row=booth_count))
     narrow = draw(
@@ -111,18 +117,21 @@ def booth_map(booth_count: int, occupied: Iterable[MapBooth]) -> BoothMap:
         taken=taken,
         count=booth_count,
     )
+    if mine in by_number:
+        label += " " + _("Your booth is booth %(number)d.", number=mine)
     return BoothMap(booths, wide, narrow, title, " ".join(map(describe, booths)), label)
 
 
 def describe(booth: MapBooth) -> str:
     if booth.name is None:
         return _("Booth %(number)d: empty.", number=booth.number)
-    return _(
+    text = _(
         "Booth %(number)d: %(name)s, %(category)s.",
         number=booth.number,
         name=booth.name,
         category=category_label(booth.category),
     )
+    return text + " " + _("Your booth.") if booth.mine else text
 
 
 def draw(booths: tuple[MapBooth, ...], layout: Layout) -> Drawing:
@@ -150,7 +159,9 @@ def _lines(booth: MapBooth, x: int, y: int, layout: Layout) -> tuple[TextLine, .
     middle = x + layout.box_width / 2
     room = layout.box_width - 16
     number = f"{booth.number}" + (f" · {_('pinned')}" if booth.pinned else "")
-    lines = [TextLine(number, x + 8, y + 8 + layout.number_size, layout.number_size)]
+    if booth.mine:
+        number = f"{booth.number} · {_('My booth')}"
+    lines = [_line(number, x + 8, y + 8 + layout.number_size, layout.number_size, room)]
     if booth.name is None:
         text = _("Empty")
         top = y + layout.box_height / 2 + layout.name_size / 2

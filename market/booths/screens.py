@@ -93,8 +93,9 @@ def staff_map(market: Market, source: Plan | Current) -> BoothMap:
     return _map(market.booth_count, occupied)
 
 
-def public_map(market: Market) -> BoothMap | None:
-    """Enterprise names and categories only; None until booths are assigned."""
+def public_map(market: Market, mine: int | None = None) -> BoothMap | None:
+    """Enterprise names and categories only; None until booths are assigned.
+    `mine`: the viewing enterprise's booth number, highlighted as theirs."""
     if market.status not in PUBLIC_MAP_STATUSES:
         return None
     rows = db.session.execute(
@@ -108,6 +109,7 @@ def public_map(market: Market) -> BoothMap | None:
     return _map(
         market.booth_count,
         [MapBooth(number, name, category.value) for number, name, category in rows],
+        mine,
     )
 
 
@@ -162,7 +164,10 @@ def booth_numbers(application_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def _map(booth_count: int, occupied: list[MapBooth]) -> BoothMap:
-    """Laid out once per set of booths and language (market.core.fragments)."""
+def _map(booth_count: int, occupied: list[MapBooth], mine: int | None = None) -> BoothMap:
+    """Laid out once per set of booths, highlighted booth and language
+    (market.core.fragments)."""
     booths = tuple(occupied)
-    return cached("booth-map", (booth_count, booths), lambda: booth_map(booth_count, booths))
+    return cached(
+        "booth-map", (booth_count, booths, mine), lambda: booth_map(booth_count, booths, mine)
+    )

@@ -4,6 +4,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
+from market import calendar
 from market.accounts.decorators import staff_required, vendor_required
 from market.accounts.models import Role
 from market.booths import screens as booth_screens
@@ -43,6 +44,9 @@ def vendor():
     now, today = utcnow(), today_seoul()
     feed_url, webcal_url = feed_urls(vendor)
     upcoming = applications.upcoming_applications(vendor, today)
+    booth_numbers = booth_screens.booth_numbers([a.id for a in upcoming])
+    # "내 부스": the map of the next market where the enterprise has a booth.
+    mine = next((a for a in upcoming if a.id in booth_numbers), None)
     return render_template(
         "home/vendor.html",
         vendor=vendor,
@@ -52,11 +56,14 @@ def vendor():
             for market, mine in applications.open_markets_with_mine(vendor, now)
         ],
         upcoming=upcoming,
-        booth_numbers=booth_screens.booth_numbers([a.id for a in upcoming]),
+        booth_numbers=booth_numbers,
+        my_booth=mine and (mine.market, booth_numbers[mine.id]),
+        my_booth_map=mine and booth_screens.public_map(mine.market, booth_numbers[mine.id]),
         withdrawable=applications.withdrawable_ids(upcoming, now),
         past=applications.past_applications(vendor, today),
         takings_due=takings_history.open_entries(vendor, today),
         feed_url=feed_url,
         webcal_url=webcal_url,
+        google_subscribe_url=calendar.google_subscribe_link(webcal_url),
         change_waiting=changes.pending_change(vendor) is not None,
     )

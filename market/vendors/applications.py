@@ -36,6 +36,21 @@ signals = Namespace()
 # `before` (its status and reason before) and `actor`: booths listen, to free a
 # booth and promote from the waitlist in the same transaction.
 application_status_changed = signals.signal("application-status-changed")
+# Asked when an enterprise's private calendar feed is built, with `vendor_id`
+# and `market_ids`: each receiver answers {market id: booth number} (the booths
+# area), so the feed's events say where to set up without this area knowing
+# about booths.
+feed_booth_numbers = signals.signal("feed-booth-numbers")
+
+
+def booth_numbers_for_feed(vendor_id: int, market_ids: list[int]) -> dict[int, int]:
+    numbers: dict[int, int] = {}
+    if market_ids:
+        for _receiver, answer in feed_booth_numbers.send(
+            None, vendor_id=vendor_id, market_ids=market_ids
+        ):
+            numbers.update(answer or {})
+    return numbers
 
 
 def deadline_passed(market: Market, now: datetime) -> bool:

@@ -87,11 +87,13 @@ def feed_urls(vendor) -> tuple[str, str]:
 def feed(token: str):
     vendor = services.vendor_by_feed_token(token) or abort(404)
     markets = applications.assigned_markets(vendor, today_seoul())
+    booths = applications.booth_numbers_for_feed(vendor.id, [m.id for m in markets])
     feed = calendar.market_feed(
         markets,
         name=f"{current_app.config['CALENDAR_NAME']} · {vendor.name}",
         stamp=utcnow(),
         url_for=lambda market: url_for("public.market", market_id=market.id, _external=True),
+        booth_for=lambda market: booths.get(market.id),
     )
     response = Response(feed.to_ical(), mimetype="text/calendar")
     response.cache_control.private = True
