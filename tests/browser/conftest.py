@@ -76,6 +76,18 @@ class Inbox:
     def __init__(self):
         self.messages = []
 
+    def wait_for(self, matches, count: int = 1, timeout: float = 60.0) -> list:
+        """The received messages `matches` accepts, once there are `count`: the
+        app's own `flask worker` delivers them in the background, as in
+        production, so a journey waits for its mail instead of sending it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [message for message in list(self.messages) if matches(message)]
+            if len(found) >= count:
+                return found
+            time.sleep(0.2)
+        raise AssertionError(f"{count} such mails did not arrive within {timeout:g} s")
+
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
         return "250 OK"
@@ -184,6 +196,16 @@ def server(tmp_path_factory, inbox, certificate):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    # The background worker, as production runs it beside the web server:
+    # it delivers the mail, runs the order imports the pages queue.
+    worker_log = (instance / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [str(BIN / "flask"), "--app", "market", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+    )
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -192,12 +214,14 @@ def server(tmp_path_factory, inbox, certificate):
             time.sleep(0.1)
     else:
         process.kill()
+        worker.kill()
         pytest.fail("gunicorn did not start: " + (instance / "gunicorn.log").read_text())
     if proxy:
         try:
             proxy.start()
         except RuntimeError as error:
             process.terminate()
+            worker.terminate()
             pytest.fail(str(error))
         SERVED.append(f"https through {nginx_version(NGINX)} (TLS proxy) to gunicorn")
     else:
@@ -218,8 +242,14 @@ def server(tmp_path_factory, inbox, certificate):
     if proxy:
         proxy.stop()
     process.terminate()
+    worker.terminate()
     process.wait(timeout=10)
+    try:
+        worker.wait(timeout=30)  # it finishes the pass in hand
+    except subprocess.TimeoutExpired:
+        worker.kill()
     log.close()
+    worker_log.close()
 
 
 @pytest.fixture
