@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from market.customers.views import bp as customers_bp
     from market.home.views import bp as home_bp
     from market.inbox.views import bp as inbox_bp
+    from market.invitations.customer_views import bp as customer_pages_bp
     from market.invitations.views import bp as invitations_bp
     from market.markets.venue_views import bp as venues_bp
     from market.markets.views import bp as markets_bp
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from market.public.views import bp as public_bp
     from market.takings.staff_views import bp as takings_bp
     from market.takings.vendor_views import bp as vendor_takings_bp
+    from market.vendors.export_views import bp as vendor_exports_bp
     from market.vendors.staff_views import applications_bp
     from market.vendors.staff_views import bp as vendor_admin_bp
     from market.vendors.vendor_views import bp as vendor_bp
@@ -102,11 +104,13 @@ def register_blueprints(app: Flask) -> None:
         booths_bp,
         venues_bp,
         customers_bp,
+        customer_pages_bp,
         invitations_bp,
         vendors_bp,
         vendor_bp,
         vendor_admin_bp,
         applications_bp,
+        vendor_exports_bp,
         takings_bp,
         vendor_takings_bp,
     ):

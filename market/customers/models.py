@@ -37,6 +37,16 @@ class Customer(db.Model):
         CheckConstraint("email = lower(email)", name="email_normalised"),
         CheckConstraint("NOT consent OR consent_at IS NOT NULL", name="consent_has_date"),
         Index("ix_customers_email_hash", "email_hash"),
+        # The staff's search matches the start of these (market.customers.records);
+        # on PostgreSQL LIKE 'prefix%' needs the pattern operator class. Migration 0015.
+        *(
+            Index(
+                f"ix_customers_{column}_prefix",
+                column,
+                postgresql_ops={column: "varchar_pattern_ops"},
+            )
+            for column in ("name", "email", "phone")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from market.customers.models import Customer
 from market.extensions import db
 from market.invitations.models import AnswerSource, Invitation, InvitationStatus
-from market.markets.models import Market
+from market.markets.models import Market, Venue
 from market.outbox.models import OutboxMessage, OutboxStatus
 
 
@@ -133,6 +133,7 @@ def invitations_query(market: Market):
             Invitation.answered_at,
             Invitation.answer_source,
             Invitation.answer_outdated,
+            Customer.id.label("customer_id"),
             Customer.name,
             Customer.email,
             Customer.unsubscribed_at,
@@ -158,3 +159,34 @@ def invited_among(market: Market, customer_ids: list[int]) -> set[int]:
             )
         )
     )
+
+
+CUSTOMER_HISTORY_LIMIT = 100  # years of weekly markets; older ones are not shown
+
+
+def customer_invitations(customer: Customer, limit: int = CUSTOMER_HISTORY_LIMIT) -> list:
+    """A customer's invitations, newest market first, with the market, its
+    venue, the answer and its source, and whether the mail went out or came
+    back: one query."""
+    return db.session.execute(
+        select(
+            Invitation.id,
+            Invitation.status,
+            Invitation.created_at,
+            Invitation.answered_at,
+            Invitation.answer_source,
+            Invitation.answer_outdated,
+            Market.id.label("market_id"),
+            Market.market_date,
+            Venue.name.label("venue_name"),
+            OutboxMessage.status.label("mail_status"),
+            OutboxMessage.sent_at,
+            OutboxMessage.bounced_at,
+        )
+        .join(Market, Market.id == Invitation.market_id)
+        .join(Venue, Venue.id == Market.venue_id)
+        .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
+        .where(Invitation.customer_id == customer.id)
+        .order_by(Market.market_date.desc(), Invitation.id.desc())
+        .limit(limit)
+    ).all()

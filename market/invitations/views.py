@@ -27,11 +27,12 @@ from werkzeug.datastructures import MultiDict
 
 from market.accounts.decorators import staff_required
 from market.core.converters import parse_id
+from market.core.exports import send_table
 from market.core.pagination import paginate_rows
 from market.core.transaction import saving
 from market.customers.models import Customer
 from market.extensions import csrf, db
-from market.invitations import answers, queries, sending, snapshots
+from market.invitations import answers, exports, queries, sending, snapshots
 from market.invitations.forms import AnswerForm, RankingForm, SendForm
 from market.invitations.messages import (
     ONE_CLICK,
@@ -266,6 +267,16 @@ def preview(market_id: int, customer_id: int):
     response.headers["Content-Security-Policy"] = HTML_PART_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+@bp.route("/staff/markets/<int:market_id>/invitations.csv", defaults={"file_format": "csv"})
+@bp.route("/staff/markets/<int:market_id>/invitations.xlsx", defaults={"file_format": "xlsx"})
+@staff_required
+def export(market_id: int, file_format: str):
+    """The market's invitations with answers and their source, to download."""
+    market = db.get_or_404(Market, market_id)
+    table = exports.invitations_table(market, ANSWER_LABELS, SOURCE_LABELS, MAIL_LABELS)
+    return send_table(table, file_format, f"invitations-{market.market_date}-{market.id}")
 
 
 def _chosen_ids() -> list[int]:
