@@ -85,10 +85,16 @@ def phone_prefix(text: str) -> str | None:
 
 def customers_query(text: str):
     """The customers matching `text` (SearchError when it cannot be searched
-    for), newest first, each with the reason they may not get invitations."""
+    for), each with the reason they may not get invitations: all of them
+    newest first; those found by name. Not by id when searching: PostgreSQL
+    would then walk the whole primary key backwards hoping to meet the few
+    matches early (60 ms at 200,000 customers), where the prefix index and a
+    small sort take a millisecond."""
     condition = search_condition(text)
-    query = select(Customer, refusal().label("refusal")).order_by(Customer.id.desc())
-    return query if condition is None else query.where(condition)
+    query = select(Customer, refusal().label("refusal"))
+    if condition is None:
+        return query.order_by(Customer.id.desc())
+    return query.where(condition).order_by(Customer.name, Customer.id)
 
 
 def customers_count(text: str) -> int:
@@ -146,7 +152,7 @@ def suppression_for(customer: Customer) -> Suppression | None:
 
 def customers_table(text: str) -> Table:
     """The customers matching `text` (all when empty) with their consent
-    state, at most EXPORT_MAX_ROWS, newest first: one query."""
+    state, at most EXPORT_MAX_ROWS, in the order of the page: one query."""
     rows = db.session.execute(customers_query(text).limit(EXPORT_MAX_ROWS))
     return Table(
         "customers",
