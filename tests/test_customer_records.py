@@ -217,6 +217,7 @@ def test_the_customer_page_shows_consent_orders_and_invitations(client, login_as
     assert "gmarket-orders.csv" not in page, "never the internal file name"
     assert "v1" in page
     # undeliverable: the bounce's date and the server's words
+    assert '<span class="badge badge-warn">메일 반송</span>' in page
     assert "2026-05-15 10:00" in page
     assert "550 5.1.1 &lt;lee@example.com&gt;: user unknown" in page
     # orders: count, total, first and last, where they buy most (biggest first)
