@@ -226,7 +226,8 @@ db.session.commit()
     shoot(page, "takings-over-the-ceiling")
 
     page.goto(server.url + "/vendor/")
-    webcal = page.get_by_role("link", name=re.compile("캘린더에서 구독")).get_attribute("href")
+    # Apple's link is the webcal one (Google's opens calendar.google.com).
+    webcal = page.get_by_role("link", name=re.compile("애플 캘린더")).get_attribute("href")
     # The app built the link from the proxy's X-Forwarded-* headers: the
     # public host and port, not gunicorn's.
     assert webcal.startswith(server.url.replace("https://", "webcal://") + "/")
