@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_web_hooks(app)
     register_template_helpers(app)
     register_listeners(app)
+    register_audit_labels()
     trust_proxies(app)
     return app
 
@@ -129,6 +130,21 @@ def register_template_helpers(app: Flask) -> None:
 
     for register in (core, audit, markets, vendors, booths, invitations, public):
         register(app)
+
+
+def register_audit_labels() -> None:
+    """Each area's words for its audit entries (market.audit.labels): the
+    audit page sits low and only renders them."""
+    from market.booths.audit_labels import describe as booths
+    from market.customers.audit_labels import describe as customers
+    from market.invitations.audit_labels import describe as invitations
+    from market.markets.audit_labels import describe as markets
+    from market.outbox.audit_labels import describe as outbox
+    from market.takings.audit_labels import describe as takings
+    from market.vendors.audit_labels import describe as vendors
+
+    for describe in (outbox, markets, vendors, customers, booths, takings, invitations):
+        describe()
 
 
 def register_cli(app: Flask) -> None:

@@ -114,7 +114,9 @@ def test_audit_page_names_the_vendor_actions_in_korean(staff_client):
     vendor = make_vendor("행복플러스", status="pending")
     staff_client.post(f"/staff/vendors/{vendor.id}/decide", data={"decision": "approved"})
     page = staff_client.get("/staff/audit/").get_data(as_text=True)
-    assert "참여기업 승인" in page and "참여기업 #" in page
+    # the enterprise by name, linked to its page (it read "참여기업 #12" before issue 17)
+    assert "참여기업 승인" in page
+    assert f'<a href="/staff/vendors/{vendor.id}">행복플러스</a>' in page
 
 
 def _profile_form(vendor, **changes) -> dict:
