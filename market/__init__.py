@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from market.accounts.admin_views import bp as users_bp
     from market.accounts.views import bp as accounts_bp
     from market.audit.views import bp as audit_bp
     from market.booths.views import bp as booths_bp
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
         home_bp,
         public_bp,
         accounts_bp,
+        users_bp,
         audit_bp,
         outbox_bp,
         inbox_bp,
@@ -157,8 +159,10 @@ def register_listeners(app: Flask) -> None:
     """Reactions of one area to another's changes (blinker signals)."""
     from market.booths.listeners import connect_listeners as connect_booths
     from market.invitations.listeners import connect_listeners as connect_invitations
+    from market.outbox.account_mails import connect_listeners as connect_account_mails
     from market.takings.listeners import connect_listeners as connect_takings
 
+    connect_account_mails(app)
     connect_invitations(app)
     connect_booths(app)
     connect_takings(app)

@@ -32,6 +32,12 @@ class DefaultConfig:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
+    # "비밀번호 찾기": requests from one address, and links mailed to one
+    # mailbox (whoever asks); the page answers after the same time whether
+    # or not the email has a login.
+    PASSWORD_RESET_RATE_LIMIT = "10 per hour"
+    PASSWORD_RESET_EMAIL_RATE_LIMIT = "3 per hour"
+    PASSWORD_RESET_ANSWER_SECONDS = 0.4
     REGISTRATION_RATE_LIMIT = "10 per hour"  # enterprise sign-ups from one address
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default cost; tests use a cheaper one
     PAGE_SIZE = 50

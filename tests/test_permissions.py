@@ -59,6 +59,18 @@ ACCESS = {
     "accounts.login": PUBLIC,
     "accounts.logout": PUBLIC,
     "accounts.change_password": LOGGED_IN,
+    "accounts.forgot_password": PUBLIC,
+    "accounts.forgot_password_sent": PUBLIC,
+    "accounts.reset_password": PUBLIC,  # the signed, single-use link is the key
+    "accounts.accept_invitation": PUBLIC,
+    "accounts.confirm_email": PUBLIC,
+    "accounts.devices": LOGGED_IN,
+    "accounts.end_device": LOGGED_IN,
+    "accounts.end_other_devices": LOGGED_IN,
+    "users.index": STAFF,
+    "users.invite": STAFF,
+    "users.show": STAFF,
+    "users.act": STAFF,  # staff cannot act on an admin: tests/test_user_admin.py
     "home.staff": STAFF,
     "audit.index": STAFF,
     "outbox.index": STAFF,

@@ -51,6 +51,10 @@ class User(UserMixin, db.Model):
     # Part of every session and remember-me cookie (get_id): a new value
     # (accounts.services.end_all_sessions) ends them all at once.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # None until an enterprise that signed up follows the link mailed to it
+    # (or resets its password by mail): until then it cannot log in. A login
+    # the center makes (CLI, invitation) counts as confirmed when made.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     vendor: Mapped["Vendor | None"] = relationship(lazy="joined")
 
@@ -58,9 +62,17 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    # The login_sessions row of the browser this object was loaded or
+    # signed in for (set by accounts.sessions); not a column.
+    login_session_key = None  # str
+
     def get_id(self) -> str:
         """What Flask-Login keeps in the session and the remember-me cookie:
-        the id and the current session token (accounts.views.load_user)."""
+        the id, the current session token and the browser's login_sessions
+        key (accounts.views.load_user): deleting that row ends this browser's
+        session and its remember-me cookie too."""
+        if self.login_session_key:
+            return f"{self.id}:{self.session_token}:{self.login_session_key}"
         return f"{self.id}:{self.session_token}"
 
     @property
@@ -76,3 +88,19 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
+
+
+class LoginSession(db.Model):
+    """One signed-in browser of a user: made at login, named by the session
+    and remember-me cookie, shown on the user's "로그인된 기기" page."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Updated at most every few minutes (accounts.sessions.TOUCH_EVERY).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    browser: Mapped[str] = mapped_column(String(100))  # "Chrome · Android"
+    ip_address: Mapped[str | None] = mapped_column(String(45))
