@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from market.inbox.views import bp as inbox_bp
     from market.invitations.customer_views import bp as customer_pages_bp
     from market.invitations.views import bp as invitations_bp
+    from market.markets.planning_views import bp as market_planning_bp
     from market.markets.venue_views import bp as venues_bp
     from market.markets.views import bp as markets_bp
     from market.outbox.views import bp as outbox_bp
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
         outbox_bp,
         inbox_bp,
         markets_bp,
+        market_planning_bp,
         booths_bp,
         venues_bp,
         customers_bp,

@@ -28,6 +28,8 @@ ACCESS = {
     "markets.edit": STAFF,
     "markets.change_status": STAFF,
     "markets.season": STAFF,
+    "market_planning.delete": STAFF,
+    "market_planning.copy": STAFF,
     "booths.index": STAFF,
     "booths.confirm": STAFF,
     "booths.move": STAFF,

@@ -206,7 +206,9 @@ def test_the_database_refuses_a_split_that_does_not_add_up(app, today_market):
 # -- the daily ceiling ------------------------------------------------------------------
 
 
-def test_an_entry_past_the_ceiling_is_refused_with_the_headroom(client, login_as, app):
+def test_an_entry_past_the_ceiling_is_refused_without_the_headroom(client, login_as, app):
+    """Issue 17: the headroom (ceiling less the others' takings) would tell a
+    vendor what the other stalls took; the vendor hears to call staff."""
     market = market_on(days_ago(0), ceiling=30_000_000)
     first, _ = vendor_at(market, "첫째기업")
     add_takings(first, market, 28_750_000)
@@ -216,9 +218,12 @@ def test_an_entry_past_the_ceiling_is_refused_with_the_headroom(client, login_as
     response = client.post(f"/vendor/takings/{market.id}", data={"amount": "1,250,001"})
     errors = _errors(response)
     assert errors == [
-        "이 장터의 일일 매출 한도는 ₩30,000,000이며 남은 금액은 ₩1,250,000입니다. "
-        "금액을 확인해 주세요. 실제 매출이 더 많다면 센터에서 한도를 올릴 수 있습니다."
+        "이 금액은 저장할 수 없습니다. 이 장터의 하루 매출 한도를 넘습니다. "
+        "금액을 확인해 주시고, 금액이 맞다면 센터 직원에게 전화해 주세요."
     ]
+    page = response.get_data(as_text=True)
+    for amount in ("1,250,000", "30,000,000", "28,750,000", "₩"):
+        assert amount not in page.replace('value="1,250,001"', "")
     assert 'value="1,250,001"' in response.get_data(as_text=True)
     assert _count() == 1 and _count(AuditEntry) == audit_before
     response = client.post(f"/vendor/takings/{market.id}", data={"amount": "1,250,000"})
@@ -236,7 +241,24 @@ def test_a_correction_counts_the_vendors_own_entry_once(app):
     services.save_by_vendor(vendor, market, values(15_000_000), user)
     with pytest.raises(services.TakingsRuleError) as refused:
         services.save_by_vendor(vendor, market, values(15_000_001), user)
+    assert refused.value.errors["amount"] == services.vendor_ceiling_message()
+    db.session.rollback()
+    with pytest.raises(services.TakingsRuleError) as refused:
+        services.save_by_staff(vendor, market, values(15_000_001), user, reason="확인")
     assert "₩15,000,000입니다" in refused.value.errors["amount"]
+
+
+def test_staff_entering_past_the_ceiling_hear_what_is_left(app, staff):
+    market = market_on(days_ago(0), ceiling=30_000_000)
+    first, _ = vendor_at(market, "첫째기업")
+    add_takings(first, market, 28_750_000)
+    vendor, _user = vendor_at(market, "둘째기업")
+    with pytest.raises(services.TakingsRuleError) as refused:
+        services.save_by_staff(vendor, market, values(1_250_001), staff, reason=None)
+    assert refused.value.errors["amount"] == (
+        "이 장터의 일일 매출 한도는 ₩30,000,000이며 남은 금액은 ₩1,250,000입니다. "
+        "금액을 확인해 주세요. 실제 매출이 더 많다면 센터에서 한도를 올릴 수 있습니다."
+    )
 
 
 def test_a_raised_ceiling_allows_more_and_is_audited(app, staff):
@@ -330,6 +352,10 @@ def test_a_correction_downwards_is_let_through_above_a_lowered_ceiling(app, staf
     db.session.commit()
     with pytest.raises(services.TakingsRuleError) as refused:
         services.save_by_vendor(vendor, market, values(4_000_001), user)
+    assert refused.value.errors["amount"] == services.vendor_ceiling_message()
+    db.session.rollback()
+    with pytest.raises(services.TakingsRuleError) as refused:
+        services.save_by_staff(vendor, market, values(4_000_001), staff, reason="확인")
     assert "₩0입니다" in refused.value.errors["amount"]
     db.session.rollback()
     services.save_by_vendor(vendor, market, values(3_000_000), user)

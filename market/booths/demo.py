@@ -16,7 +16,7 @@ from market.booths import services
 from market.booths.models import Attendance, Booth
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
-from market.timeutil import today_seoul
+from market.timeutil import today_seoul, utcnow
 from market.vendors.models import Application, ApplicationStatus, Vendor
 
 PINNED_VENDOR = "한국컴퓨터재생센터"  # needs the power outlet next to booth 1
@@ -94,7 +94,8 @@ def _prepare(market: Market) -> None:
         applied[pinned.id].pinned_booth = 1
     expired = vendors.get(EXPIRED_VENDOR)
     if expired is not None and expired.id not in applied:
-        when = market.application_deadline - timedelta(days=4)
+        # late-coming, but made by today (the deadline may be weeks ahead)
+        when = min(market.application_deadline - timedelta(days=4), utcnow() - timedelta(hours=3))
         db.session.add(
             Application(
                 vendor_id=expired.id,

@@ -7,10 +7,12 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, Request, abort, current_app, render_template, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from market import timeutil
 from market.config import is_production
+from market.josa import josa, resolve_particles
 from market.validators import CONTROL_CHARACTERS
 
 E = TypeVar("E", bound=enum.Enum)
@@ -149,10 +151,30 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(field_attrs)
     app.add_template_global(link_args)
     app.add_template_global(this_page)
+    app.add_template_filter(josa)
+    _fit_particles(app)
 
     @app.context_processor
     def layout_globals():
         return {"current_locale": str(get_locale()), "center_name": app.config["CENTER_NAME"]}
+
+
+def _fit_particles(app: Flask) -> None:
+    """Every value a template prints gets its Korean particles fitted
+    ("'예정'(으)로" -> "'예정'으로", market.josa): templates' _() fills in its
+    variables in Jinja, past the catalogue's own hook
+    (market.extensions.ParticleDomain), and a lazy label formatted with %
+    (validators' messages) is never seen by either. Markup stays Markup:
+    only the particle marker is replaced, never anything escaped."""
+
+    def finalize(value):
+        if isinstance(value, str) and "(" in value:
+            resolved = resolve_particles(value)
+            if resolved != value:
+                return Markup(resolved) if isinstance(value, Markup) else resolved
+        return value
+
+    app.jinja_env.finalize = finalize
 
 
 def _personal(response) -> bool:

@@ -123,6 +123,15 @@ class StatusForm(AppForm):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
+class CopyForm(AppForm):
+    """The date a market is copied to (markets.planning.copy_market)."""
+
+    market_date = DateField(_l("New date"), validators=[InputRequired(REQUIRED_DATE)])
+    date_exception_reason = StringField(
+        _l("Reason if not a Thursday"), validators=[Optional(), Length(max=500)]
+    )
+
+
 class VenueRotationField(SelectMultipleField):
     """Several <select name="venue_ids"> in a row; their order is the rotation.
     Empty selects are ignored."""

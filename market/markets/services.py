@@ -3,7 +3,9 @@ commands and tests all call these with plain values."""
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
+import holidays
 from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
@@ -59,6 +61,8 @@ STATUS_FLOW = {
 }
 
 
+SATURDAY = 5  # date.weekday()
+
 # ₩10억: far above any market day; catches extra zeros (and a number no
 # database column holds), when a market is saved and when staff raise it.
 MAX_CEILING = 1_000_000_000
@@ -90,12 +94,31 @@ def default_times() -> tuple[time, time]:
 
 
 def default_deadline(market_date: date) -> datetime:
-    """18:00 Korea time on the Monday of the market's week."""
+    """18:00 Korea time on the Monday of the market's week; when that Monday
+    is a public holiday (a substitute holiday, 설날), the working day before,
+    since nobody at the center reads applications on a day off."""
     monday = market_date - timedelta(days=market_date.weekday())
     if monday == market_date:  # a Monday market: the Monday before
         monday -= timedelta(days=7)
     hour, minute = map(int, current_app.config["APPLICATION_DEADLINE_TIME"].split(":"))
-    return datetime.combine(monday, time(hour, minute), tzinfo=SEOUL)
+    return datetime.combine(working_day_on_or_before(monday), time(hour, minute), tzinfo=SEOUL)
+
+
+@lru_cache(maxsize=16)
+def _public_holidays(year: int) -> frozenset[date]:
+    """Korean public holidays of a year (holidays package, country KR, with
+    substitute holidays), built once per year: a season asks for every week."""
+    return frozenset(holidays.country_holidays("KR", years=year))
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < SATURDAY and day not in _public_holidays(day.year)
+
+
+def working_day_on_or_before(day: date) -> date:
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
 
 
 def default_ceiling() -> int:

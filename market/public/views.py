@@ -10,7 +10,7 @@ from market.core.fragments import render_cached
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets import services
-from market.markets.models import Market
+from market.markets.models import Market, MarketStatus
 from market.timeutil import today_seoul, utcnow
 
 bp = Blueprint("public", __name__)
@@ -44,21 +44,41 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(market_card)
 
 
+# ?cancelled=hide leaves cancelled markets out of the public lists.
+HIDE = "hide"
+
+
+def _hiding_cancelled() -> bool:
+    """Links keep the filter (pagination's link_args, the lists' own links).
+    The cards are cached per market and never per list, so the filter is in
+    no cache key, and none needs it."""
+    return request.args.get("cancelled") == HIDE
+
+
+def _listed(query):
+    return query.where(Market.status != MarketStatus.CANCELLED) if _hiding_cancelled() else query
+
+
 @bp.route("/")
 def schedule():
-    page = paginate(services.upcoming_markets(today_seoul()), per_page=20)
+    page = paginate(_listed(services.upcoming_markets(today_seoul())), per_page=20)
     feed_url = url_for("public.calendar_feed", _external=True)
     return render_template(
         "public/schedule.html",
         page=page,
         webcal_url="webcal://" + feed_url.split("://", 1)[1],
         feed_url=feed_url,
+        hide_cancelled=_hiding_cancelled(),
     )
 
 
 @bp.route("/markets/past")
 def past():
-    return render_template("public/past.html", page=paginate(services.past_markets(today_seoul())))
+    return render_template(
+        "public/past.html",
+        page=paginate(_listed(services.past_markets(today_seoul()))),
+        hide_cancelled=_hiding_cancelled(),
+    )
 
 
 @bp.route("/markets/<int:market_id>")

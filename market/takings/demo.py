@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from market.accounts.models import User
-from market.booths.models import Booth
+from market.booths.models import Attendance, Booth
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
 from market.takings.models import Takings
@@ -54,12 +54,20 @@ def seed_takings() -> list[str]:
         .order_by(Market.market_date, Market.id, Vendor.id)
     ).all()
     existing = set(db.session.execute(select(Takings.vendor_id, Takings.market_id)))
+    # An enterprise marked absent sold nothing that day: no takings for it.
+    absent = set(
+        db.session.execute(
+            select(Booth.vendor_id, Booth.market_id).where(Booth.attendance == Attendance.NO_SHOW)
+        )
+    )
     demo_user = db.session.scalar(select(User).where(User.email == DEMO_VENDOR_LOGIN))
     window = timedelta(days=int(current_app.config["TAKINGS_WINDOW_DAYS"]))
     peaks = _days_before_chuseok({market.market_date for market, _vendor in rows})
     by_market: dict[int, tuple[Market, list[Vendor]]] = {}
     for market, vendor in rows:
-        by_market.setdefault(market.id, (market, []))[1].append(vendor)
+        entry = by_market.setdefault(market.id, (market, []))
+        if (vendor.id, market.id) not in absent:  # the day's takings are the present ones'
+            entry[1].append(vendor)
     created = 0
     for market, vendors in by_market.values():
         still_open = market.market_date + window >= today

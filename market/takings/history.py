@@ -52,15 +52,26 @@ def takings_for(vendor: Vendor, markets: list[Market]) -> list[tuple[Market, Tak
 
 
 def vendor_summary(vendor: Vendor, today: date) -> dict:
-    """Total, number of entries, average and best, in one aggregate query."""
-    total, count, best = db.session.execute(
+    """Total, number of entries, average, and the best day with its date
+    (the latest of equal best days), in one query."""
+    mine = (Takings.vendor_id == vendor.id, Market.market_date <= today)
+    best_date = (
+        select(Market.market_date)
+        .join(Takings, Takings.market_id == Market.id)
+        .where(*mine)
+        .order_by(Takings.amount.desc(), Market.market_date.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    total, count, best, best_on = db.session.execute(
         select(
             func.coalesce(func.sum(Takings.amount), 0),
             func.count(Takings.id),
             func.coalesce(func.max(Takings.amount), 0),
+            best_date,
         )
         .join(Market, Market.id == Takings.market_id)
-        .where(Takings.vendor_id == vendor.id, Market.market_date <= today)
+        .where(*mine)
     ).one()
     total, count = int(total), int(count)
     return {
@@ -68,6 +79,7 @@ def vendor_summary(vendor: Vendor, today: date) -> dict:
         "count": count,
         "average": (2 * total + count) // (2 * count) if count else 0,
         "best": int(best),
+        "best_date": best_on if count else None,
     }
 
 

@@ -135,6 +135,24 @@ def latest_market_day(today: date) -> dict | None:
     return {"market": market, "total": int(total), "missing": expected - reported}
 
 
+def best_market_day() -> tuple[date, int] | None:
+    """The market day with the highest total takings on record (its date and
+    total), in one aggregate query; None before any takings. Staff help texts
+    quote it instead of a number written into the page."""
+    per_market = (
+        select(Takings.market_id, func.sum(Takings.amount).label("total"))
+        .group_by(Takings.market_id)
+        .subquery()
+    )
+    row = db.session.execute(
+        select(Market.market_date, per_market.c.total)
+        .join(per_market, per_market.c.market_id == Market.id)
+        .order_by(per_market.c.total.desc(), Market.market_date.desc())
+        .limit(1)
+    ).first()
+    return (row[0], int(row[1])) if row else None
+
+
 def find_takings(vendor_id: int, market_id: int) -> Takings | None:
     return db.session.scalar(
         select(Takings)
@@ -258,7 +276,14 @@ def _save(
     if grows and others + values.amount > ceiling:
         # A correction downwards is always let through, even where a lowered
         # ceiling is already passed: it brings the day nearer the rule.
-        raise TakingsRuleError({"amount": ceiling_message(ceiling, headroom(ceiling, others))})
+        # Only staff hear what is left: ceiling less the rest is what every
+        # other stall took together, which a vendor must not work out.
+        message = (
+            ceiling_message(ceiling, headroom(ceiling, others))
+            if staff
+            else vendor_ceiling_message()
+        )
+        raise TakingsRuleError({"amount": message})
     if takings is None:
         takings = Takings(vendor_id=vendor.id, market_id=market.id, entered_by_id=actor_id(actor))
         db.session.add(takings)
@@ -285,6 +310,15 @@ def ceiling_message(ceiling: int, left: int) -> str:
         "Check the amount; if the day really took more, the center can raise the ceiling.",
         ceiling=format_won(ceiling),
         left=format_won(left),
+    )
+
+
+def vendor_ceiling_message() -> str:
+    """What a vendor hears when the entry would pass the ceiling: no
+    amount at all (neither the ceiling nor what remains of it)."""
+    return _(
+        "This amount cannot be saved: it would pass this market's daily takings ceiling. "
+        "Check the amount; if it is right, please call the center staff."
     )
 
 

@@ -44,6 +44,7 @@ def _market_day(market: Market, ceiling_form: CeilingForm):
         missing=[vendor for vendor, _booth, takings in rows if takings is None],
         total=total,
         headroom=services.headroom(market.takings_ceiling, total),
+        best_day=services.best_market_day(),
         ceiling_form=ceiling_form,
         opens=opens,
         closes=closes,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import contains_eager
 from market.audit.services import describe_actions, record
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
+from market.markets.services import lock_market
 from market.timeutil import format_seoul, utcnow
 from market.vendors.labels import application_status_label, vendor_status_label
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
@@ -92,8 +93,15 @@ def find_application(vendor: Vendor, market: Market) -> Application | None:
 def apply(
     vendor: Vendor, market: Market, note: str | None, actor, now: datetime | None = None
 ) -> Application:
-    """Applies, or applies again after a withdrawal (same row, new time)."""
+    """Applies, or applies again after a withdrawal (same row, new time).
+
+    The market row is locked first, as a delete of the market locks it
+    (markets.planning.delete_market): an application and the delete take
+    turns, so the delete either counts the application or has removed the
+    market before it is read here, never deleting one saved meanwhile."""
     now = now or utcnow()
+    if lock_market(market.id) is None:
+        raise VendorRuleError({"market": _("This market no longer exists.")})
     refusal = apply_refusal(vendor, market, now)
     if refusal:
         raise VendorRuleError({"market": refusal})

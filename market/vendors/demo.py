@@ -12,7 +12,7 @@ from sqlalchemy import select
 from market.accounts.models import User
 from market.extensions import db
 from market.markets.models import Market, MarketStatus
-from market.timeutil import SEOUL, today_seoul
+from market.timeutil import SEOUL, today_seoul, utcnow
 from market.validators import business_check_digit
 from market.vendors.models import (
     Application,
@@ -212,6 +212,9 @@ def _add(existing: set, vendor: Vendor, market: Market, status, note) -> int:
     when = datetime.combine(
         deadline_day - timedelta(days=3 + vendor.id % 4), time(9 + vendor.id % 8), tzinfo=SEOUL
     )
+    # A market open for weeks yet: the application was made in the last
+    # days, never after today (the demo is shown as it is today).
+    when = min(when, utcnow() - timedelta(hours=2 + vendor.id % 70))
     db.session.add(
         Application(
             vendor_id=vendor.id,
