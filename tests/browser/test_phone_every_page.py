@@ -165,3 +165,28 @@ def test_every_page_fits_a_phone_with_big_enough_tap_targets(demo, browser):
     assert "/" in seen["anonymous"] and "/staff/" not in seen["anonymous"]
     assert any(p.startswith("/i/") for p in seen["anonymous"]), "no invitation page was checked"
     assert problems == [], f"{len(problems)} problems at {WIDTH} px:\n" + "\n".join(problems)
+
+
+def test_vendor_copies_its_calendar_address_on_a_phone(demo, browser):
+    """webcal does nothing on most Android phones: the copy button puts the
+    private address on the clipboard; the menu folds behind 메뉴."""
+    context = browser.new_context(
+        viewport={"width": WIDTH, "height": 740}, locale="ko-KR", is_mobile=True, has_touch=True
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=demo.url)
+    page = context.new_page()
+    log_in(page, demo.url, "vendor@demo.market.kr", DEMO_PASSWORD)
+    page.goto(demo.url + "/vendor/")
+    menu_link = page.locator("nav.site-nav").get_by_role("link", name="내 매출")
+    assert not menu_link.is_visible()  # folded
+    page.locator("nav.site-nav").get_by_text("메뉴").click()
+    assert menu_link.is_visible()
+    address = page.locator("#feed-url").input_value()
+    assert "/vendors/feed/" in address
+    page.get_by_role("button", name="주소 복사").click()
+    page.get_by_text("주소를 복사했습니다.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == address
+    # 내 부스 on the phone's two-row drawing (the one-row drawing is hidden).
+    assert page.locator(".booth-map-narrow .booth-mine").is_visible()
+    assert not page.locator(".booth-map-wide .booth-mine").is_visible()
+    context.close()
