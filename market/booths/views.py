@@ -19,10 +19,11 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from market.accounts.decorators import staff_required
-from market.booths import changes, forms, screens, services
-from market.booths.attendance import mark_attendance
+from market.booths import changes, forms, screens, services, sheet
+from market.booths.attendance import mark_all_present, mark_attendance
 from market.booths.loading import BoothRuleError
 from market.booths.models import Attendance
+from market.core.bulk import BulkForm
 from market.core.fragments import cached
 from market.core.transaction import saving
 from market.extensions import db
@@ -76,6 +77,17 @@ def index(market_id: int):
         pinned=[a for a in candidates if a.pinned_booth],
         deadline_passed=utcnow() >= market.application_deadline,
     )
+
+
+@bp.route("/booths/sheet")
+@staff_required
+def market_sheet(market_id: int):
+    """The market-day sheet to print on A4 (static/css/sheet.css)."""
+    market = db.get_or_404(Market, market_id)
+    if not services.booths_confirmed(market):
+        flash(_("The market-day sheet can be printed once the booths are confirmed."), "info")
+        return redirect(url_for("booths.index", market_id=market.id))
+    return render_template("booths/sheet.html", sheet=sheet.market_sheet(market), market=market)
 
 
 @bp.route("/booths/confirm", methods=["POST"])
@@ -269,4 +281,31 @@ def attendance(market_id: int):
         attendance_present=Attendance.PRESENT,
         attendance_no_show=Attendance.NO_SHOW,
         form=forms.AttendanceForm(),
+    )
+
+
+@bp.route("/attendance/all-present", methods=["GET", "POST"])
+@staff_required
+def all_present(market_id: int):
+    """Every booth not marked yet becomes present, after one 확인 (GET shows
+    how many; booths already marked stay as they are)."""
+    market = db.get_or_404(Market, market_id)
+    form = BulkForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            with saving() as saved:
+                count = mark_all_present(market.id, current_user)
+            if saved:
+                flash(_("%(count)d booths marked present.", count=count), "success")
+        else:
+            flash(_("The form expired. Press the button again."), "error")
+        return redirect(url_for("booths.attendance", market_id=market.id))
+    rows = screens.attendance_rows(market)
+    return render_template(
+        "booths/all_present.html",
+        market=market,
+        form=form,
+        unmarked=[vendor.name for booth, vendor in rows if booth.attendance is None],
+        marked=sum(1 for booth, _vendor in rows if booth.attendance is not None),
+        open_today=market.market_date <= today_seoul(),
     )

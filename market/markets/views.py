@@ -6,13 +6,21 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from market.accounts.decorators import staff_required
+from market.core.bulk import (
+    MAX_CHOSEN,
+    BulkForm,
+    bulk_choice_problem,
+    chosen_ids,
+    flash_outcome,
+    unreadable,
+)
 from market.core.pagination import paginate
 from market.core.transaction import saving
 from market.extensions import db
-from market.markets import schedule, services
+from market.markets import bulk, schedule, services
 from market.markets.forms import MarketForm, SeasonForm, StatusForm
 from market.markets.models import Market, MarketStatus
-from market.timeutil import SEOUL, today_seoul
+from market.timeutil import SEOUL, format_seoul, today_seoul, utcnow
 
 bp = Blueprint("markets", __name__, url_prefix="/staff/markets")
 
@@ -114,6 +122,44 @@ def change_status(market_id: int):
                 "success",
             )
     return redirect(url_for("markets.show", market_id=market.id))
+
+
+@bp.route("/open-many", methods=["GET", "POST"])
+@staff_required
+def open_many():
+    """Tick several planned markets, check, press 확인 once (market/markets/bulk.py)."""
+    form = BulkForm()
+    back = url_for("markets.open_many")
+    if request.method == "POST" and form.validate_on_submit():
+        chosen = chosen_ids(request.form.getlist("market_id"))
+        if not chosen.ids or chosen.too_many:
+            flash(bulk_choice_problem(chosen), "error")
+            return redirect(back)
+        if not form.confirmed.data:
+            _going, outcome = bulk.opening_plan(chosen.ids, utcnow())
+            outcome.refused += unreadable(chosen)
+            return render_template("markets/open_many.html", outcome=outcome)
+        with saving() as saved:
+            outcome = bulk.open_many(chosen.ids, current_user, utcnow())
+        if saved:
+            message = _("%(count)d markets are now open for applications.", count=len(outcome.done))
+            flash_outcome(outcome, message, unreadable(chosen))
+        return redirect(url_for("markets.index"))
+    if request.method == "POST":
+        flash(_("The form expired. Tick the markets again."), "error")
+    rows = [
+        (
+            market.id,
+            bulk.label(market),
+            _(
+                "Applications until %(deadline)s",
+                deadline=format_seoul(market.application_deadline),
+            ),
+            url_for("markets.show", market_id=market.id),
+        )
+        for market in bulk.planned_markets(today_seoul(), MAX_CHOSEN)
+    ]
+    return render_template("markets/open_many.html", rows=rows, form=form)
 
 
 @bp.route("/season", methods=["GET", "POST"])

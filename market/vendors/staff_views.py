@@ -6,16 +6,24 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from market.accounts.decorators import staff_required
+from market.core.bulk import (
+    MAX_CHOSEN,
+    BulkForm,
+    bulk_choice_problem,
+    chosen_ids,
+    flash_outcome,
+    unreadable,
+)
 from market.core.pagination import paginate
 from market.core.transaction import saving
 from market.core.web import enum_arg, same_site_path
 from market.extensions import db
 from market.markets.models import Market
 from market.outbox.services import unbuilt_count
-from market.timeutil import today_seoul
-from market.vendors import applications, changes, services
+from market.timeutil import format_seoul, today_seoul
+from market.vendors import applications, bulk, changes, services
 from market.vendors.forms import ReasonForm, VendorProfileForm
-from market.vendors.labels import APPLICATION_STATUSES, VENDOR_STATUSES
+from market.vendors.labels import APPLICATION_STATUSES, VENDOR_STATUSES, category_label
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
 
 bp = Blueprint("vendors_staff", __name__, url_prefix="/staff/vendors")
@@ -35,9 +43,59 @@ def index():
         search=search,
         counts=services.status_counts(),
         statuses=VENDOR_STATUSES,
+        statuses_pending=VendorStatus.PENDING,
         expiring=services.expiring_count(today_seoul()),
         changes_waiting=changes.changes_count(),
     )
+
+
+@bp.route("/approve-many", methods=["GET", "POST"])
+@staff_required
+def approve_many():
+    """Tick several waiting enterprises, check the list, press 확인 once
+    (market/vendors/bulk.py: one transaction, each mailed and audited)."""
+    form = BulkForm()
+    back = url_for("vendors_staff.approve_many")
+    if request.method == "POST" and form.validate_on_submit():
+        chosen = chosen_ids(request.form.getlist("vendor_id"))
+        if not chosen.ids or chosen.too_many:
+            flash(bulk_choice_problem(chosen), "error")
+            return redirect(back)
+        if not form.confirmed.data:
+            _going, outcome = bulk.approval_plan(chosen.ids)
+            outcome.refused += unreadable(chosen)
+            return render_template("vendors/approve_many.html", outcome=outcome, chosen=chosen)
+        unbuilt = unbuilt_count()
+        with saving() as saved:
+            outcome = bulk.approve_many(
+                chosen.ids, current_user, link=url_for("home.vendor", _external=True)
+            )
+        if saved:
+            flash_outcome(
+                outcome,
+                _("%(count)d enterprises approved; each was emailed.", count=len(outcome.done))
+                if unbuilt_count() == unbuilt
+                else _(
+                    "%(count)d enterprises approved. But some notification mails could not "
+                    "be built and were not sent: see the reason in the outbox.",
+                    count=len(outcome.done),
+                ),
+                unreadable(chosen),
+            )
+        return redirect(url_for("vendors_staff.index"))
+    if request.method == "POST":
+        flash(_("The form expired. Tick the enterprises again."), "error")
+    rows = [
+        (
+            vendor.id,
+            vendor.name,
+            f"{category_label(vendor.category)} · {vendor.contact_name} · "
+            f"{format_seoul(vendor.status_changed_at)}",
+            url_for("vendors_staff.show", vendor_id=vendor.id),
+        )
+        for vendor in bulk.pending_vendors(MAX_CHOSEN)
+    ]
+    return render_template("vendors/approve_many.html", rows=rows, form=form)
 
 
 @bp.route("/expiring")

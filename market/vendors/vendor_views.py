@@ -3,17 +3,18 @@
 Every page works on the signed-in user's own enterprise; ids in a URL are
 looked up within that enterprise, so another enterprise's ids give 404."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from market.accounts.decorators import signed_in_vendor, vendor_required
+from market.core.bulk import BulkForm, bulk_choice_problem, chosen_ids, flash_outcome, unreadable
 from market.core.pagination import paginate
 from market.core.transaction import saving
 from market.extensions import db
 from market.markets.models import Market
-from market.timeutil import today_seoul, utcnow
-from market.vendors import applications, changes, services
+from market.timeutil import format_korean_date, format_seoul, today_seoul, utcnow
+from market.vendors import applications, bulk, changes, services
 from market.vendors.forms import ApplyForm, ConfirmForm, VendorProfileForm
 from market.vendors.models import Application, ApplicationStatus
 
@@ -102,6 +103,46 @@ def apply(market_id: int):
         return redirect(url_for("home.vendor"))
     refusal = applications.apply_refusal(vendor, market, utcnow())
     return render_template("vendors/apply.html", market=market, form=form, refusal=refusal)
+
+
+@bp.route("/markets/apply-many", methods=["GET", "POST"])
+@vendor_required
+def apply_many():
+    """Tick several market days, check, press 확인 once (market/vendors/bulk.py:
+    a refused date is named with its reason, the others are applied for)."""
+    vendor = signed_in_vendor()
+    form = BulkForm()
+    now = utcnow()
+    if request.method == "POST" and form.validate_on_submit():
+        chosen = chosen_ids(request.form.getlist("market_id"))
+        if not chosen.ids or chosen.too_many:
+            flash(bulk_choice_problem(chosen), "error")
+            return redirect(url_for("vendors_own.apply_many"))
+        if not form.confirmed.data:
+            outcome = bulk.application_plan(vendor, chosen.ids, now)
+            outcome.refused += unreadable(chosen)
+            return render_template("vendors/apply_many.html", outcome=outcome)
+        with saving() as saved:
+            outcome = bulk.apply_many(vendor, chosen.ids, current_user, now)
+        if saved:
+            message = _("You applied for %(count)d market days.", count=len(outcome.done))
+            flash_outcome(outcome, message, unreadable(chosen))
+        return redirect(url_for("home.vendor"))
+    if request.method == "POST":
+        flash(_("The form expired. Tick the market days again."), "error")
+    rows, closed = [], []
+    for market, mine in applications.open_markets_with_mine(vendor, now):
+        label = f"{format_korean_date(market.market_date)} · {market.venue.name}"
+        if mine is not None and mine.status is not ApplicationStatus.WITHDRAWN:
+            closed.append((label, applications.already_applied_message()))
+        elif refusal := applications.apply_refusal(vendor, market, now):
+            closed.append((label, refusal))
+        else:
+            deadline = _(
+                "Apply by %(deadline)s", deadline=format_seoul(market.application_deadline)
+            )
+            rows.append((market.id, label, deadline, None))
+    return render_template("vendors/apply_many.html", rows=rows, closed=closed, form=form)
 
 
 def _my_application(application_id: int) -> Application:
