@@ -1,8 +1,10 @@
 """Public registration of an enterprise, through the page."""
 
 import os
+import re
 import threading
 from datetime import date
+from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import func, select
@@ -10,10 +12,20 @@ from sqlalchemy import func, select
 from market.accounts.models import Role, User
 from market.audit.models import AuditEntry
 from market.extensions import db
+from market.outbox.models import OutboxMessage
 from market.vendors import services
 from market.vendors.models import Category, EnterpriseType, Vendor, VendorStatus
 from tests.helpers import login
 from tests.vendors_factories import make_vendor, make_vendor_login, registration_form
+
+
+def confirmation_link(email: str) -> str:
+    """The path of the link in the confirmation mail queued for `email`."""
+    row = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address.contains(email))
+    ).all()[-1]
+    text = message_from_bytes(row.mime, policy=policy.default).get_body(("plain",)).get_content()
+    return re.search(r"/account/confirm/[A-Za-z0-9._-]+", text)[0]
 
 
 def _count(model) -> int:
@@ -39,6 +51,11 @@ def test_registration_creates_a_pending_vendor_and_its_login(client):
     assert user.email == "happy@vendor.example.kr" and user.check_password("long-password-1")
     actions = set(db.session.scalars(select(AuditEntry.action)))
     assert {"vendor.register", "user.create"} <= actions
+    # no login before the address is confirmed (issue 17): the answer a wrong
+    # password gets; then the link from the mail, and the login works
+    refused = login(client, "happy@vendor.example.kr", "long-password-1")
+    assert refused.status_code == 200 and "맞지 않거나" in refused.get_data(as_text=True)
+    assert client.get(confirmation_link("happy@vendor.example.kr")).status_code == 302
     # logged in: the vendor home says the enterprise is under review
     assert login(client, "happy@vendor.example.kr", "long-password-1").status_code == 302
     page = client.get("/vendor/").get_data(as_text=True)

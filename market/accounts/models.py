@@ -54,9 +54,15 @@ class User(UserMixin, db.Model):
     # None until an enterprise that signed up follows the link mailed to it
     # (or resets its password by mail): until then it cannot log in. A login
     # the center makes (CLI, invitation) counts as confirmed when made.
-    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     vendor: Mapped["Vendor | None"] = relationship(lazy="joined")
+
+    def __init__(self, **values) -> None:
+        # Confirmed unless told otherwise (a column default would also fill
+        # in an explicit None: the public sign-up's "not yet").
+        values.setdefault("email_confirmed_at", utcnow())
+        super().__init__(**values)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -191,7 +191,7 @@ def _set_password_page(token: str, purpose: str):
         if saved:
             logout_user()  # whoever was signed in on this browser
             flash(_("Your password is set. Log in with it."), "success")
-            return redirect(url_for("accounts.login", email=user.email))
+            return redirect(url_for("accounts.login"))
     return render_template(
         "accounts/reset.html", form=form, user=user, invited=purpose == tokens.INVITE
     )
@@ -206,7 +206,7 @@ def confirm_email(token: str):
     services.confirm_email(user)
     db.session.commit()
     flash(_("Your email is confirmed. Log in with your password."), "success")
-    return redirect(url_for("accounts.login", email=user.email))
+    return redirect(url_for("accounts.login"))
 
 
 # -- where the user is signed in ---------------------------------------------------

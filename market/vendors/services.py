@@ -16,6 +16,7 @@ from market.accounts.models import Role, User
 from market.accounts.services import (
     MIN_PASSWORD_LENGTH,
     find_user_by_email,
+    mail_confirmation,
     spend_a_password_hash,
 )
 from market.audit.services import describe_actions, record
@@ -166,7 +167,17 @@ def register_vendor(
     _apply(vendor, details)
     db.session.add(vendor)
     flush_or_refuse(VendorRuleError({"business_number": business_number_taken_message()}))
-    user = User(email=vendor.email, name=vendor.contact_name, role=Role.VENDOR, vendor_id=vendor.id)
+    # Signed up on the public page: no login until the address is confirmed
+    # by the mailed link, or a new address could be told from one with a
+    # login by logging in with the password just chosen.
+    confirmed = None if keep_accounts_private else utcnow()
+    user = User(
+        email=vendor.email,
+        name=vendor.contact_name,
+        role=Role.VENDOR,
+        vendor_id=vendor.id,
+        email_confirmed_at=confirmed,
+    )
     user.set_password(password)
     db.session.add(user)
     flush_or_refuse(
@@ -176,6 +187,8 @@ def register_vendor(
     )
     record(user, "vendor.register", vendor, after=vendor_values(vendor))
     record(user, "user.create", user, after={"email": user.email, "role": user.role.value})
+    if keep_accounts_private:
+        mail_confirmation(user)  # one mail, as the owner of a known address gets one
     return vendor, user
 
 

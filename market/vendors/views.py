@@ -67,8 +67,9 @@ def register():
             # signing in here, or the next page would tell the two apart.
             flash(
                 _(
-                    "We have received the registration of %(name)s. The center will "
-                    "review it and tell you by email. Log in with your email and password.",
+                    "We have received the registration of %(name)s. Open the link in the "
+                    "mail we sent to confirm your email, then log in with your email and "
+                    "password. The center will review it and tell you by email.",
                     name=details.name.strip(),
                 ),
                 "success",

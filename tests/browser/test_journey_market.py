@@ -129,7 +129,7 @@ print(vendor.business_number, vendor.status.value, user.vendor_id == vendor.id)
 """).splitlines()[-1]
 
 
-def test_vendor_on_a_phone(over_https, server, phone, desktop, shoot, venue):
+def test_vendor_on_a_phone(over_https, server, phone, desktop, shoot, venue, inbox):
     page = phone
     assert server.url.startswith("https://")
     page.goto(server.url + "/vendors/register")
@@ -150,6 +150,15 @@ def test_vendor_on_a_phone(over_https, server, phone, desktop, shoot, venue):
     assert "행복플러스 등록 신청을 받았습니다" in page.locator(".flash-success").inner_text()
     assert _vendor_state(server) == "1248100998 pending True"
     shoot(page, "signed-up")
+    # The address is confirmed by the link in the mail before the first login
+    # (issue 17), read from the mail the app's worker delivered.
+    received, _port = inbox
+    [mail] = received.wait_for(
+        lambda m: m["To"].addresses[0].addr_spec == VENDOR_EMAIL and "확인" in m["Subject"]
+    )
+    text = mail.get_body(("plain",)).get_content()
+    page.goto(re.search(r"https?://\S+/account/confirm/[A-Za-z0-9._-]+", text)[0])
+    assert "확인되었습니다" in page.locator(".flash-success").inner_text()
 
     log_in(desktop, server.url)
     desktop.goto(server.url + "/staff/vendors/?status=pending")
