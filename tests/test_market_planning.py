@@ -394,3 +394,17 @@ def test_the_market_form_and_the_season_use_the_holiday_rule(staff_client, venue
     assert market.application_deadline == _kst(date(2026, 10, 2))
     page = staff_client.get("/staff/markets/new").get_data(as_text=True)
     assert "공휴일이면" in page
+
+
+def test_the_new_pages_run_a_bounded_number_of_queries(staff_client, market, count_queries):
+    for kind in ("application", "booth", "takings", "invitation"):
+        _attach(kind, market)
+    market_id = market.id
+    staff_client.get(f"/staff/markets/{market_id}/delete")  # a first request warms up the session
+    with count_queries() as deleting:
+        assert staff_client.get(f"/staff/markets/{market_id}/delete").status_code == 200
+    with count_queries() as copying:
+        assert staff_client.get(f"/staff/markets/{market_id}/copy").status_code == 200
+    # the login's user and session, the market with its venue, one COUNT over every table
+    assert deleting.count <= 5, deleting.statements
+    assert copying.count <= 4, copying.statements
