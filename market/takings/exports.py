@@ -51,7 +51,7 @@ def report_tables(report: Report) -> list[Table]:
                 _("Market days"),
                 _("Takings"),
                 _("Average per market day"),
-                _("Best day"),
+                _("Highest day's takings"),
             ],
             [
                 [
