@@ -248,3 +248,15 @@ def test_a_download_costs_one_query_whatever_its_length(
         for url in urls:
             client.get(url)
     assert many.count == few.count
+
+
+def test_a_percent_sign_in_the_enterprise_search_is_literal(client, login_as, staff, listed):
+    """As a wildcard, "%_%_…" made the database backtrack for minutes."""
+    make_vendor("100%국산콩")
+    login_as(staff)
+    rows = _csv(client.get("/staff/vendors/export.csv", query_string={"status": "all", "q": "%"}))
+    assert [row[0] for row in rows[1:]] == ["100%국산콩"]
+    rows = _csv(client.get("/staff/vendors/export.csv", query_string={"status": "all", "q": "_"}))
+    assert rows[1:] == []
+    page = client.get("/staff/vendors/", query_string={"status": "all", "q": "%_" * 100})
+    assert page.status_code == 200 and "우리밀빵집" not in page.get_data(as_text=True)

@@ -287,7 +287,13 @@ def vendors_query(status: VendorStatus | None = None, search: str | None = None)
         query = query.where(Vendor.status == status)
     if search and search.strip():
         term = search.strip()
-        matches = [Vendor.name.contains(term), Vendor.contact_name.contains(term)]
+        # autoescape: % and _ typed are literal. As wildcards, a search of
+        # "%_%_%_…" made the database backtrack for minutes (one request
+        # of 200 such characters held a worker, found while testing exports).
+        matches = [
+            Vendor.name.contains(term, autoescape=True),
+            Vendor.contact_name.contains(term, autoescape=True),
+        ]
         digits = term.replace("-", "")
         if digits.isdigit():
             matches.append(Vendor.business_number.contains(digits))
