@@ -178,6 +178,8 @@ def test_the_address_is_the_visitors_behind_a_trusted_proxy(app_config, staff):
         headers={"X-Forwarded-For": "192.0.2.44", "User-Agent": IPHONE_SAFARI},
     )
     assert rows(staff)[0].ip_address == "192.0.2.44"
+    with proxied.app_context():
+        db.engine.dispose()  # this second app's own connections
 
 
 def test_a_password_change_keeps_this_device_and_ends_the_others(app, staff):
