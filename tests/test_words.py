@@ -289,3 +289,17 @@ def test_the_filter_keeps_the_page_number_out_and_other_args_in(client, app):
 def test_odd_filter_values_show_everything(client, schedule_with_a_cancelled_market, value):
     response = client.get("/", query_string={"cancelled": value})
     assert response.status_code in (200, 400)
+
+
+def test_the_report_names_the_amount_column_not_a_day(client, login_as, staff):
+    """최고 매출일 is a date; a column of amounts per enterprise is 하루 최고 매출."""
+    market = market_on(days_ago(7))
+    vendor, _ = vendor_at(market, "우리밀빵집")
+    add_takings(vendor, market, 2_000_000)
+    login_as(staff)
+    period = f"start={market.market_date.year}-01-01&end={market.market_date.year}-12-31"
+    page = client.get(f"/staff/takings/report?{period}").get_data(as_text=True)
+    assert "하루 최고 매출</th>" in page and "최고 매출일</th>" not in page
+    csv_text = client.get(f"/staff/takings/report.csv?{period}&table=vendors").data
+    header = csv_text.decode("utf-8-sig").splitlines()[0]
+    assert "하루 최고 매출" in header and "최고 매출일" not in header
