@@ -185,7 +185,7 @@ def test_stored_names_lose_them_in_mail():
 def test_a_date_that_does_not_exist_is_told_so(client):
     response, page = _sign_up(client, cert_issued_on="2026-02-30")
     assert response.status_code == 200
-    assert "“2026-02-30”은(는) 없는 날짜입니다" in page
+    assert "“2026-02-30”은 없는 날짜입니다" in page  # issue 17: the particle fits (영 -> 은)
     assert "형식" not in page.split("2026-02-30", 1)[1][:200]
 
 
@@ -202,9 +202,10 @@ def test_season_blackouts_name_every_bad_date(client, login_as, staff):
         "blackout_dates": "2027-04-01\n내일, 2027-02-30\n2027-13-01\n2027/04/08",
     }
     page = client.post("/staff/markets/season", data=data).get_data(as_text=True)
-    assert "“내일”은(는) 날짜가 아닙니다" in page
-    assert "“2027-02-30”은(는) 없는 날짜입니다" in page
-    assert "“2027-13-01”은(는) 없는 날짜입니다" in page
+    # issue 17: particles fit their word (내일 -> 은, 30 -> 삼십 -> 은, 01 -> 일 -> 은)
+    assert "“내일”은 날짜가 아닙니다" in page
+    assert "“2027-02-30”은 없는 날짜입니다" in page
+    assert "“2027-13-01”은 없는 날짜입니다" in page
     assert "2027/04/08" not in page.split("blackout_dates", 1)[1].split("</textarea>", 1)[1]
 
 
