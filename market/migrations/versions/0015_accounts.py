@@ -1,6 +1,6 @@
 """login sessions (one row per signed-in browser) and confirmed emails
 
-Revision ID: 0015_accounts
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-06 05:40:00
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0015_accounts"
+revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """customer search: indexes for the staff's search by name, email or phone
 
-Revision ID: 0015_customers
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 06:00:00
 
 The customer page's search matches the start of a name or an email, or a
@@ -12,8 +12,8 @@ not C), so these indexes name it; on SQLite they are plain indexes.
 
 from alembic import op
 
-revision = "0015_customers"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
