@@ -182,6 +182,7 @@ def _users(plan: Plan) -> None:
             role=role,
             active=True,
             created_at=created,
+            email_confirmed_at=created,  # from the seed, not the clock
             vendor_id=1 if role is Role.VENDOR else None,
         )
         user.set_password(BENCH_PASSWORD)
