@@ -251,7 +251,7 @@ def test_a_download_costs_one_query_whatever_its_length(
 
 
 def test_a_percent_sign_in_the_enterprise_search_is_literal(client, login_as, staff, listed):
-    """As a wildcard, "%_%_…" made the database backtrack for minutes."""
+    """Not a wildcard: "%" finds the names with a percent sign, not all."""
     make_vendor("100%국산콩")
     login_as(staff)
     rows = _csv(client.get("/staff/vendors/export.csv", query_string={"status": "all", "q": "%"}))

@@ -287,9 +287,8 @@ def vendors_query(status: VendorStatus | None = None, search: str | None = None)
         query = query.where(Vendor.status == status)
     if search and search.strip():
         term = search.strip()
-        # autoescape: % and _ typed are literal. As wildcards, a search of
-        # "%_%_%_…" made the database backtrack for minutes (one request
-        # of 200 such characters held a worker, found while testing exports).
+        # autoescape: % and _ typed are literal ("100%" finds 100%국산콩,
+        # not every enterprise), as in the customer search.
         matches = [
             Vendor.name.contains(term, autoescape=True),
             Vendor.contact_name.contains(term, autoescape=True),
