@@ -19,8 +19,10 @@ from market.customers.staging import staged_path
 from market.extensions import db
 from tests.test_import_strict import _row
 
+# In the words of the staff member's own spreadsheet program, not of encodings.
 NOT_CSV = (
-    "파일을 CSV로 읽을 수 없습니다: UTF-8이나 CP949로 저장한 CSV 또는 XLSX 파일을 올려 주세요."
+    "파일을 읽을 수 없습니다. "
+    "엑셀에서 ‘CSV’ 또는 ‘Excel 통합 문서(XLSX)’로 저장한 파일을 올려 주세요."
 )
 # What a Python exception's class name looks like (UnicodeDecodeError, KeyError ...).
 CLASS_NAME = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)*(?:Error|Exception|Defect)\b")

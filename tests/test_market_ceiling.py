@@ -222,9 +222,10 @@ def _assert_the_ceiling_holds(outcomes: dict, total: int, ceiling: int) -> None:
     if outcomes["vendor"] == "saved":  # the vendor went first: staff see its 20M
         assert (total, ceiling) == (20_000_000, 30_000_000)
         assert "₩20,000,000" in outcomes["staff"]["takings_ceiling"]
-    else:  # staff went first: the vendor sees the 15M ceiling and 5M left
+    else:  # staff went first: the vendor is refused, told to call staff, shown no amount
         assert (total, ceiling) == (10_000_000, 15_000_000)
-        assert "₩5,000,000" in outcomes["vendor"]["amount"]
+        assert "한도를 넘습니다" in outcomes["vendor"]["amount"]
+        assert "₩" not in outcomes["vendor"]["amount"]
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="the row lock needs PostgreSQL (TEST_DATABASE_URL)")

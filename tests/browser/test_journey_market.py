@@ -231,7 +231,11 @@ db.session.commit()
     page.fill("#amount", "99,999,999")
     page.locator("form button[type=submit].primary").click()
     page.wait_for_load_state()
-    assert "₩30,000,000" in page.content() and "남은" in page.content()
+    # Refused and told to call staff, with no amount: the room left would
+    # let a vendor work out the other booths' takings.
+    content = page.content()
+    assert "하루 매출 한도를 넘습니다" in content and "센터 직원에게 전화해 주세요" in content
+    assert "₩30,000,000" not in content and "남은" not in content
     shoot(page, "takings-over-the-ceiling")
 
     page.goto(server.url + "/vendor/")
