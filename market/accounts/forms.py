@@ -20,11 +20,9 @@ class LoginForm(AppForm):
     submit = SubmitField(_l("Log in"))
 
 
-class ChangePasswordForm(AppForm):
-    current = PasswordField(
-        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
-    )
-    new, confirm = new_password_fields(
+def _new_password():
+    """The new password and its repetition, the same wherever one is chosen."""
+    return new_password_fields(
         _l("New password"),
         _l("Enter a new password."),
         _l("New password again"),
@@ -34,6 +32,13 @@ class ChangePasswordForm(AppForm):
         min_length=MIN_PASSWORD_LENGTH,
         too_short=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
     )
+
+
+class ChangePasswordForm(AppForm):
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+    new, confirm = _new_password()
     submit = SubmitField(_l("Change password"))
 
 
@@ -50,16 +55,7 @@ class ForgotPasswordForm(AppForm):
 
 
 class ResetPasswordForm(AppForm):
-    new, confirm = new_password_fields(
-        _l("New password"),
-        _l("Enter a new password."),
-        _l("New password again"),
-        _l("Enter the new password again."),
-        _l("The two new passwords differ."),
-        named="new",
-        min_length=MIN_PASSWORD_LENGTH,
-        too_short=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
-    )
+    new, confirm = _new_password()
     submit = SubmitField(_l("Set the password"))
 
 
