@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 from imap_tools import MailBoxUnencrypted
 
+from tests import servers
+from tests.servers import free_port
+
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 DOVECOT = "/usr/sbin/dovecot"
 USER = "center@market.test"
@@ -48,12 +51,6 @@ def dovecot_version() -> str | None:
     # "2.3.19.1 (9b53102964)": the release is the first three numbers.
     release = ".".join(out.split()[0].split(".")[:3]) if out.strip() else "?"
     return f"Dovecot {release}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _owner() -> tuple[str, int, int, str]:
@@ -218,13 +215,7 @@ class DovecotServer:
         return path.read_text() if path.exists() else "(no log)"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        servers.stop(self.process)
         if self.process.stderr:
             self.process.stderr.close()
         shutil.rmtree(self.root, ignore_errors=True)

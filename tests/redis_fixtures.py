@@ -12,12 +12,14 @@ CI=true they fail instead (CI must not go green having tested less)."""
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+
+from tests import servers
+from tests.servers import free_port
 
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 
@@ -38,12 +40,6 @@ def redis_version() -> str | None:
     # "Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=…"
     version = next((word[2:] for word in out.split() if word.startswith("v=")), out.strip())
     return f"Redis {version}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisServer:
@@ -93,13 +89,7 @@ class RedisServer:
         pytest.fail(f"redis-server did not start on port {self.port}:\n{log}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        servers.stop(self.process)
 
 
 @pytest.fixture(scope="session")

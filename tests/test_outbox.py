@@ -4,7 +4,6 @@ loopback), retries, the worker command and the staff pages."""
 import os
 import signal
 import smtplib
-import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -25,15 +24,10 @@ from market.outbox import services as outbox
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.outbox.services import record_results
 from market.timeutil import utcnow
+from tests.servers import free_port
 
 GUEST = "김손님 <guest@example.kr>"
 SUBJECT = "(광고) 굿모닝장터 초대: 11월 27일 목요일"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Collector:

@@ -30,7 +30,7 @@ from market.outbox import delivery, mime
 from market.outbox import services as outbox
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL, set_clock, utcnow
-from tests.test_outbox import free_port
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PARSER = BytesParser(policy=policy.default)

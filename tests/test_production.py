@@ -14,7 +14,7 @@ from market.extensions import db
 from market.outbox import mime
 from market.outbox import services as outbox
 from market.takings import exports, reports
-from tests.redis_fixtures import free_port
+from tests.servers import free_port
 from tests.test_takings_exports import PERIOD, entries  # noqa: F401
 
 GOOD_KEY = "k" * 32

@@ -16,14 +16,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
-import pytest
-
-from tests.redis_fixtures import free_port, redis_server, redis_url  # noqa: F401
+from tests.redis_fixtures import redis_server, redis_url  # noqa: F401
+from tests.servers import free_port, wait_for_healthz
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -111,18 +109,7 @@ def gunicorn(tmp_path: Path, database_url: str, **settings):
         stderr=subprocess.STDOUT,
     )
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None:
-                    break
-                time.sleep(0.1)
-        else:
-            process.kill()
-        if process.poll() is not None:
-            pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
+        wait_for_healthz(port, process, tmp_path / "gunicorn.log")
         yield Served(port, access_log)
     finally:
         if process.poll() is None:

@@ -11,12 +11,9 @@ import io
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import textwrap
-import time
-import urllib.request
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +27,7 @@ from market.customers.models import CustomerImport, ImportStatus, ImportUploadCh
 from market.customers.samples import KOREAN_HEADER
 from market.customers.staging import staged_path
 from market.extensions import db
+from tests.servers import free_port, stop, wait_for_healthz
 from tests.test_import_strict import _csv, _row
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -406,12 +404,6 @@ def test_the_import_route_keeps_the_small_limit_for_anyone_but_staff(app, staff_
     assert response.status_code == 400 and TOO_LARGE not in response.get_data(as_text=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _post(port: int, path: str, size: int) -> tuple[int, str]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
@@ -431,7 +423,7 @@ def test_a_real_server_answers_a_too_large_body_with_the_page_not_a_reset(tmp_pa
     """Under gunicorn, as in production: a server that answers 413 and closes
     while the browser is still sending makes it show "connection reset"
     (here: a broken pipe), so the app reads what is left first."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "MARKET_INSTANCE_PATH": str(tmp_path),
@@ -451,18 +443,10 @@ def test_a_real_server_answers_a_too_large_body_with_the_page_not_a_reset(tmp_pa
         stderr=subprocess.STDOUT,
     )
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
+        wait_for_healthz(port, server, tmp_path / "gunicorn.log")
         for size in (3 * 1024 * 1024, 40 * 1024 * 1024):
             status, page = _post(port, "/vendors/register", size)
             assert status == 413 and TOO_LARGE in page, size
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server, timeout=30)
         log.close()

@@ -12,7 +12,6 @@ tested less. Screenshots go into screenshots/<run>/, named at the end of the run
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import pytest
 
 from market.timeutil import SEOUL
 from tests.browser.proxy import Certificate, Nginx, find_nginx, nginx_version
+from tests.servers import free_port, stop
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,12 +62,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Inbox:
@@ -241,13 +235,8 @@ def server(tmp_path_factory, inbox, certificate):
     )
     if proxy:
         proxy.stop()
-    process.terminate()
-    worker.terminate()
-    process.wait(timeout=10)
-    try:
-        worker.wait(timeout=30)  # it finishes the pass in hand
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    stop(process)
+    stop(worker, timeout=30)  # it finishes the pass in hand
     log.close()
     worker_log.close()
 
