@@ -1,5 +1,6 @@
 """The catalogue is complete and an installed (non-editable) package works."""
 
+import ast
 import configparser
 import subprocess
 import sys
@@ -37,6 +38,28 @@ def test_korean_catalogue_translates_every_string():
     }
     missing = sorted(_extracted_ids() - translated)
     assert missing == [], "untranslated strings (run `make messages`):\n" + "\n".join(missing)
+
+
+GETTEXT_NAMES = {"_", "_l", "gettext", "lazy_gettext", "ngettext", "pgettext"}
+
+
+def test_no_message_is_hidden_inside_an_f_string():
+    """pybabel does not look into f-strings: `f"{_('My booth')}"` was never
+    extracted, `make messages` then dropped its Korean, and vendors read
+    "My booth" on their own map. Call gettext outside the f-string."""
+    hidden = []
+    for path in sorted((ROOT / "market").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in GETTEXT_NAMES
+                ):
+                    hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert hidden == []
 
 
 def _shipped_folders() -> set[str]:

@@ -38,7 +38,7 @@ def booth_refs(ids: list[str]) -> dict[str, Ref]:
     )
     return {
         str(id_): Ref(
-            f"{_('Booth %(number)s', number=number)} · {market_name(day, venue)}",
+            _("Booth %(number)s", number=number) + f" · {market_name(day, venue)}",
             "booths.index",
             {"market_id": market_id},
         )

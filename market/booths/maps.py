@@ -158,9 +158,13 @@ def draw(booths: tuple[MapBooth, ...], layout: Layout) -> Drawing:
 def _lines(booth: MapBooth, x: int, y: int, layout: Layout) -> tuple[TextLine, ...]:
     middle = x + layout.box_width / 2
     room = layout.box_width - 16
-    number = f"{booth.number}" + (f" · {_('pinned')}" if booth.pinned else "")
+    # Outside the f-strings: pybabel does not look into them for messages.
     if booth.mine:
-        number = f"{booth.number} · {_('My booth')}"
+        number = f"{booth.number} · " + _("My booth")
+    elif booth.pinned:
+        number = f"{booth.number} · " + _("pinned")
+    else:
+        number = f"{booth.number}"
     lines = [_line(number, x + 8, y + 8 + layout.number_size, layout.number_size, room)]
     if booth.name is None:
         text = _("Empty")
