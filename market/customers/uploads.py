@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 
 from market.customers.models import CustomerImport, ImportStatus, ImportUploadChunk
 from market.customers.rows import FileProblem
@@ -139,10 +139,9 @@ def purge_stale_uploads(now: datetime) -> int:
         select(CustomerImport.id)
         .where(CustomerImport.created_at < cutoff, CustomerImport.status.not_in(RUNNING))
         .where(
-            select(func.count())
+            select(ImportUploadChunk.seq)
             .where(ImportUploadChunk.import_id == CustomerImport.id)
-            .scalar_subquery()
-            > 0
+            .exists()
         )
     )
     ids = db.session.scalars(stale).all()

@@ -153,10 +153,7 @@ def read_report(message: EmailMessage) -> Report:
 def _dsn_report(message: EmailMessage) -> Report:
     failures = []
     for part in message.walk():
-        if part.get_content_type() not in (
-            "message/delivery-status",
-            "message/global-delivery-status",
-        ):
+        if part.get_content_type() not in STATUS_TYPES:
             continue
         blocks = _status_blocks(part)
         for block in blocks[1:]:  # the first block is about the message, the rest per recipient

@@ -4,6 +4,7 @@ from sqlalchemy import func, or_, select
 
 from market.customers.models import Customer, Suppression
 from market.extensions import db
+from market.inbox.bounces import UNDELIVERABLE
 from market.inbox.models import InboxFolder, InboxMessage
 from market.inbox.outcome import MessageKind, Outcome
 
@@ -34,23 +35,24 @@ def messages_query(kind: MessageKind | None, problems_only: bool):
     return query.order_by(InboxMessage.handled_at.desc(), InboxMessage.id.desc())
 
 
+# An address is undeliverable when a bounce suppressed it, or when it was
+# already suppressed (unsubscribed) and a bounce came later (bounced_at).
+IS_UNDELIVERABLE = or_(Suppression.reason == UNDELIVERABLE, Suppression.bounced_at.is_not(None))
+
+
 def undeliverable_query():
     """Addresses mail cannot reach, newest bounce first, with the customer
     where one still has the address (the suppression keeps only its hash)."""
     return (
         select(Suppression, Customer)
         .outerjoin(Customer, Customer.email_hash == Suppression.email_hash)
-        .where(or_(Suppression.reason == "undeliverable", Suppression.bounced_at.is_not(None)))
+        .where(IS_UNDELIVERABLE)
         .order_by(Suppression.bounced_at.desc().nulls_last(), Suppression.id.desc())
     )
 
 
 def undeliverable_count() -> int:
-    return db.session.scalar(
-        select(func.count()).where(
-            or_(Suppression.reason == "undeliverable", Suppression.bounced_at.is_not(None))
-        )
-    )
+    return db.session.scalar(select(func.count()).where(IS_UNDELIVERABLE))
 
 
 def last_checked():

@@ -1,12 +1,12 @@
 """The staff page "받은 메일": what the center's mailbox brought, and what
 could not be applied and why; the addresses mail can no longer reach."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from market.accounts.decorators import staff_required
 from market.core.pagination import paginate, paginate_rows
-from market.inbox import queries
+from market.inbox import polling, queries
 from market.inbox.outcome import MessageKind, Outcome
 
 bp = Blueprint("inbox", __name__, url_prefix="/staff/inbox")
@@ -52,6 +52,6 @@ def index():
         undeliverable=undeliverable,
         kind_labels=KIND_LABELS,
         outcome_labels=OUTCOME_LABELS,
-        configured=bool(current_app.config.get("IMAP_HOST")),
+        configured=polling.configured(),
         last_checked=queries.last_checked(),
     )
