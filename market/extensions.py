@@ -1,5 +1,7 @@
 """Every Flask extension object, created once and bound in the app factory."""
 
+from functools import cached_property
+
 from flask_babel import Babel, Domain
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -51,7 +53,9 @@ class ParticleDomain(Domain):
 
 
 class ParticleBabel(Babel):
-    @property
+    # Cached as Flask-Babel's own is: a new Domain starts with an empty
+    # translation cache, so one per request read the catalogue from disk.
+    @cached_property
     def domain_instance(self):
         return ParticleDomain(domain=self.domain)
 

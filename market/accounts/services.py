@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from market.accounts import sessions, tokens
 from market.accounts.models import Role, User, new_session_token
 from market.audit.services import record
+from market.core.converters import MAX_ID
 from market.core.rules import RuleError
 from market.extensions import db
 from market.timeutil import utcnow
@@ -157,7 +158,6 @@ def end_all_sessions(user: User, actor: User | None = None, keep_key: str | None
 
 
 # The longest id a session may name: the users.id column is a 32-bit integer.
-MAX_USER_ID = 2**31 - 1
 # id:token, and since login sessions are kept, :key (32 characters).
 _SESSION_ID = re.compile(r"([0-9]{1,10}):([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9_-]{32}))?")
 
@@ -172,7 +172,7 @@ def parse_session_id(value) -> tuple[int, str, str | None] | None:
     if match is None:
         return None
     user_id = int(match[1])
-    if not 1 <= user_id <= MAX_USER_ID:
+    if not 1 <= user_id <= MAX_ID:
         return None
     return user_id, match[2], match[3]
 

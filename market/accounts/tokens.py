@@ -16,6 +16,7 @@ from flask import current_app
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from market.accounts.models import User
+from market.core.converters import MAX_ID
 from market.extensions import db
 from market.timeutil import utcnow
 
@@ -78,7 +79,7 @@ def user_for(token, purpose: str) -> User | None:
     if not (isinstance(payload, list) and len(payload) == 2):
         return None
     user_id, mark = payload
-    if not isinstance(user_id, int) or isinstance(user_id, bool) or not 1 <= user_id < 2**31:
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or not 1 <= user_id <= MAX_ID:
         return None
     user = db.session.get(User, user_id)
     if user is None or not isinstance(mark, str):

@@ -13,9 +13,9 @@ from flask import flash
 from flask_babel import gettext as _
 from wtforms import HiddenField
 
+from market.core.converters import MAX_ID
 from market.core.forms import AppForm
 
-MAX_ID = 2**31 - 1  # the id columns are 32-bit integers
 MAX_CHOSEN = 200  # more than a season of markets or a month of sign-ups
 
 
