@@ -15,8 +15,9 @@ from sqlalchemy import select
 from market.core.bulk import Outcome
 from market.extensions import db
 from market.markets import services
+from market.markets.audit_labels import market_name
 from market.markets.models import Market, MarketStatus
-from market.timeutil import format_korean_date, format_seoul
+from market.timeutil import format_seoul
 
 
 def planned_markets(today: date, limit: int) -> list[Market]:
@@ -31,7 +32,8 @@ def planned_markets(today: date, limit: int) -> list[Market]:
 
 
 def label(market: Market) -> str:
-    return f"{format_korean_date(market.market_date)} · {market.venue.name}"
+    """A market named by its day and where, as everywhere a list names one."""
+    return market_name(market.market_date, market.venue.name)
 
 
 def opening_plan(

@@ -90,6 +90,18 @@ def find_application(vendor: Vendor, market: Market) -> Application | None:
     )
 
 
+def application_refusal(
+    vendor: Vendor, market: Market, mine: Application | None, now: datetime
+) -> str | None:
+    """Why this vendor may not apply to this market now (`apply_refusal`), or
+    that it already has (`mine`: its application there, if any); None if it may."""
+    if refusal := apply_refusal(vendor, market, now):
+        return refusal
+    if mine is not None and mine.status is not ApplicationStatus.WITHDRAWN:
+        return already_applied_message()
+    return None
+
+
 def apply(
     vendor: Vendor, market: Market, note: str | None, actor, now: datetime | None = None
 ) -> Application:
@@ -102,13 +114,10 @@ def apply(
     now = now or utcnow()
     if lock_market(market.id) is None:
         raise VendorRuleError({"market": _("This market no longer exists.")})
-    refusal = apply_refusal(vendor, market, now)
-    if refusal:
+    application = find_application(vendor, market)
+    if refusal := application_refusal(vendor, market, application, now):
         raise VendorRuleError({"market": refusal})
     note = (note or "").strip() or None
-    application = find_application(vendor, market)
-    if application is not None and application.status is not ApplicationStatus.WITHDRAWN:
-        raise VendorRuleError({"market": already_applied_message()})
     action = "application.create" if application is None else "application.reapply"
     if application is None:
         application = Application(vendor_id=vendor.id, market_id=market.id)

@@ -26,11 +26,11 @@ from sqlalchemy import select
 from market.core.bulk import Outcome
 from market.core.rules import RuleError
 from market.extensions import db
+from market.markets.bulk import label as market_label
 from market.markets.models import Market
-from market.timeutil import format_korean_date
 from market.vendors import applications, services
 from market.vendors.labels import vendor_status_label
-from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
+from market.vendors.models import Application, Vendor, VendorStatus
 
 
 def pending_vendors(limit: int) -> list[Vendor]:
@@ -86,10 +86,6 @@ def approve_many(ids: tuple[int, ...], actor, link: str | None) -> Outcome:
 # -- an enterprise applying for several market days ---------------------------------
 
 
-def _market_label(market: Market) -> str:
-    return f"{format_korean_date(market.market_date)} · {market.venue.name}"
-
-
 def application_plan(vendor: Vendor, ids: tuple[int, ...], now: datetime) -> Outcome:
     """What applying for the chosen markets would do, date by date."""
     outcome = Outcome()
@@ -98,10 +94,10 @@ def application_plan(vendor: Vendor, ids: tuple[int, ...], now: datetime) -> Out
         market = markets.get(number)
         if market is None:
             outcome.refused.append((_("No. %(id)d", id=number), _("There is no such market.")))
-        elif reason := _refusal(vendor, market, mine.get(number), now):
-            outcome.refused.append((_market_label(market), reason))
+        elif reason := applications.application_refusal(vendor, market, mine.get(number), now):
+            outcome.refused.append((market_label(market), reason))
         else:
-            outcome.done.append(_market_label(market))
+            outcome.done.append(market_label(market))
             outcome.ids.append(market.id)
     return outcome
 
@@ -121,9 +117,9 @@ def apply_many(vendor: Vendor, ids: tuple[int, ...], actor, now: datetime) -> Ou
             with db.session.begin_nested():
                 applications.apply(vendor, market, None, actor=actor, now=now)
         except RuleError as error:
-            outcome.refused.append((_market_label(market), " ".join(error.errors.values())))
+            outcome.refused.append((market_label(market), " ".join(error.errors.values())))
         else:
-            outcome.done.append(_market_label(market))
+            outcome.done.append(market_label(market))
             outcome.ids.append(market.id)
     return outcome
 
@@ -141,12 +137,3 @@ def _mine(vendor: Vendor, ids: tuple[int, ...]) -> dict[int, Application]:
         Application.vendor_id == vendor.id, Application.market_id.in_(ids)
     )
     return {a.market_id: a for a in db.session.scalars(query)}
-
-
-def _refusal(vendor: Vendor, market: Market, mine: Application | None, now: datetime) -> str | None:
-    """The single application's refusal (`applications.apply`), found before acting."""
-    if refusal := applications.apply_refusal(vendor, market, now):
-        return refusal
-    if mine is not None and mine.status is not ApplicationStatus.WITHDRAWN:
-        return applications.already_applied_message()
-    return None

@@ -12,8 +12,9 @@ from market.core.bulk import BulkForm, bulk_choice_problem, chosen_ids, flash_ou
 from market.core.pagination import paginate
 from market.core.transaction import saving
 from market.extensions import db
+from market.markets.bulk import label as market_label
 from market.markets.models import Market
-from market.timeutil import format_korean_date, format_seoul, today_seoul, utcnow
+from market.timeutil import format_seoul, today_seoul, utcnow
 from market.vendors import applications, bulk, changes, services
 from market.vendors.forms import ApplyForm, ConfirmForm, VendorProfileForm
 from market.vendors.models import Application, ApplicationStatus
@@ -132,7 +133,7 @@ def apply_many():
         flash(_("The form expired. Tick the market days again."), "error")
     rows, closed = [], []
     for market, mine in applications.open_markets_with_mine(vendor, now):
-        label = f"{format_korean_date(market.market_date)} · {market.venue.name}"
+        label = market_label(market)
         if mine is not None and mine.status is not ApplicationStatus.WITHDRAWN:
             closed.append((label, applications.already_applied_message()))
         elif refusal := applications.apply_refusal(vendor, market, now):
