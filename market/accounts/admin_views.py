@@ -14,6 +14,7 @@ from market.accounts.forms import InviteForm
 from market.accounts.models import Role, User
 from market.core.pagination import paginate
 from market.core.transaction import saving
+from market.core.web import enum_arg
 from market.extensions import db
 
 bp = Blueprint("users", __name__, url_prefix="/staff/users")
@@ -33,18 +34,11 @@ def role_label(role) -> str:
         return str(role)
 
 
-def _role_arg() -> Role | None:
-    try:
-        return Role(request.args.get("role", ""))
-    except ValueError:
-        return None
-
-
 @bp.route("/")
 @staff_required
 def index():
     search = request.args.get("q", "").replace("\x00", "")[:100]
-    role = _role_arg()
+    role = enum_arg(Role, "role")
     page = paginate(admin.users_query(search, role))
     return render_template(
         "accounts/staff/index.html", page=page, search=search, role=role, roles=list(Role)

@@ -149,10 +149,7 @@ def end_all_sessions(user: User, actor: User | None = None, keep_key: str | None
     again at once). With an `actor` (an administrator signing someone out)
     it is audited; the user's own logout is not."""
     user.session_token = new_session_token()
-    if keep_key:
-        sessions.end_others(user, keep_key)
-    else:
-        sessions.end_all(user)
+    sessions.end_others(user, keep_key)  # without keep_key: every one
     if actor is not None:
         record(actor, "user.sessions_end", user)
 

@@ -9,7 +9,7 @@ TOUCH_EVERY, so a busy page does not write on every request."""
 
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app, request
 from flask_login import login_user
@@ -87,15 +87,12 @@ def end_one(user: User, session_id: int) -> bool:
 
 
 def end_others(user: User, keep_key: str | None) -> int:
-    """Ends every session of `user` but this browser's."""
+    """Ends every session of `user` but this browser's (`keep_key`; None:
+    every one)."""
     query = delete(LoginSession).where(LoginSession.user_id == user.id)
     if keep_key:
         query = query.where(LoginSession.key != keep_key)
     return db.session.execute(query).rowcount
-
-
-def end_all(user: User) -> None:
-    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
 
 
 # -- a short, honest summary of the User-Agent header -------------------------
@@ -133,7 +130,3 @@ def browser_summary(user_agent: str) -> str:
     system = next((name for name, pattern in _SYSTEMS if pattern.search(value)), None)
     parts = [part for part in (browser, system) if part]
     return " · ".join(parts) if parts else UNKNOWN
-
-
-def is_recent(row: LoginSession, now: datetime | None = None) -> bool:
-    return (now or utcnow()) - row.last_seen_at < TOUCH_EVERY
