@@ -25,6 +25,18 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# The visitor pass's short code: read aloud or typed on a phone at the
+# market, so no characters that look alike (0/O, 1/I/L). 31**6 codes.
+PASS_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+PASS_LENGTH = 6
+
+
+def new_pass_code() -> str:
+    """A random pass code. Unique only per market (the constraint below):
+    market.invitations.passes picks codes not yet used in the market."""
+    return "".join(secrets.choice(PASS_ALPHABET) for _ in range(PASS_LENGTH))
+
+
 class InvitationStatus(enum.StrEnum):
     """The customer's answer. Whether the mail was delivered is the outbox
     message's status (joined through outbox_message_id), not copied here."""
@@ -50,6 +62,11 @@ class Invitation(db.Model):
         UniqueConstraint("customer_id", "market_id", name="uq_invitations_customer_market"),
         Index("ix_invitations_market_status", "market_id", "status"),
         Index("ix_invitations_customer_created", "customer_id", "created_at"),
+        # The pass code identifies the invitation only together with its
+        # market: it means nothing without the database.
+        UniqueConstraint("market_id", "pass_code", name="uq_invitations_market_pass_code"),
+        CheckConstraint(f"length(pass_code) = {PASS_LENGTH}", name="pass_code_length"),
+        CheckConstraint("visited_by_id IS NULL OR visited_at IS NOT NULL", name="visit_has_time"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,9 +92,70 @@ class Invitation(db.Model):
     answer_stamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answer_sequence: Mapped[int | None]
     answer_outdated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The visitor pass (issue 18): its short code, and the check-in at the
+    # market (once: the first scan sets it, later scans only read it).
+    pass_code: Mapped[str] = mapped_column(String(PASS_LENGTH), default=new_pass_code)
+    visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    visited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The "send invitations" it came from (its ranking options and control
+    # group); NULL for invitations sent before sends were recorded.
+    send_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation_sends.id", ondelete="SET NULL")
+    )
 
     customer: Mapped[Customer] = relationship(lazy="raise")
     market: Mapped[Market] = relationship(lazy="raise")
+
+
+class InvitationSend(db.Model):
+    """One "send invitations" by staff: the ranking options the customers
+    were chosen with, and the control group held back from them. The
+    control share and its random seed are kept so the draw can be explained
+    (and repeated) later; the held-back customers are ControlCustomer rows."""
+
+    __tablename__ = "invitation_sends"
+    __table_args__ = (
+        CheckConstraint("control_percent BETWEEN 0 AND 50", name="control_percent_range"),
+        CheckConstraint("control_percent = 0 OR control_seed IS NOT NULL", name="control_seeded"),
+        CheckConstraint(
+            "chosen >= 0 AND invited >= 0 AND held_back >= 0", name="counts_not_negative"
+        ),
+        Index("ix_invitation_sends_market", "market_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The ranking options on screen when staff chose (RankingSnapshot's);
+    # NULL when the customers were not chosen from a ranking.
+    top_n: Mapped[int | None]
+    window_days: Mapped[int | None]
+    assigned_vendors_only: Mapped[bool | None]
+    min_orders: Mapped[int | None]
+    skip_invited_weeks: Mapped[int | None]
+    control_percent: Mapped[int] = mapped_column(default=0)
+    control_seed: Mapped[int | None] = mapped_column(BigInteger)
+    chosen: Mapped[int] = mapped_column(default=0)  # eligible customers chosen
+    invited: Mapped[int] = mapped_column(default=0)
+    held_back: Mapped[int] = mapped_column(default=0)
+
+
+class ControlCustomer(db.Model):
+    """A customer held back as the control group of a market: never invited
+    to it (market.invitations.sending refuses), so the report can compare
+    what the invited did online with what these did."""
+
+    __tablename__ = "control_customers"
+    __table_args__ = (
+        UniqueConstraint("market_id", "customer_id", name="uq_control_customers_market_customer"),
+        Index("ix_control_customers_customer", "customer_id"),  # purging customers
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("invitation_sends.id", ondelete="CASCADE"))
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
 
 
 class RankingSnapshot(db.Model):

@@ -139,8 +139,8 @@ class Application(db.Model):
 
 
 class VendorChange(db.Model):
-    """A live enterprise's requested new name, business number or category
-    (정보 변경 요청), waiting for staff. The vendors row keeps the approved
+    """A live enterprise's requested new name, business number, category or
+    shop link (정보 변경 요청), waiting for staff. The vendors row keeps the approved
     values, which every page, export and the order import go on reading; a
     column left NULL is not being changed. The row exists only while the
     request waits (the decision and its reason are in the audit log), so the
@@ -153,7 +153,8 @@ class VendorChange(db.Model):
             name="change_business_number_digits",
         ),
         CheckConstraint(
-            "name IS NOT NULL OR business_number IS NOT NULL OR category IS NOT NULL",
+            "name IS NOT NULL OR business_number IS NOT NULL OR category IS NOT NULL"
+            " OR shop_url IS NOT NULL",
             name="changes_something",
         ),
     )
@@ -165,6 +166,10 @@ class VendorChange(db.Model):
     name: Mapped[str | None] = mapped_column(String(100))
     business_number: Mapped[str | None] = mapped_column(String(10))
     category: Mapped[Category | None] = mapped_column(value_enum(Category, length=32))
+    # The shop link matches the marketplace's seller column to the vendor
+    # (market.customers.importer), so a new one waits for review too; ""
+    # asks to remove the link.
+    shop_url: Mapped[str | None] = mapped_column(String(500))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     vendor: Mapped[Vendor] = relationship(lazy="raise")
