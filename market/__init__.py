@@ -80,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from market.customers.views import bp as customers_bp
     from market.home.views import bp as home_bp
     from market.inbox.views import bp as inbox_bp
+    from market.invitations.checkin_views import bp as checkin_bp
     from market.invitations.customer_views import bp as customer_pages_bp
     from market.invitations.views import bp as invitations_bp
     from market.markets.planning_views import bp as market_planning_bp
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         customers_bp,
         customer_pages_bp,
         invitations_bp,
+        checkin_bp,
         vendors_bp,
         vendor_bp,
         vendor_admin_bp,

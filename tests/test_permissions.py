@@ -58,6 +58,7 @@ ACCESS = {
     "invitations.export": STAFF,
     "invitations.rsvp": PUBLIC,
     "invitations.unsubscribe": PUBLIC,
+    "checkin.visitor": STAFF,
     "core.healthz": PUBLIC,
     "core.readyz": PUBLIC,
     "core.set_language": PUBLIC,
