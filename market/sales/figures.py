@@ -1,0 +1,420 @@
+"""The sales-support figures: what the market (takings) and the marketplace
+(imported orders) brought, per month and per enterprise.
+
+Every figure is aggregated by the database, one statement per table and
+question, whatever the data size; Python only shapes the result rows (a few
+hundred enterprises, never orders).
+
+Periods are inclusive Seoul dates. Takings belong to a market, whose date is
+already a Seoul date. Orders carry `ordered_at` in UTC (stored naive, see
+market.timeutil.UTCDateTime): a period's bounds are Seoul midnights turned
+into UTC in Python (seoul_bounds), and months are grouped in SQL on
+ordered_at + 9 hours. Korea has kept UTC+9 without daylight saving since
+1988, so a fixed nine hours is exact for every order the marketplace can
+have, and neither database needs a time-zone table.
+
+Money is integer won; sums are cast to BIGINT (PostgreSQL returns
+SUM(bigint) as numeric)."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import BigInteger, String, and_, case, cast, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from market.customers.models import Order
+from market.extensions import db
+from market.markets.models import Market
+from market.takings.models import Takings
+from market.timeutil import SEOUL
+from market.vendors.models import Category, EnterpriseType, Vendor
+
+# -- months in SQL ---------------------------------------------------------------------
+
+
+class date_month(FunctionElement):
+    """'YYYY-MM' of a DATE column (a market day is a Seoul date already)."""
+
+    type = String()
+    inherit_cache = True
+    name = "date_month"
+
+
+class seoul_month(FunctionElement):
+    """'YYYY-MM' of a stored UTC time, in Seoul: the time plus nine hours
+    (no daylight saving in Korea since 1988, see the module's docstring)."""
+
+    type = String()
+    inherit_cache = True
+    name = "seoul_month"
+
+
+# substr rather than strftime('%Y-%m'): no percent sign to escape for any driver.
+@compiles(date_month, "sqlite")
+def _date_month_sqlite(element, compiler, **kw):
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
+
+
+@compiles(date_month)
+def _date_month_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+@compiles(seoul_month, "sqlite")
+def _seoul_month_sqlite(element, compiler, **kw):
+    # SQLite keeps the naive UTC time as text 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+    return f"substr(datetime({compiler.process(element.clauses, **kw)}, '+9 hours'), 1, 7)"
+
+
+@compiles(seoul_month)
+def _seoul_month_postgresql(element, compiler, **kw):
+    # A TIMESTAMP WITHOUT TIME ZONE holding UTC: plus nine hours is Seoul.
+    return f"to_char({compiler.process(element.clauses, **kw)} + interval '9 hours', 'YYYY-MM')"
+
+
+# -- periods ---------------------------------------------------------------------------
+
+
+def seoul_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The inclusive Seoul dates [start, end] as UTC [from, until): the
+    period opens at Seoul midnight of `start` (15:00 UTC the day before) and
+    closes at Seoul midnight after `end`."""
+    opens = datetime.combine(start, time(), tzinfo=SEOUL).astimezone(UTC)
+    if end >= date.max:
+        closes = datetime.max.replace(tzinfo=UTC)
+    else:
+        closes = datetime.combine(end + timedelta(days=1), time(), tzinfo=SEOUL).astimezone(UTC)
+    return opens, closes
+
+
+def year_earlier(day: date) -> date:
+    """The same day a year earlier; 29 February becomes 28 February (the
+    last day of that February), so a period ending on the last day of a
+    leap February compares with the whole February before, and one starting
+    on 29 February compares from the 28th. Year 1 stays (no year 0)."""
+    if day.year == 1:
+        return day
+    if day.month == 2 and day.day == 29:
+        return date(day.year - 1, 2, 28)
+    return day.replace(year=day.year - 1)
+
+
+def months_between(start: date, end: date) -> list[date]:
+    """The first day of every month that [start, end] touches."""
+    months = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _won(expression):
+    return cast(func.coalesce(func.sum(expression), 0), BigInteger)
+
+
+def _when(condition, expression):
+    """The value inside the condition, NULL outside: conditional aggregation,
+    so one pass over the rows gives this period and the year before."""
+    return case((condition, expression))
+
+
+def _month_key(key: str) -> date:
+    year, month = key.split("-")
+    return date(int(year), int(month), 1)
+
+
+# -- per month -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthChannels:
+    month: date  # its first day
+    offline: int  # takings at the market
+    online: int  # orders' sales on the marketplace
+    online_orders: int
+    market_days: int = 0  # distinct market days with takings (adds up over months)
+
+    @property
+    def total(self) -> int:
+        return self.offline + self.online
+
+
+def monthly_channels(start: date, end: date, vendor_id: int | None = None) -> list[MonthChannels]:
+    """Takings and matched-or-not online sales per Seoul month of [start, end],
+    every month present (zeros where nothing was sold); with `vendor_id`,
+    that enterprise's alone. Two statements: one per table."""
+    if start > end:
+        return []
+    month = date_month(Market.market_date)
+    offline = (
+        select(month, func.count(func.distinct(Takings.market_id)), _won(Takings.amount))
+        .join(Market, Market.id == Takings.market_id)
+        .where(Market.market_date >= start, Market.market_date <= end)
+        .group_by(month)
+    )
+    opens, closes = seoul_bounds(start, end)
+    order_month = seoul_month(Order.ordered_at)
+    online = (
+        select(order_month, func.count(Order.id), _won(Order.amount))
+        .where(Order.ordered_at >= opens, Order.ordered_at < closes)
+        .group_by(order_month)
+    )
+    if vendor_id is not None:
+        offline = offline.where(Takings.vendor_id == vendor_id)
+        online = online.where(Order.vendor_id == vendor_id)
+    takings = {_month_key(key): (days, total) for key, days, total in db.session.execute(offline)}
+    orders = {_month_key(key): (count, total) for key, count, total in db.session.execute(online)}
+    return [
+        MonthChannels(
+            month=first,
+            offline=int(takings.get(first, (0, 0))[1]),
+            online=int(orders.get(first, (0, 0))[1]),
+            online_orders=int(orders.get(first, (0, 0))[0]),
+            market_days=int(takings.get(first, (0, 0))[0]),
+        )
+        for first in months_between(start, end)
+    ]
+
+
+# -- per enterprise --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Offline:
+    market_days: int = 0  # distinct market days with takings
+    total: int = 0
+    cash: int = 0  # the split, where the enterprise gave one
+    card: int = 0
+    voucher: int = 0
+
+    @property
+    def average(self) -> int:
+        """Per market day, whole won, half up."""
+        return (
+            (2 * self.total + self.market_days) // (2 * self.market_days) if self.market_days else 0
+        )
+
+    def __add__(self, other: "Offline") -> "Offline":
+        return Offline(*(a + b for a, b in zip(_values(self), _values(other), strict=True)))
+
+
+@dataclass(frozen=True)
+class Online:
+    orders: int = 0
+    total: int = 0
+    # Distinct per enterprise: summed over enterprises (a type's subtotal), a
+    # buyer of two enterprises counts twice.
+    buyers: int = 0
+    repeat_buyers: int = 0  # buyers with two or more orders in the period
+
+    def __add__(self, other: "Online") -> "Online":
+        return Online(*(a + b for a, b in zip(_values(self), _values(other), strict=True)))
+
+
+def _values(figures) -> tuple[int, ...]:
+    return tuple(getattr(figures, name) for name in figures.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Both channels over one period."""
+
+    offline: Offline = field(default_factory=Offline)
+    online: Online = field(default_factory=Online)
+
+    @property
+    def total(self) -> int:
+        return self.offline.total + self.online.total
+
+    @property
+    def online_share(self) -> float:
+        """Percent of the total sold online (0 when nothing was sold)."""
+        return 100 * self.online.total / self.total if self.total else 0.0
+
+    @property
+    def offline_share(self) -> float:
+        return 100 * self.offline.total / self.total if self.total else 0.0
+
+    def __add__(self, other: "Figures") -> "Figures":
+        return Figures(self.offline + other.offline, self.online + other.online)
+
+
+@dataclass(frozen=True)
+class EnterpriseFigures:
+    vendor_id: int
+    name: str
+    enterprise_type: EnterpriseType
+    category: Category
+    current: Figures
+    previous: Figures  # the same dates a year earlier (year_earlier)
+
+    @property
+    def active(self) -> bool:
+        """Sold anything in the period (the headline counts only these)."""
+        return self.current.total > 0 or self.current.online.orders > 0
+
+
+@dataclass(frozen=True)
+class SellerFigures:
+    """Orders whose seller matched no enterprise, by the name in the file."""
+
+    seller_name: str
+    current: Online
+    previous: Online
+
+
+@dataclass
+class PeriodFigures:
+    start: date
+    end: date
+    previous_start: date
+    previous_end: date
+    enterprises: list[EnterpriseFigures]  # highest current total first
+    unmatched: list[SellerFigures]  # highest current sales first
+
+
+def enterprise_figures(start: date, end: date) -> PeriodFigures:
+    """Per enterprise, both channels, for [start, end] and the same dates a
+    year earlier: two statements (takings, orders) whatever the data size.
+    Enterprises that sold in either period are listed; unmatched sellers
+    apart, by name."""
+    previous_start, previous_end = year_earlier(start), year_earlier(end)
+    offline = _offline_rows(start, end, previous_start, previous_end)
+    online, unmatched = _online_rows(start, end, previous_start, previous_end)
+    vendors = {**{row[0]: row[1:4] for row in online}, **{row[0]: row[1:4] for row in offline}}
+    takings = {row[0]: row[4:] for row in offline}
+    orders = {row[0]: row[4:] for row in online}
+    enterprises = []
+    for vendor_id, (name, kind, category) in vendors.items():
+        days, total, cash, card, voucher, prev_days, prev_total = takings.get(vendor_id, (0,) * 7)
+        sold = orders.get(vendor_id, (0,) * 8)
+        enterprises.append(
+            EnterpriseFigures(
+                vendor_id=vendor_id,
+                name=name,
+                enterprise_type=EnterpriseType(kind),
+                category=Category(category),
+                current=Figures(Offline(days, total, cash, card, voucher), Online(*sold[:4])),
+                previous=Figures(Offline(prev_days, prev_total), Online(*sold[4:])),
+            )
+        )
+    enterprises.sort(
+        key=lambda row: (-row.current.total, -row.previous.total, row.name, row.vendor_id)
+    )
+    return PeriodFigures(start, end, previous_start, previous_end, enterprises, unmatched)
+
+
+def _offline_rows(start: date, end: date, previous_start: date, previous_end: date) -> list[tuple]:
+    """(vendor_id, name, type, category, days, total, cash, card, voucher,
+    previous days, previous total) for every enterprise with takings in
+    either period. Grouped by vendor_id alone, joined to the vendors after
+    (as market.takings.reports does: narrower keys to sort)."""
+    now = and_(Market.market_date >= start, Market.market_date <= end)
+    before = and_(Market.market_date >= previous_start, Market.market_date <= previous_end)
+    per_vendor = (
+        select(
+            Takings.vendor_id.label("vendor_id"),
+            func.count(_when(now, Takings.id)).label("days"),
+            _won(_when(now, Takings.amount)).label("total"),
+            _won(_when(now, Takings.cash)).label("cash"),
+            _won(_when(now, Takings.card)).label("card"),
+            _won(_when(now, Takings.voucher)).label("voucher"),
+            func.count(_when(before, Takings.id)).label("previous_days"),
+            _won(_when(before, Takings.amount)).label("previous_total"),
+        )
+        .join(Market, Market.id == Takings.market_id)
+        .where(or_(now, before))
+        .group_by(Takings.vendor_id)
+        .subquery("offline")
+    )
+    rows = db.session.execute(
+        select(
+            Vendor.id,
+            Vendor.name,
+            Vendor.enterprise_type,
+            Vendor.category,
+            *(column for name, column in per_vendor.c.items() if name != "vendor_id"),
+        ).join(per_vendor, per_vendor.c.vendor_id == Vendor.id)
+    )
+    return [(row[0], row[1], row[2], row[3], *(int(v) for v in row[4:])) for row in rows]
+
+
+def _online_rows(
+    start: date, end: date, previous_start: date, previous_end: date
+) -> tuple[list[tuple], list[SellerFigures]]:
+    """One statement over the orders of both periods. The inner query groups
+    by enterprise (or, unmatched, by the seller's name) and buyer, counting
+    each buyer's orders in either period; the outer one adds the buyers up,
+    so buyers and repeat buyers (two or more orders) come from the same pass."""
+    opens, closes = seoul_bounds(start, end)
+    previous_opens, previous_closes = seoul_bounds(previous_start, previous_end)
+    now = and_(Order.ordered_at >= opens, Order.ordered_at < closes)
+    before = and_(Order.ordered_at >= previous_opens, Order.ordered_at < previous_closes)
+    # Matched orders group by enterprise; the rest by the seller's name in the file.
+    seller = case((Order.vendor_id.is_(None), Order.seller_name))
+    per_buyer = (
+        select(
+            Order.vendor_id.label("vendor_id"),
+            seller.label("seller"),
+            func.count(_when(now, Order.id)).label("orders"),
+            _won(_when(now, Order.amount)).label("total"),
+            func.count(_when(before, Order.id)).label("previous_orders"),
+            _won(_when(before, Order.amount)).label("previous_total"),
+        )
+        .where(or_(now, before))
+        .group_by(Order.vendor_id, seller, Order.customer_id)
+        .subquery("per_buyer")
+    )
+    b = per_buyer.c
+    per_seller = (
+        select(
+            b.vendor_id,
+            b.seller,
+            cast(func.sum(b.orders), BigInteger).label("orders"),
+            cast(func.sum(b.total), BigInteger).label("total"),
+            func.count(_when(b.orders > 0, b.orders)).label("buyers"),
+            func.count(_when(b.orders > 1, b.orders)).label("repeat_buyers"),
+            cast(func.sum(b.previous_orders), BigInteger).label("previous_orders"),
+            cast(func.sum(b.previous_total), BigInteger).label("previous_total"),
+            func.count(_when(b.previous_orders > 0, b.previous_orders)).label("previous_buyers"),
+            func.count(_when(b.previous_orders > 1, b.previous_orders)).label("previous_repeat"),
+        )
+        .group_by(b.vendor_id, b.seller)
+        .subquery("per_seller")
+    )
+    s = per_seller.c
+    rows = db.session.execute(
+        select(
+            s.vendor_id,
+            Vendor.name,
+            Vendor.enterprise_type,
+            Vendor.category,
+            s.seller,
+            *(s[name] for name in _ONLINE_COLUMNS),
+        ).outerjoin(Vendor, Vendor.id == s.vendor_id)
+    )
+    matched, unmatched = [], []
+    for vendor_id, name, kind, category, seller_name, *numbers in rows:
+        numbers = [int(value or 0) for value in numbers]
+        if vendor_id is None:
+            unmatched.append(
+                SellerFigures(seller_name or "", Online(*numbers[:4]), Online(*numbers[4:]))
+            )
+        else:
+            matched.append((vendor_id, name, kind, category, *numbers))
+    unmatched.sort(key=lambda row: (-row.current.total, -row.previous.total, row.seller_name))
+    return matched, unmatched
+
+
+_ONLINE_COLUMNS = (
+    "orders",
+    "total",
+    "buyers",
+    "repeat_buyers",
+    "previous_orders",
+    "previous_total",
+    "previous_buyers",
+    "previous_repeat",
+)
