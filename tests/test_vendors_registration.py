@@ -153,7 +153,11 @@ def test_the_database_constraint_refuses_when_the_check_is_passed(app, monkeypat
     db.session.commit()
     monkeypatch.setattr(services, "business_number_owner", lambda digits: None)
     with pytest.raises(services.VendorRuleError) as refused:
-        services.register_vendor(_details(email="other@vendor.example.kr"), "long-password-1")
+        # Another shop: one shop link belongs to one enterprise (market.vendors.shop_links).
+        services.register_vendor(
+            _details(email="other@vendor.example.kr", shop_url="https://shop.example.kr/other"),
+            "long-password-1",
+        )
     assert "business_number" in refused.value.errors
     db.session.rollback()
     assert _count(Vendor) == 1

@@ -29,6 +29,7 @@ from market.customers.uploads import local_copy
 from market.extensions import db
 from market.timeutil import utcnow
 from market.vendors.models import Vendor
+from market.vendors.shop_links import link_key
 
 BATCH = 2000  # rows between looks at the clock, for progress
 KNOWN_BATCH = 10_000
@@ -53,13 +54,13 @@ class SellerMatcher:
         rows = db.session.execute(select(Vendor.id, Vendor.name, Vendor.shop_url)).all()
         return cls(
             by_name={_seller_key(name): vendor_id for vendor_id, name, _ in rows},
-            by_link={_link_key(url): vendor_id for vendor_id, _, url in rows if url},
+            by_link={link_key(url): vendor_id for vendor_id, _, url in rows if url},
         )
 
     def match(self, seller: str) -> int | None:
         if seller in self.known:
             return self.known[seller]
-        found = self.by_name.get(_seller_key(seller)) or self.by_link.get(_link_key(seller))
+        found = self.by_name.get(_seller_key(seller)) or self.by_link.get(link_key(seller))
         if len(self.known) < 100_000:  # bounded, should a file name a seller per row
             self.known[seller] = found
         return found
@@ -68,10 +69,6 @@ class SellerMatcher:
 def _seller_key(name: str) -> str:
     name = re.sub(r"\((주|사|유|재)\)|주식회사|㈜", "", name)
     return re.sub(r"\s+", "", name).lower()
-
-
-def _link_key(url: str) -> str:
-    return re.sub(r"^https?://(www\.)?", "", url.strip().lower()).rstrip("/")
 
 
 def _rows(source: RowSource, progress: Progress | None) -> Iterator[OrderRow | BadRow]:

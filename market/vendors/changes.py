@@ -1,13 +1,14 @@
-"""A live enterprise's change of name, business number or category waits for
-staff (정보 변경 요청). No Flask request in here.
+"""A live enterprise's change of name, business number, category or online
+shop link waits for staff (정보 변경 요청). No Flask request in here.
 
 Until staff approve, the vendors row keeps the approved values, so every
 reader (the public directory, booth maps, calendars and mails, exports and
-the order import's SellerMatcher) goes on using them without knowing that a
-request exists. The request is a vendor_changes row: one per enterprise
-(a unique column, so two saves at once cannot make two), replaced by the
-next edit, and deleted when it is approved, rejected or withdrawn; the
-audit log keeps what was asked and decided.
+the order import's SellerMatcher, which matches sellers by name or shop
+link) goes on using them without knowing that a request exists. The request
+is a vendor_changes row: one per enterprise (a unique column, so two saves
+at once cannot make two), replaced by the next edit, and deleted when it
+is approved, rejected or withdrawn; the audit log keeps what was asked and
+decided.
 
 Only an enterprise whose values are in use waits (approved or suspended):
 a pending or rejected one is not public yet, and staff review all of its
@@ -30,8 +31,11 @@ from market.vendors import services
 from market.vendors.mails import change_message
 from market.vendors.models import Vendor, VendorChange, VendorStatus
 from market.vendors.services import VendorDetails, VendorRuleError
+from market.vendors.shop_links import link_taken_message, new_link_taken
 
-REVIEWED = ("name", "business_number", "category")
+REVIEWED = ("name", "business_number", "category", "shop_url")
+# A request to remove the shop link is stored as "" (NULL means "not changed").
+REMOVED_LINK = ""
 LIVE = (VendorStatus.APPROVED, VendorStatus.SUSPENDED)
 OUTBOX_CATEGORY = "vendor-change"
 
@@ -45,13 +49,19 @@ def pending_change(vendor: Vendor, lock: bool = False) -> VendorChange | None:
 
 
 def requested_values(vendor: Vendor, change: VendorChange | None) -> dict:
-    """The three reviewed values as they will be once the request is approved."""
+    """The reviewed values as they will be once the request is approved."""
     values = {name: getattr(vendor, name) for name in REVIEWED}
     if change is not None:
         values.update(
             {name: getattr(change, name) for name in REVIEWED if getattr(change, name) is not None}
         )
+    values["shop_url"] = values["shop_url"] or None
     return values
+
+
+def _stored(name: str, value):
+    """A requested value as the vendor_changes column holds it."""
+    return REMOVED_LINK if name == "shop_url" and value is None else value
 
 
 def _busy_message() -> str:
@@ -70,19 +80,22 @@ def _number_taken(vendor: Vendor, number: str | None) -> bool:
 
 def save_own_profile(vendor: Vendor, details: VendorDetails, actor) -> bool:
     """Saves what the enterprise typed on its profile page: every field at
-    once, except a live enterprise's name, business number and category,
-    which become (or replace) its waiting request. True when the enterprise
+    once, except a live enterprise's name, business number, category and
+    shop link, which become (or replace) its waiting request. True when the enterprise
     went back for review (services.update_vendor)."""
     change = pending_change(vendor, lock=True)
     if vendor.status not in LIVE and change is None:
         return services.update_vendor(vendor, details, actor)
     requested = {name: getattr(details, name) for name in REVIEWED}
     requested["name"] = (requested["name"] or "").strip()
+    requested["shop_url"] = (requested["shop_url"] or "").strip() or None
     errors = {}
     if not requested["name"]:
         errors["name"] = _("Enter the enterprise's name.")
     if _number_taken(vendor, requested["business_number"]):
         errors["business_number"] = services.business_number_taken_message()
+    if new_link_taken(requested["shop_url"], vendor):
+        errors["shop_url"] = link_taken_message()
     if errors:
         raise VendorRuleError(errors)
     kept = replace(details, **{name: getattr(vendor, name) for name in REVIEWED})
@@ -92,7 +105,11 @@ def save_own_profile(vendor: Vendor, details: VendorDetails, actor) -> bool:
 
 
 def _request(vendor: Vendor, change: VendorChange | None, requested: dict, actor) -> None:
-    asked = {name: value for name, value in requested.items() if value != getattr(vendor, name)}
+    asked = {
+        name: _stored(name, value)
+        for name, value in requested.items()
+        if value != getattr(vendor, name)
+    }
     if not asked:
         if change is not None:  # typed the approved values back: nothing left to review
             before = requested_values(vendor, change)
@@ -152,6 +169,8 @@ def decide_change(
     current, requested = requested_values(vendor, None), requested_values(vendor, change)
     if approve and _number_taken(vendor, change.business_number):
         raise VendorRuleError({"form": number_taken_at_approval()})
+    if approve and new_link_taken(change.shop_url, vendor):
+        raise VendorRuleError({"form": link_taken_at_approval()})
     db.session.delete(change)
     if approve:
         for name in REVIEWED:
@@ -171,6 +190,14 @@ def decide_change(
         category=OUTBOX_CATEGORY,
     )
     return approve
+
+
+def link_taken_at_approval() -> str:
+    return _(
+        "Another enterprise now uses the requested online shop link, so the change "
+        "cannot be approved: imported orders from that shop would go to either. "
+        "Reject it with the reason, or check the link with both enterprises."
+    )
 
 
 def number_taken_at_approval() -> str:
@@ -199,14 +226,17 @@ def changes_count() -> int:
 
 
 def compared(vendor: Vendor, change: VendorChange) -> list[tuple[str, str, object, object]]:
-    """(field, label, current, requested) for each field the request changes."""
+    """(field, label, current, requested) for each field the request changes;
+    a shop link to be removed is requested as None."""
     labels = {
         "name": _l("Enterprise name"),
         "business_number": _l("Business registration number"),
         "category": _l("Products"),
+        "shop_url": _l("Online shop link"),
     }
+    requested = requested_values(vendor, change)
     return [
-        (name, labels[name], getattr(vendor, name), getattr(change, name))
+        (name, labels[name], getattr(vendor, name), requested[name])
         for name in REVIEWED
         if getattr(change, name) is not None
     ]

@@ -38,7 +38,7 @@ def _subject(status: VendorStatus, name: str) -> str:
 def change_message(
     vendor: Vendor, before: dict, requested: dict, approved: bool, reason, link=None
 ):
-    """The mail about a decided change of name, business number or category:
+    """The mail about a decided change of name, business number, category or shop link:
     each changed value before and as requested, in Korean whatever language
     the deciding staff member reads."""
     with force_locale("ko"):
@@ -46,6 +46,7 @@ def change_message(
             "name": ("기업 이름", one_line),
             "business_number": ("사업자등록번호", format_business_number),
             "category": ("판매 품목", category_label),
+            "shop_url": ("온라인 쇼핑몰 링크", lambda link: one_line(link) if link else "없음"),
         }
         lines = [
             (label, show(before[field]), show(requested[field]))

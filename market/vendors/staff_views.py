@@ -180,7 +180,7 @@ def edit(vendor_id: int):
     return render_template("vendors/staff_edit.html", form=form, vendor=vendor)
 
 
-# -- changes of name, business number or category --------------------------------
+# -- changes of name, business number, category or shop link ---------------------
 
 
 @bp.route("/changes")

@@ -48,8 +48,9 @@ def profile():
             if changes.pending_change(vendor) is not None:
                 flash(
                     _(
-                        "Saved. The new name, business number or category is used once "
-                        "the center approves it; until then your enterprise appears as before."
+                        "Saved. The new name, business number, category or online shop link "
+                        "is used once the center approves it; until then your enterprise "
+                        "appears as before."
                     ),
                     "info",
                 )
