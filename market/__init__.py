@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from market.markets.views import bp as markets_bp
     from market.outbox.views import bp as outbox_bp
     from market.public.views import bp as public_bp
+    from market.sales.views import bp as sales_bp
     from market.takings.staff_views import bp as takings_bp
     from market.takings.vendor_views import bp as vendor_takings_bp
     from market.vendors.export_views import bp as vendor_exports_bp
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
         vendor_exports_bp,
         takings_bp,
         vendor_takings_bp,
+        sales_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -23,6 +23,8 @@ from market.timeutil import to_seoul
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 WON_FORMAT = "#,##0"
+# Columns that hold money (Table.money) show the won sign too, for reports handed in as they are.
+MONEY_FORMAT = '"₩"#,##0'
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -39,6 +41,7 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list]
+    money: tuple[int, ...] = ()  # indexes of the columns in won (XLSX: ₩#,##0)
 
 
 def to_csv(table: Table) -> bytes:
@@ -119,7 +122,7 @@ def _format(sheet, table: Table) -> None:
         for cell in sheet.iter_cols(min_col=column, max_col=column, min_row=2):
             for item in cell:
                 if isinstance(item.value, int) and not isinstance(item.value, bool):
-                    item.number_format = WON_FORMAT
+                    item.number_format = MONEY_FORMAT if column - 1 in table.money else WON_FORMAT
                 elif isinstance(item.value, datetime):
                     item.number_format = "yyyy-mm-dd hh:mm"
                 elif isinstance(item.value, date):

@@ -141,10 +141,14 @@ class MonthChannels:
         return self.offline + self.online
 
 
-def monthly_channels(start: date, end: date, vendor_id: int | None = None) -> list[MonthChannels]:
-    """Takings and matched-or-not online sales per Seoul month of [start, end],
-    every month present (zeros where nothing was sold); with `vendor_id`,
-    that enterprise's alone. Two statements: one per table."""
+def monthly_channels(
+    start: date, end: date, vendor_id: int | None = None, matched_only: bool = False
+) -> list[MonthChannels]:
+    """Takings and online sales per Seoul month of [start, end], every month
+    present (zeros where nothing was sold); with `vendor_id`, that
+    enterprise's alone; with `matched_only`, online orders of enterprises
+    only (what the report's totals cover), else also unmatched sellers'.
+    Two statements: one per table."""
     if start > end:
         return []
     month = date_month(Market.market_date)
@@ -164,6 +168,8 @@ def monthly_channels(start: date, end: date, vendor_id: int | None = None) -> li
     if vendor_id is not None:
         offline = offline.where(Takings.vendor_id == vendor_id)
         online = online.where(Order.vendor_id == vendor_id)
+    elif matched_only:
+        online = online.where(Order.vendor_id.is_not(None))
     takings = {_month_key(key): (days, total) for key, days, total in db.session.execute(offline)}
     orders = {_month_key(key): (count, total) for key, count, total in db.session.execute(online)}
     return [

@@ -1,0 +1,241 @@
+"""The report as files for submission: XLSX (a summary sheet, a sheet per
+enterprise type, every enterprise, unmatched sellers, months) and CSV (every
+enterprise on one flat table). Written by market.core.exports: numbers stay
+numbers (money with the won sign), no formulas, formula-looking text
+neutralised (an enterprise's name is typed at sign-up, a seller's name comes
+from the marketplace's file), CSV with a byte-order mark."""
+
+from flask_babel import gettext as _
+
+from market.core.exports import Table
+from market.sales.figures import EnterpriseFigures, Figures
+from market.sales.report import Group, SalesReport, change, headline
+from market.vendors.labels import category_label, enterprise_type_label
+
+
+def _percent(value: float | None):
+    return round(value, 1) if value is not None else _("no data a year earlier")
+
+
+# -- the enterprises -------------------------------------------------------------------
+
+
+def _enterprise_headers(with_type: bool) -> list[str]:
+    return [
+        _("Enterprise"),
+        *([_("Enterprise type")] if with_type else []),
+        _("Category"),
+        _("Markets attended"),
+        _("Cash"),
+        _("Card"),
+        _("Gift vouchers"),
+        _("Market takings"),
+        _("Average per market day"),
+        _("Online orders"),
+        _("Online sales"),
+        _("Buyers"),
+        _("Repeat buyers"),
+        _("Total (both channels)"),
+        _("Online share (%)"),
+        _("Total a year earlier"),
+        _("Change on a year earlier (%)"),
+    ]
+
+
+def _figures_cells(now: Figures, before: Figures) -> list:
+    return [
+        now.offline.market_days,
+        now.offline.cash,
+        now.offline.card,
+        now.offline.voucher,
+        now.offline.total,
+        now.offline.average,
+        now.online.orders,
+        now.online.total,
+        now.online.buyers,
+        now.online.repeat_buyers,
+        now.total,
+        round(now.online_share, 1),
+        before.total,
+        _percent(change(now.total, before.total)),
+    ]
+
+
+def _enterprise_row(row: EnterpriseFigures, with_type: bool) -> list:
+    kind = [enterprise_type_label(row.enterprise_type)] if with_type else []
+    return [
+        row.name,
+        *kind,
+        category_label(row.category),
+        *_figures_cells(row.current, row.previous),
+    ]
+
+
+def _sum_row(group: Group, with_type: bool, label: str) -> list:
+    return [label, *([""] if with_type else []), "", *_figures_cells(group.current, group.previous)]
+
+
+def _money(with_type: bool) -> tuple[int, ...]:
+    """Cash, card, vouchers, takings, average, online sales, total, total before."""
+    shift = 1 if with_type else 0
+    return tuple(shift + i for i in (3, 4, 5, 6, 7, 9, 12, 14))
+
+
+def enterprises_table(report: SalesReport) -> Table:
+    """Every enterprise, with its type and category, and the total: the CSV,
+    and the XLSX's enterprise sheet."""
+    rows = [_enterprise_row(row, True) for row in report.enterprises]
+    rows.append(_sum_row(report.total, True, _("Total (both channels)")))
+    return Table(
+        "enterprises", _("Enterprises"), _enterprise_headers(True), rows, money=_money(True)
+    )
+
+
+def type_table(group: Group) -> Table:
+    rows = [_enterprise_row(row, False) for row in group.rows]
+    rows.append(_sum_row(group, False, _("Subtotal")))
+    return Table(str(group.key), group.label, _enterprise_headers(False), rows, money=_money(False))
+
+
+def unmatched_table(report: SalesReport) -> Table:
+    return Table(
+        "unmatched",
+        _("Unmatched sellers"),
+        [
+            _("Seller in the order file"),
+            _("Online orders"),
+            _("Online sales"),
+            _("Buyers"),
+            _("Repeat buyers"),
+            _("Online sales a year earlier"),
+        ],
+        [
+            [
+                row.seller_name,
+                row.current.orders,
+                row.current.total,
+                row.current.buyers,
+                row.current.repeat_buyers,
+                row.previous.total,
+            ]
+            for row in report.unmatched
+        ],
+        money=(2, 5),
+    )
+
+
+def months_table(report: SalesReport) -> Table:
+    return Table(
+        "months",
+        _("Per month"),
+        [
+            _("Month"),
+            _("Market days held"),
+            _("Market takings"),
+            _("Online orders"),
+            _("Online sales"),
+            _("Total (both channels)"),
+        ],
+        [
+            [
+                _("%(year)d-%(month)02d", year=m.month.year, month=m.month.month),
+                m.market_days,
+                m.offline,
+                m.online_orders,
+                m.online,
+                m.total,
+            ]
+            for m in report.months
+        ],
+        money=(2, 4, 5),
+    )
+
+
+# -- the summary -----------------------------------------------------------------------
+
+SUMMARY_MONEY = (3, 5, 6, 8)
+
+
+def _summary_headers(name: str) -> list[str]:
+    return [
+        name,
+        _("Enterprises that sold"),
+        _("Markets attended"),
+        _("Market takings"),
+        _("Online orders"),
+        _("Online sales"),
+        _("Total (both channels)"),
+        _("Online share (%)"),
+        _("Total a year earlier"),
+        _("Change on a year earlier (%)"),
+    ]
+
+
+def _summary_row(group: Group) -> list:
+    now, before = group.current, group.previous
+    return [
+        group.label,
+        group.enterprises,
+        now.offline.market_days,
+        now.offline.total,
+        now.online.orders,
+        now.online.total,
+        now.total,
+        round(now.online_share, 1),
+        before.total,
+        _percent(change(now.total, before.total)),
+    ]
+
+
+def summary_table(report: SalesReport) -> Table:
+    """The headline, the period, the totals, by type, by category, and what
+    the unmatched sellers sold (not in the totals), one block under another."""
+    rows: list[list] = [
+        [_("Period"), f"{report.start.isoformat()} – {report.end.isoformat()}"],
+        [
+            _("Compared with"),
+            f"{report.previous_start.isoformat()} – {report.previous_end.isoformat()}",
+        ],
+        [_("Market days held"), report.market_days],
+        [],
+        _summary_headers(_("Total (both channels)")),
+        _summary_row(report.total),
+        [],
+        _summary_headers(_("Enterprise type")),
+        *(_summary_row(group) for group in report.by_type),
+        [],
+        _summary_headers(_("Category")),
+        *(_summary_row(group) for group in report.by_category),
+        [],
+        [
+            _("Unmatched sellers (not in the totals)"),
+            len(report.unmatched_now),
+            "",
+            "",
+            report.unmatched_current.orders,
+            report.unmatched_current.total,
+        ],
+    ]
+    width = len(_summary_headers(""))  # every row as wide, for the sheet's column formats
+    return Table(
+        "summary",
+        _("Summary"),
+        [headline(report)] + [""] * (width - 1),
+        [row + [None] * (width - len(row)) for row in rows],
+        money=SUMMARY_MONEY,
+    )
+
+
+def workbook_tables(report: SalesReport) -> list[Table]:
+    return [
+        summary_table(report),
+        *(type_table(group) for group in report.by_type),
+        enterprises_table(report),
+        unmatched_table(report),
+        months_table(report),
+    ]
+
+
+def file_name(report: SalesReport, extension: str) -> str:
+    """ASCII, for the Content-Disposition header: named by its dates."""
+    return f"sales-{report.start.isoformat()}-{report.end.isoformat()}.{extension}"

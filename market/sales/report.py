@@ -1,0 +1,212 @@
+"""The 판로지원 실적 report: the figures (market.sales.figures) grouped by
+enterprise type and category, totalled, compared with a year earlier and
+put into a sentence the center can paste into its own report.
+
+Totals and subtotals are sums over the per-enterprise rows (a few hundred
+rows, not orders), so they add up to the table by construction. They cover
+the enterprises; online sales whose seller matched no enterprise are shown
+apart (`unmatched`), never added in silently and never dropped."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+
+from market.sales.figures import (
+    EnterpriseFigures,
+    Figures,
+    MonthChannels,
+    Online,
+    SellerFigures,
+    enterprise_figures,
+    monthly_channels,
+)
+from market.timeutil import format_won
+from market.vendors.labels import category_label, enterprise_type_label
+from market.vendors.models import Category, EnterpriseType
+
+TOP_ENTERPRISES = 10
+
+
+def change(current: int, previous: int) -> float | None:
+    """Percent change against the year before; None when there is nothing to
+    compare with (the page says 전년 자료 없음 rather than +∞%)."""
+    if not previous:
+        return None
+    return 100 * (current - previous) / previous
+
+
+@dataclass
+class Group:
+    """A total over enterprises: all of them, one type, or one category."""
+
+    key: object
+    label: str
+    rows: list[EnterpriseFigures] = field(default_factory=list)
+    current: Figures = field(default_factory=Figures)
+    previous: Figures = field(default_factory=Figures)
+
+    def add(self, row: EnterpriseFigures) -> None:
+        self.rows.append(row)
+        self.current += row.current
+        self.previous += row.previous
+
+    @property
+    def enterprises(self) -> int:
+        """Enterprises that sold anything in the period."""
+        return sum(1 for row in self.rows if row.active)
+
+    def change(self, channel: str = "total") -> float | None:
+        if channel == "total":
+            return change(self.current.total, self.previous.total)
+        now, before = getattr(self.current, channel), getattr(self.previous, channel)
+        return change(now.total, before.total)
+
+
+@dataclass
+class SalesReport:
+    start: date
+    end: date
+    previous_start: date
+    previous_end: date
+    enterprises: list[EnterpriseFigures]  # highest total first
+    unmatched: list[SellerFigures]
+    months: list[MonthChannels]
+    total: Group
+    by_type: list[Group]  # in the enum's order, types with rows only
+    by_category: list[Group]  # highest total first
+    unmatched_current: Online = field(default_factory=Online)
+    unmatched_previous: Online = field(default_factory=Online)
+
+    @property
+    def market_days(self) -> int:
+        """Distinct market days with takings: months never share a market day."""
+        return sum(month.market_days for month in self.months)
+
+    @property
+    def unmatched_now(self) -> list[SellerFigures]:
+        """Unmatched sellers with orders in the period (`unmatched` also holds
+        those with orders only a year earlier, for the comparison)."""
+        return [row for row in self.unmatched if row.current.orders]
+
+    @property
+    def top(self) -> list[EnterpriseFigures]:
+        return [row for row in self.enterprises if row.current.total][:TOP_ENTERPRISES]
+
+    @property
+    def by_type_rows(self) -> list[EnterpriseFigures]:
+        """Every enterprise, grouped by type (enum order), highest first within."""
+        return [row for group in self.by_type for row in group.rows]
+
+
+def build_report(start: date, end: date) -> SalesReport:
+    """Four statements whatever the data size: takings and orders per month,
+    takings and orders per enterprise (both with the year before)."""
+    figures = enterprise_figures(start, end)
+    total = Group("all", _("All enterprises"))
+    types: dict[EnterpriseType, Group] = {}
+    categories: dict[Category, Group] = {}
+    for row in figures.enterprises:
+        total.add(row)
+        kind = row.enterprise_type
+        types.setdefault(kind, Group(kind, enterprise_type_label(kind))).add(row)
+        category = row.category
+        categories.setdefault(category, Group(category, category_label(category))).add(row)
+    order = list(EnterpriseType)
+    report = SalesReport(
+        start=start,
+        end=end,
+        previous_start=figures.previous_start,
+        previous_end=figures.previous_end,
+        enterprises=figures.enterprises,
+        unmatched=figures.unmatched,
+        months=monthly_channels(start, end, matched_only=True),
+        total=total,
+        by_type=sorted(types.values(), key=lambda group: order.index(group.key)),
+        by_category=sorted(
+            categories.values(), key=lambda group: (-group.current.total, group.label)
+        ),
+    )
+    for seller in figures.unmatched:
+        report.unmatched_current += seller.current
+        report.unmatched_previous += seller.previous
+    return report
+
+
+# -- words ------------------------------------------------------------------------------
+
+
+def _last_day_of_month(day: date) -> bool:
+    return (day + timedelta(days=1)).day == 1
+
+
+def period_label(start: date, end: date) -> str:
+    """The period as the center writes it: 2026년, 2026년 4월, 2026년 1–4월,
+    2025년 11월–2026년 2월, or with days when it does not follow months."""
+    whole_months = start.day == 1 and _last_day_of_month(end)
+    if whole_months and start.year == end.year:
+        if (start.month, end.month) == (1, 12):
+            return _("%(year)d (whole year)", year=start.year)
+        if start.month == end.month:
+            return _("%(year)d-%(month)02d", year=start.year, month=start.month)
+        return _(
+            "%(year)d-%(first)02d to %(year)d-%(last)02d",
+            year=start.year,
+            first=start.month,
+            last=end.month,
+        )
+    if whole_months:
+        return _(
+            "%(first_year)d-%(first)02d to %(last_year)d-%(last)02d",
+            first_year=start.year,
+            first=start.month,
+            last_year=end.year,
+            last=end.month,
+        )
+    if start == end:
+        return _(
+            "%(year)d-%(month)02d-%(day)02d", year=start.year, month=start.month, day=start.day
+        )
+    if start.year == end.year:
+        return _(
+            "%(year)d-%(m1)02d-%(d1)02d to %(m2)02d-%(d2)02d",
+            year=start.year,
+            m1=start.month,
+            d1=start.day,
+            m2=end.month,
+            d2=end.day,
+        )
+    return _(
+        "%(y1)d-%(m1)02d-%(d1)02d to %(y2)d-%(m2)02d-%(d2)02d",
+        y1=start.year,
+        m1=start.month,
+        d1=start.day,
+        y2=end.year,
+        m2=end.month,
+        d2=end.day,
+    )
+
+
+def headline(report: SalesReport) -> str:
+    """One sentence built from the numbers, to paste into the center's
+    report; counts only enterprises that sold something in the period."""
+    return _(
+        "%(period)s: %(count)s enterprises, online %(online)s · market %(offline)s "
+        "(%(days)s market days)",
+        period=period_label(report.start, report.end),
+        count=f"{report.total.enterprises:,}",
+        online=format_won(report.total.current.online.total),
+        offline=format_won(report.total.current.offline.total),
+        days=f"{report.market_days:,}",
+    )
+
+
+def change_label(percent: float | None) -> str:
+    """↑ 12.5% / ↓ 3.0% / 0.0%, or 전년 자료 없음 when there is nothing before."""
+    if percent is None:
+        return _("no data a year earlier")
+    if percent > 0:
+        return f"↑ {percent:,.1f}%"
+    if percent < 0:
+        return f"↓ {-percent:,.1f}%"
+    return "0.0%"

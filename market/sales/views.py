@@ -1,0 +1,122 @@
+"""판로지원 실적 (staff): the report page and its XLSX and CSV."""
+
+from calendar import monthrange
+from datetime import date
+
+from flask import Blueprint, render_template, request
+from flask_babel import get_locale
+from flask_sqlalchemy.pagination import Pagination
+
+from market.accounts.decorators import staff_required
+from market.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE, download, to_csv, to_xlsx
+from market.core.pagination import page_number
+from market.sales import charts, exports
+from market.sales.forms import SalesPeriodForm
+from market.sales.report import (
+    TOP_ENTERPRISES,
+    SalesReport,
+    build_report,
+    change,
+    change_label,
+    headline,
+)
+from market.timeutil import today_seoul
+
+bp = Blueprint("sales", __name__, url_prefix="/staff")
+
+ENTERPRISES_PER_PAGE = 50
+UNMATCHED_SHOWN = 30  # the XLSX lists them all
+
+
+class ListPagination(Pagination):
+    """A page of rows already at hand: the report needs every enterprise's
+    row for its totals anyway (from two aggregates), so paging is slicing."""
+
+    def _query_items(self) -> list:
+        start = self._query_offset
+        return self._query_args["rows"][start : start + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._query_args["rows"])
+
+
+def _period() -> tuple[SalesPeriodForm, date, date]:
+    form = SalesPeriodForm(request.args)
+    form.validate()
+    today = today_seoul()
+    start, end = form.period((date(today.year, 1, 1), today))  # this year so far
+    return form, start, end
+
+
+def _shortcuts(report: SalesReport) -> dict:
+    """Links that fill the period in: years, the quarters and the months of
+    the year shown (the last year shown when the period spans several)."""
+    today = today_seoul()
+    year = report.end.year
+    quarters = [(q, date(year, 3 * q - 2, 1), _month_end(year, 3 * q)) for q in range(1, 5)]
+    months = [(m, date(year, m, 1), _month_end(year, m)) for m in range(1, 13)]
+    return {
+        "this_year": (date(today.year, 1, 1), today),
+        "years": [
+            (y, date(y, 1, 1), date(y, 12, 31)) for y in range(today.year, today.year - 5, -1)
+        ],
+        "year": year,
+        "quarters": quarters,
+        "months": months,
+    }
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, monthrange(year, month)[1])
+
+
+@bp.route("/sales")
+@staff_required
+def report():
+    form, start, end = _period()
+    data = build_report(start, end)
+    enterprises = ListPagination(
+        page=page_number("page"),
+        per_page=ENTERPRISES_PER_PAGE,
+        max_per_page=200,
+        error_out=False,
+        rows=data.by_type_rows,
+    )
+    lang = str(get_locale())
+    return render_template(
+        "sales/report.html",
+        form=form,
+        report=data,
+        headline=headline(data),
+        enterprises=enterprises,
+        unmatched=data.unmatched_now[:UNMATCHED_SHOWN],
+        groups_by_type={group.key: group for group in data.by_type},
+        change=change,
+        change_label=change_label,
+        charts={
+            "months": charts.months(data.months, lang),
+            "top": charts.top_enterprises(data.top, TOP_ENTERPRISES),
+        },
+        shortcuts=_shortcuts(data),
+        export_args={"start": start.isoformat(), "end": end.isoformat()},
+    )
+
+
+@bp.route("/sales.xlsx")
+@staff_required
+def report_xlsx():
+    _form, start, end = _period()
+    data = build_report(start, end)
+    return download(
+        to_xlsx(exports.workbook_tables(data)), XLSX_MIMETYPE, exports.file_name(data, "xlsx")
+    )
+
+
+@bp.route("/sales.csv")
+@staff_required
+def report_csv():
+    _form, start, end = _period()
+    data = build_report(start, end)
+    return download(
+        to_csv(exports.enterprises_table(data)), CSV_MIMETYPE, exports.file_name(data, "csv")
+    )
