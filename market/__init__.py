@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from market.inbox.views import bp as inbox_bp
     from market.invitations.checkin_views import bp as checkin_bp
     from market.invitations.customer_views import bp as customer_pages_bp
+    from market.invitations.report_views import bp as invitation_reports_bp
     from market.invitations.views import bp as invitations_bp
     from market.markets.planning_views import bp as market_planning_bp
     from market.markets.venue_views import bp as venues_bp
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
         customer_pages_bp,
         invitations_bp,
         checkin_bp,
+        invitation_reports_bp,
         vendors_bp,
         vendor_bp,
         vendor_admin_bp,

@@ -8,7 +8,7 @@ from market.audit.models import AuditEntry
 from market.booths import screens as booths
 from market.booths.models import Booth
 from market.extensions import db
-from market.invitations.queries import invitation_counts
+from market.invitations import funnel as invitation_funnel
 from market.markets.models import Market, MarketStatus
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.takings import services as takings
@@ -90,7 +90,8 @@ def next_market(today: date) -> dict | None:
         "map": booths.public_map(market),
         "deadline_passed": market.application_deadline <= utcnow(),
         "deadline_in": market.application_deadline - utcnow(),
-        "invitations": invitation_counts([market.id])[market.id],
+        # invited · delivered · answers · visited (market.invitations.funnel)
+        "invitations": invitation_funnel.glance(market.id),
     }
 
 
