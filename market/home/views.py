@@ -9,6 +9,8 @@ from market.accounts.decorators import staff_required, vendor_required
 from market.accounts.models import Role
 from market.booths import screens as booth_screens
 from market.home import dashboard
+from market.sales import charts as sales_charts
+from market.sales.vendor_figures import vendor_year
 from market.takings import history as takings_history
 from market.timeutil import today_seoul, utcnow
 from market.vendors import applications, changes
@@ -47,6 +49,7 @@ def vendor():
     booth_numbers = booth_screens.booth_numbers([a.id for a in upcoming])
     # "내 부스": the map of the next market where the enterprise has a booth.
     mine = next((a for a in upcoming if a.id in booth_numbers), None)
+    sales = vendor_year(vendor.id, today)  # its own two channels this year
     return render_template(
         "home/vendor.html",
         vendor=vendor,
@@ -66,4 +69,6 @@ def vendor():
         webcal_url=webcal_url,
         google_subscribe_url=calendar.google_subscribe_link(webcal_url),
         change_waiting=changes.pending_change(vendor) is not None,
+        sales=sales,
+        sales_chart=sales_charts.months(sales.months, str(get_locale())),
     )
