@@ -50,15 +50,12 @@ def percent_text(value: float | None) -> str:
 
 
 def funnel_chart(funnel: Funnel, chart_id: str) -> charts.Chart:
-    """Horizontal bars, one per step, with the count and its share of the
-    step before (of the invited, for the steps after them)."""
+    """Horizontal bars, one per step, with the count and (in brackets, short
+    enough for a phone) its share of the step before; the table below the
+    chart says it in words."""
     items = []
     for step in funnel.steps():
-        share = (
-            ""
-            if step.of_previous is None
-            else " · " + _("%(percent)s of the step before", percent=percent_text(step.of_previous))
-        )
+        share = "" if step.of_previous is None else f" ({percent_text(step.of_previous)})"
         items.append(
             charts.Item(
                 label=str(STEP_LABELS[step.key]),
