@@ -163,6 +163,13 @@ def calendar_bytes_of(message) -> tuple[bytes, Calendar]:
     plain, html, calendar_part = alternative.get_payload()
     assert plain.get_content_type() == "text/plain"
     assert plain.get_content_charset() == "utf-8"
+    if html.get_content_type() == "multipart/related":
+        # The visitor pass (issue 18): the PNG the HTML shows by its Content-ID.
+        html, image = html.get_payload()
+        assert image.get_content_type() == "image/png"
+        assert image.get_content_disposition() == "inline"
+        assert image["Content-Transfer-Encoding"] == "base64"
+        assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html.get_content()
     assert html.get_content_type() == "text/html"
     assert html.get_content_charset() == "utf-8"
     assert calendar_part.get_content_type() == "text/calendar"

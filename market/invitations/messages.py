@@ -4,9 +4,15 @@ describes it, with what the advertising law (정보통신망법 제50조) asks o
     multipart/mixed
       multipart/alternative
         text/plain; charset=UTF-8
-        text/html; charset=UTF-8
+        multipart/related                        (text/html alone in a cancellation)
+          text/html; charset=UTF-8
+          image/png; the visitor pass            (inline, Content-ID: cid: in the HTML)
         text/calendar; method=REQUEST|CANCEL; charset=UTF-8   (base64, inline)
       application/ics; name=invite.ics                         (attachment, same bytes)
+
+The invitation and its updates carry the visitor pass (market.invitations.
+passes): its code in both bodies, its QR code as the PNG the HTML shows
+(Gmail and Outlook show no SVG in a mail). A cancellation carries none.
 
 The bodies are templates/mail/invitation.txt and .html, written as every
 mail is (market.outbox.compose): Korean whatever language the staff member
@@ -17,7 +23,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import make_msgid, parseaddr
 
 from flask import current_app
 from sqlalchemy import select
@@ -26,6 +32,7 @@ from market import calendar
 from market.customers.consent import consent_source_text
 from market.customers.models import Customer
 from market.extensions import db
+from market.invitations import passes
 from market.markets.models import Market
 from market.markets.services import ends_at, starts_at
 from market.outbox import mime
@@ -120,11 +127,14 @@ def mail_context(
     vendors: list[AttendingVendor],
     kind: MailKind,
     changed: tuple[str, ...] = (),
+    pass_code: str | None = None,
 ) -> dict:
     start, end = starts_at(market), ends_at(market)
     rsvp_url = public_url("invitations.rsvp", token=token)
     return {
         "kind": kind.value,
+        # The visitor pass: not in a cancellation (nothing to check in to).
+        "pass_code": pass_code if kind is not MailKind.CANCEL else None,
         # Names and places are one line each, also when stored before the
         # forms and the import refused line breaks.
         "customer_name": one_line(customer.name),
@@ -185,7 +195,12 @@ class PreviewParts:
 
 
 def preview_parts(
-    *, customer: Customer, market: Market, token: str, vendors: list[AttendingVendor]
+    *,
+    customer: Customer,
+    market: Market,
+    token: str,
+    vendors: list[AttendingVendor],
+    pass_code: str | None = None,
 ) -> PreviewParts:
     """What the staff page shows of an invitation (subject, List-Unsubscribe,
     text part), from the same pieces `invitation_message` puts together,
@@ -193,7 +208,12 @@ def preview_parts(
     back: that took most of the ranking page's time. The HTML part is shown
     by the preview route, which builds the complete message."""
     context = mail_context(
-        customer=customer, market=market, token=token, vendors=vendors, kind=MailKind.INVITE
+        customer=customer,
+        market=market,
+        token=token,
+        vendors=vendors,
+        kind=MailKind.INVITE,
+        pass_code=pass_code,
     )
     return PreviewParts(
         subject=subject_for(market, MailKind.INVITE),
@@ -212,9 +232,11 @@ def invitation_message(
     sequence: int,
     stamp: datetime,
     changed: tuple[str, ...] = (),
+    pass_code: str | None = None,
 ) -> EmailMessage | mime.Unbuildable:
     """The complete message for one customer: only that customer is the
-    ATTENDEE and the only recipient. For an address the mailer cannot take
+    ATTENDEE and the only recipient. With the visitor pass of `pass_code`
+    (not in a cancellation). For an address the mailer cannot take
     (stored before the import checked them strictly), an Unbuildable that
     the outbox records as failed, so the rest of a batch, or the change to
     the market, still goes through."""
@@ -227,6 +249,7 @@ def invitation_message(
             vendors=vendors,
             kind=kind,
             changed=changed,
+            pass_code=pass_code,
         )
         return _assemble(context, customer, market, kind, sequence, stamp)
 
@@ -256,6 +279,12 @@ def _assemble(
         url=context["market_url"],
         description=calendar_description(context),
     ).to_ical()
+    related = []
+    if context["pass_code"]:
+        png, size = passes.qr_png(passes.check_in_url(market.id, context["pass_code"]))
+        cid = make_msgid("pass", domain=mime.sender_domain(organizer_email))[1:-1]
+        context = {**context, "pass_image": f"cid:{cid}", "pass_size": size}
+        related.append(mime.Part("image", "png", png, filename="pass.png", cid=cid))
     written = write("invitation", **context)
     message = mime.build_message(
         mime.recipient(customer.name, customer.email),
@@ -268,6 +297,7 @@ def _assemble(
         attachments=[
             mime.Part("application", "ics", ics, {"name": "invite.ics"}, filename="invite.ics")
         ],
+        related=related,
     )
     _tidy_calendar_part(message, kind.method)
     # One line each (a folded URL is one more thing for a provider to misread):

@@ -20,6 +20,7 @@ from market.core.rules import RuleError, flush_or_refuse
 from market.customers.consent import refusal
 from market.customers.models import Customer
 from market.extensions import db
+from market.invitations import passes
 from market.invitations.messages import (
     AttendingVendor,
     MailKind,
@@ -130,6 +131,9 @@ def invite(market: Market, customer_ids: Iterable[int], actor, now: datetime) ->
         return result
     vendors = attending_vendors(market)
     pending: list[tuple[Invitation, OutboxMessage]] = []
+    # The visitor passes, unique in the market (a clash with someone else's
+    # send at this moment is refused with the flush below).
+    codes = iter(passes.new_codes(market, len(eligible)))
     for customer in eligible:
         invitation = Invitation(
             customer_id=customer.id,
@@ -138,6 +142,7 @@ def invite(market: Market, customer_ids: Iterable[int], actor, now: datetime) ->
             sequence_sent=market.sequence,
             created_at=now,
             token=new_token(),
+            pass_code=next(codes),
         )
         row = queue_mail(
             invitation, customer, market, vendors, MailKind.INVITE, now, result.not_before
@@ -180,6 +185,7 @@ def queue_mail(
         customer=customer,
         market=market,
         token=invitation.token,
+        pass_code=invitation.pass_code,
         vendors=vendors,
         kind=kind,
         sequence=invitation.sequence_sent,

@@ -32,7 +32,7 @@ from market.core.pagination import paginate_rows
 from market.core.transaction import saving
 from market.customers.models import Customer
 from market.extensions import csrf, db
-from market.invitations import answers, exports, queries, sending, snapshots
+from market.invitations import answers, exports, passes, queries, sending, snapshots
 from market.invitations.forms import AnswerForm, RankingForm, SendForm
 from market.invitations.messages import (
     ONE_CLICK,
@@ -45,7 +45,7 @@ from market.invitations.messages import (
 from market.invitations.models import AnswerSource, InvitationStatus
 from market.invitations.ranking import RankingOptions
 from market.markets.models import Market
-from market.outbox.mime import parse
+from market.outbox.mime import parse, with_images
 from market.outbox.models import OutboxStatus
 from market.outbox.views import HTML_PART_POLICY
 from market.timeutil import next_send_time, utcnow
@@ -54,6 +54,9 @@ from market.validators import has_control_characters
 bp = Blueprint("invitations", __name__)
 
 PREVIEW_TOKEN = "preview"  # links in a preview lead nowhere
+# The visitor pass a preview shows, the size of a real one; no invitation
+# can have it ("L" is not in the pass alphabet), so it checks no one in.
+PREVIEW_PASS_CODE = "SAMPLE"
 
 ANSWER_LABELS = {
     InvitationStatus.INVITED: _l("No answer yet"),
@@ -146,6 +149,7 @@ def _preview(market: Market, customer_id: int | None):
         kind=MailKind.INVITE,
         sequence=market.sequence,
         stamp=utcnow(),
+        pass_code=PREVIEW_PASS_CODE,
     )
     return customer, parse(bytes(message))
 
@@ -157,7 +161,11 @@ def _preview_parts(market: Market, customer_id: int | None):
     if customer is None:
         return None
     parts = preview_parts(
-        customer=customer, market=market, token=PREVIEW_TOKEN, vendors=attending_vendors(market)
+        customer=customer,
+        market=market,
+        token=PREVIEW_TOKEN,
+        vendors=attending_vendors(market),
+        pass_code=PREVIEW_PASS_CODE,
     )
     return customer, parts
 
@@ -259,10 +267,12 @@ def _errors(form: RankingForm) -> str:
 @bp.route("/staff/markets/<int:market_id>/invitations/preview/<int:customer_id>.html")
 @staff_required
 def preview(market_id: int, customer_id: int):
-    """The HTML part alone, for a sandboxed iframe (like the outbox's)."""
+    """The HTML part alone, for a sandboxed iframe (like the outbox's), its
+    visitor pass written in as a data: URI (a cid: link shows only in mail)."""
     market = db.get_or_404(Market, market_id)
     found = _preview(market, customer_id) or abort(404)
-    html = found[1].get_body(preferencelist=("html",)).get_content()
+    message = found[1]
+    html = with_images(message, message.get_body(preferencelist=("html",)).get_content())
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = HTML_PART_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
@@ -365,9 +375,18 @@ def rsvp(token: str):
             vendors=attending_vendors(market),
             can_answer=answers.can_answer(market, now),
             suggested=suggested if suggested in CHOICES else None,
+            visitor_pass=_visitor_pass(invitation, customer, market, now),
         )
     )
     return _private(response)
+
+
+def _visitor_pass(invitation, customer: Customer, market: Market, now):
+    """The pass's QR code as inline SVG, where the page shows one."""
+    if not passes.shows_pass(market, customer, now):
+        return None
+    url = passes.check_in_url(market.id, invitation.pass_code)
+    return passes.qr_svg(url, title=_("Visitor pass QR code"))
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ words of each mail are templates under templates/mail/ rendered by
 market.outbox.compose.
 """
 
+import base64
 import logging
 import re
 import socket
@@ -41,14 +42,17 @@ READ_POLICY = policy.default
 @dataclass(frozen=True)
 class Part:
     """One extra MIME part: an alternative body (``text/calendar`` with
-    ``params={"method": "REQUEST"}``) or an attachment (``application/ics``
-    with a filename). Text parts may be given as ``str``; they go out UTF-8."""
+    ``params={"method": "REQUEST"}``), an attachment (``application/ics``
+    with a filename) or an image the HTML shows (with a ``cid``, which the
+    HTML names as ``cid:<cid>``). Text parts may be given as ``str``; they
+    go out UTF-8."""
 
     maintype: str
     subtype: str
     content: bytes | str
     params: Mapping[str, str] = field(default_factory=dict)
     filename: str | None = None
+    cid: str | None = None  # Content-ID without its angle brackets
 
 
 def build_message(
@@ -60,13 +64,17 @@ def build_message(
     attachments: Iterable[Part] = (),
     alternatives: Iterable[Part] = (),
     reply_to: str | None = None,
+    related: Iterable[Part] = (),
 ) -> EmailMessage:
     """A complete message, From the configured MAIL_FROM, with a Reply-To
     of INVITATION_REPLY_ADDRESS (the mailbox the app reads) when one is set.
 
     The layout is what Gmail, Outlook and Apple Mail expect for an invite:
     multipart/mixed (only when there are attachments) holding
-    multipart/alternative of text/plain, text/html and any ``alternatives``."""
+    multipart/alternative of text/plain, text/html and any ``alternatives``.
+    Images the HTML shows (``related``, each with its ``cid``) go with it
+    in a multipart/related, where the alternative had the text/html:
+    Gmail and Outlook show no inline SVG and no data: URI, only these."""
     sender = current_app.config["MAIL_FROM"]
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
@@ -82,6 +90,16 @@ def build_message(
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
+        html_part = message.get_payload()[-1]
+        for part in related:
+            content, options = _content(part)
+            html_part.add_related(
+                content,
+                **options,
+                cid=f"<{part.cid}>",
+                disposition="inline",
+                filename=part.filename,
+            )
     for part in alternatives:
         content, options = _content(part)
         message.add_alternative(content, **options)
@@ -310,9 +328,32 @@ def open_message(row: OutboxMessage) -> OpenedMessage:
     return OpenedMessage(
         headers=headers,
         text=_text_of(text_part) if text_part is not None else None,
-        html=_text_of(html_part) if html_part is not None else None,
+        html=with_images(parsed, _text_of(html_part)) if html_part is not None else None,
         parts=others,
     )
+
+
+# Images a staff page may show of a mail, written in as data: URIs.
+SHOWN_IMAGES = ("image/png", "image/jpeg", "image/gif")
+
+
+def with_images(message: EmailMessage, html: str) -> str:
+    """The HTML with its `cid:` images (the parts of its multipart/related)
+    written in as data: URIs: a cid: link resolves only in a mail program,
+    and the staff pages show the HTML in a sandboxed frame whose policy
+    (outbox.views.HTML_PART_POLICY) allows images from data: only."""
+    images = {}
+    for part in message.walk():
+        if part.get_content_type() != "multipart/related":
+            continue
+        for inner in part.iter_parts():
+            cid = str(inner.get("Content-ID", "")).strip().strip("<>")
+            if cid and inner.get_content_type() in SHOWN_IMAGES:
+                data = base64.b64encode(inner.get_payload(decode=True) or b"").decode()
+                images[f"cid:{cid}"] = f"data:{inner.get_content_type()};base64,{data}"
+    for link, data_uri in images.items():
+        html = html.replace(link, data_uri)
+    return html
 
 
 def _text_of(part) -> str:

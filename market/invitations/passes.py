@@ -1,0 +1,105 @@
+"""The visitor pass every invitation carries: a short code, unique within
+its market, and a QR code of the invitation's check-in address
+(checkin.visitor), which staff scan at the market entrance.
+
+Nothing of the customer is in it: the address holds the market's id and
+the code, which mean something only to staff looking them up in the
+database. The QR code is made with segno (pure Python, already used for the
+market-day sheet): SVG for our pages, PNG for mail, since Gmail and Outlook
+show no SVG in a mail."""
+
+import io
+from datetime import datetime
+
+import segno
+from markupsafe import Markup
+from sqlalchemy import select
+
+from market.customers.models import Customer
+from market.extensions import db
+from market.invitations.models import Invitation, new_pass_code
+from market.markets.models import Market
+from market.outbox.compose import public_url
+from market.timeutil import to_seoul
+
+CHECK_IN_ENDPOINT = "checkin.visitor"
+
+# Error correction M (15% of the symbol may be unreadable: a scratch on the
+# print, a glare on a phone screen); segno raises it further when that
+# still fits the same size. A 4-module quiet zone, as ISO/IEC 18004 asks.
+ERROR = "m"
+BORDER = 4
+# Pixels per module in the mail's PNG: a code of a ~60-character address is
+# 33 modules, so the image is 205 px square, shown at that size: 5 CSS
+# pixels a module is what a phone camera reads from a screen or a print
+# (about 4.3 cm at 120 dpi).
+PNG_SCALE = 5
+
+
+def new_codes(market: Market, count: int) -> list[str]:
+    """`count` different pass codes that no invitation of this market has
+    yet: the market's codes are read once, and a code drawn twice is drawn
+    again. Should another send take one of these codes between this read
+    and the insert (two staff at the same moment while the market is not
+    locked; one chance in 31**6 for each pair of codes), the unique
+    constraint refuses it, and `invite` turns that into its clear "someone
+    else sent invitations at the same time"."""
+    used = set(
+        db.session.scalars(select(Invitation.pass_code).where(Invitation.market_id == market.id))
+    )
+    codes: list[str] = []
+    while len(codes) < count:
+        code = new_pass_code()
+        if code not in used:
+            used.add(code)
+            codes.append(code)
+    return codes
+
+
+def check_in_url(market_id: int, code: str) -> str:
+    """The absolute address the QR code carries, made as every mail link
+    is (PUBLIC_BASE_URL when set)."""
+    return public_url(CHECK_IN_ENDPOINT, market_id=market_id, code=code)
+
+
+def _qr(url: str) -> segno.QRCode:
+    # Never a Micro QR code: many phone cameras do not read those.
+    return segno.make(url, error=ERROR, micro=False)
+
+
+def qr_png(url: str) -> tuple[bytes, int]:
+    """The QR code as a black-and-white PNG, and its width (= height) in pixels."""
+    code = _qr(url)
+    out = io.BytesIO()
+    code.save(out, kind="png", scale=PNG_SCALE, border=BORDER, dark="#000", light="#fff")
+    return out.getvalue(), code.symbol_size(scale=PNG_SCALE, border=BORDER)[0]
+
+
+def qr_svg(url: str, title: str) -> Markup:
+    """The QR code as inline SVG for a page, sized by CSS through its
+    viewBox (.pass-qr). Presentation attributes only, no style: our CSP
+    allows no inline style. A white background, so the quiet zone is light
+    whatever is behind it."""
+    svg = _qr(url).svg_inline(
+        border=BORDER,
+        omitsize=True,
+        svgclass="pass-qr",
+        lineclass=None,
+        dark="#000",
+        light="#fff",
+        title=title,
+    )
+    return Markup(svg.replace("<svg ", '<svg role="img" ', 1))
+
+
+def shows_pass(market: Market, customer: Customer, now: datetime) -> bool:
+    """Whether the RSVP page shows the pass. Not for a cancelled market nor
+    after its day (nothing to check in to), and not for a customer who
+    unsubscribed: they asked to hear no more from us, so their visit is not
+    linked back to them either (the market is open to everyone; the pass
+    only tells the center the invitation worked)."""
+    return (
+        not market.is_cancelled
+        and customer.unsubscribed_at is None
+        and market.market_date >= to_seoul(now).date()
+    )
