@@ -119,6 +119,9 @@ ACCESS = {
     "takings_staff.report": STAFF,
     "takings_staff.report_csv": STAFF,
     "takings_staff.report_xlsx": STAFF,
+    "sales.report": STAFF,
+    "sales.report_xlsx": STAFF,
+    "sales.report_csv": STAFF,
     "takings_own.index": VENDOR,
     "takings_own.entry": VENDOR,
 }
