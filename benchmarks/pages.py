@@ -32,6 +32,7 @@ class Page:
     expect: int = 200
     headers: dict = field(default_factory=dict)
     note: str = ""
+    target: int | None = None  # its median within this many × /healthz; None: report.PAGE_FACTOR
 
 
 def _logins():
@@ -42,6 +43,8 @@ def _logins():
 
 def page_list(app, anchor) -> list[Page]:
     """The pages the benchmark measures, with ids looked up in this database."""
+    from datetime import timedelta
+
     from flask import url_for
     from sqlalchemy import select
 
@@ -59,6 +62,11 @@ def page_list(app, anchor) -> list[Page]:
         report = url_for(
             "takings_staff.report", start=dates[0].isoformat(), end=dates[-1].isoformat()
         )
+        # 판로지원 실적: takings and matched orders per enterprise, over the
+        # year up to the anchor and over every market day there is
+        year_ago = anchor.replace(year=anchor.year - 1) + timedelta(days=1)
+        sales_year = url_for("sales.report", start=year_ago.isoformat(), end=anchor.isoformat())
+        sales_all = url_for("sales.report", start=dates[0].isoformat(), end=dates[-1].isoformat())
         return [
             Page("healthz", "/healthz (the ceiling)", url_for("core.healthz")),
             Page("schedule", "public schedule /", url_for("public.schedule")),
@@ -80,7 +88,9 @@ def page_list(app, anchor) -> list[Page]:
                 url_for("invitations.index", market_id=next_market),
                 "staff",
             ),
-            Page("vendor", "vendor home /vendor/", url_for("home.vendor"), "vendor"),
+            Page("sales-year", "sales report (one year)", sales_year, "staff", target=8),
+            Page("sales-all", "sales report (ten years)", sales_all, "staff", target=8),
+            Page("vendor", "vendor home /vendor/", url_for("home.vendor"), "vendor", target=8),
         ]
 
 

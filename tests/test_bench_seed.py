@@ -162,3 +162,31 @@ def test_refuses_a_database_with_data(runner):
     result = runner.invoke(args=["seed-bench", "--scale", str(SCALE)])
     assert result.exit_code != 0
     assert "empty" in result.output
+
+
+def test_the_sales_report_pages_have_both_channels_to_add_up(runner, app, client):
+    """The bench's 판로지원 실적 rows (benchmarks.pages) do real work: takings
+    at the market and orders matched to enterprises, next to unmatched ones."""
+    from benchmarks.dataset.seed import BENCH_PASSWORD
+    from benchmarks.pages import page_list
+    from market.sales.figures import monthly_channels
+
+    seed(runner)
+    first = db.session.scalar(select(func.min(Market.market_date)))
+    months = monthly_channels(first, TODAY)
+    assert sum(month.offline for month in months) > 0
+    assert sum(month.online for month in months) > 0
+    matched = db.session.scalar(select(func.count()).where(Order.vendor_id.is_not(None)))
+    assert 0 < matched < db.session.scalar(select(func.count()).select_from(Order))
+    pages = {page.key: page for page in page_list(app, TODAY)}
+    assert {"sales-year", "sales-all", "vendor"} <= set(pages)
+    assert all(pages[key].target == 8 for key in ("sales-year", "sales-all", "vendor"))
+    for role in ("staff", "vendor"):
+        client.post(
+            "/account/login",
+            data={"email": f"{role}@bench.market.kr", "password": BENCH_PASSWORD},
+        )
+        for page in pages.values():
+            if page.login == role:
+                assert client.get(page.path).status_code == 200, page.path
+        client.post("/account/logout")
