@@ -439,7 +439,10 @@ def test_the_dashboard_shows_the_next_markets_funnel(client, staff, login_as):
     login_as(staff)
     page = client.get("/staff/").get_data(as_text=True)
     assert f"/staff/markets/{market.id}/invitations/report" in page
-    assert "초대 4 · 전달 3 · 참석 1 / 미정 1 / 불참 1 · 방문 1" in page
+    # no-break spaces keep each figure with its word on a phone
+    assert (
+        "초대\u00a04 · 전달\u00a03 · 참석\u00a01 / 미정\u00a01 / 불참\u00a01 · 방문\u00a01" in page
+    )
 
 
 def test_the_dashboard_funnel_is_flat_in_queries(client, staff, login_as, count_queries):
@@ -455,5 +458,5 @@ def test_the_dashboard_funnel_is_flat_in_queries(client, staff, login_as, count_
     db.session.commit()
     with count_queries() as many:
         page = client.get("/staff/").get_data(as_text=True)
-    assert "초대 500" in page
+    assert "초대\u00a0500" in page
     assert many.count == few.count
