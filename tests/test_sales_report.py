@@ -19,6 +19,7 @@ from market.customers.samples import KOREAN_HEADER
 from market.extensions import db
 from market.sales import figures, report
 from market.sales.figures import MonthChannels, monthly_channels, seoul_bounds, year_earlier
+from market.takings.models import Takings
 from market.vendors.models import Category, EnterpriseType
 from tests.customer_factories import make_customer
 from tests.takings_factories import add_takings, market_on
@@ -381,5 +382,29 @@ def test_the_page_runs_a_fixed_number_of_statements(app, staff_client, count_que
     _enterprises(2, 48, date(2026, 3, 12))
     with count_queries() as large:
         assert staff_client.get("/staff/sales", query_string=PERIOD).status_code == 200
-    # The login, then takings and orders per month and per enterprise.
+    # The login, the fingerprint (market.sales.cache), then takings and
+    # orders per month and per enterprise.
     assert small.count == large.count <= 6, large.statements
+
+
+def test_a_kept_report_is_used_until_the_data_changes(world, staff_client, count_queries):
+    """The report is kept per process (market.sales.cache): a second look
+    costs the login and the fingerprint; a new order or a corrected takings
+    entry is seen at once."""
+    assert "₩1,027,000" in staff_client.get("/staff/sales", query_string=PERIOD).get_data(
+        as_text=True
+    )
+    with count_queries() as again:
+        text = staff_client.get("/staff/sales", query_string=PERIOD).get_data(as_text=True)
+    assert "₩1,027,000" in text and again.count == 2, again.statements
+    _order(
+        "A5", make_customer("c9@example.com"), datetime(2026, 4, 1, tzinfo=UTC), 3_000, world["a"]
+    )
+    db.session.commit()
+    text = staff_client.get("/staff/sales", query_string=PERIOD).get_data(as_text=True)
+    assert "₩1,030,000" in text
+    takings = db.session.scalars(select(Takings).where(Takings.vendor_id == world["b"].id)).one()
+    takings.amount, takings.voucher = 160_000, 160_000
+    db.session.commit()
+    text = staff_client.get("/staff/sales", query_string=PERIOD).get_data(as_text=True)
+    assert "₩1,040,000" in text

@@ -11,11 +11,11 @@ from market.accounts.decorators import staff_required
 from market.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE, download, to_csv, to_xlsx
 from market.core.pagination import page_number
 from market.sales import charts, exports
+from market.sales.cache import sales_report
 from market.sales.forms import SalesPeriodForm
 from market.sales.report import (
     TOP_ENTERPRISES,
     SalesReport,
-    build_report,
     change,
     change_label,
     headline,
@@ -74,7 +74,7 @@ def _month_end(year: int, month: int) -> date:
 @staff_required
 def report():
     form, start, end = _period()
-    data = build_report(start, end)
+    data = sales_report(start, end)
     enterprises = ListPagination(
         page=page_number("page"),
         per_page=ENTERPRISES_PER_PAGE,
@@ -106,7 +106,7 @@ def report():
 @staff_required
 def report_xlsx():
     _form, start, end = _period()
-    data = build_report(start, end)
+    data = sales_report(start, end)
     return download(
         to_xlsx(exports.workbook_tables(data)), XLSX_MIMETYPE, exports.file_name(data, "xlsx")
     )
@@ -116,7 +116,7 @@ def report_xlsx():
 @staff_required
 def report_csv():
     _form, start, end = _period()
-    data = build_report(start, end)
+    data = sales_report(start, end)
     return download(
         to_csv(exports.enterprises_table(data)), CSV_MIMETYPE, exports.file_name(data, "csv")
     )
