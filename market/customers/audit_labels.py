@@ -50,6 +50,7 @@ def describe() -> None:
             "orders": Field(_l("Orders deleted"), COUNT),
             "invitations": Field(_l("Invitations deleted"), COUNT),
             "mails": Field(_l("Emails deleted"), COUNT),
+            "control_group": Field(_l("Control group places deleted"), COUNT),
         },
         "customers",
     )

@@ -87,7 +87,8 @@ def purge_command(inactive_days: int | None) -> None:
     db.session.commit()
     click.echo(
         f"Deleted {report.customers} customers, {report.orders} orders and "
-        f"{report.invitations} invitations (and {report.mails} of their emails) "
+        f"{report.invitations} invitations (and {report.mails} of their emails, "
+        f"and {report.control_group} places in control groups) "
         f"with no order in the last {days} days."
     )
     click.echo(f"Deleted {files} order files and leftovers older than a day.")

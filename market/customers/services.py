@@ -292,6 +292,7 @@ class PurgeReport:
     orders: int
     invitations: int = 0
     mails: int = 0  # the invitations' outbox messages, which hold the address
+    control_group: int = 0  # places in markets' control groups (never invited)
 
 
 def purge_inactive(days: int, now: datetime | None = None, actor=None) -> PurgeReport:

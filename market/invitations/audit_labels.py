@@ -57,6 +57,8 @@ def describe() -> None:
         {
             "invited": Field(_l("Invited"), COUNT),
             "skipped": Field(_l("Left out"), COUNT),
+            "held_back": Field(_l("Held back as the control group"), COUNT),
+            "control_percent": Field(_l("Control group share (%)"), COUNT),
             "not_before": Field(_l("Sent from"), DATETIME),
             "queued": Field(_l("Mails queued"), COUNT),
             "withdrawn": Field(_l("Waiting mails withdrawn"), COUNT),

@@ -1,11 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange, StopValidation
 
 from market.core.forms import AppForm
 from market.invitations.ranking import RankingOptions
-from market.invitations.sending import MAX_BATCH
+from market.invitations.sending import DEFAULT_CONTROL_PERCENT, MAX_BATCH, MAX_CONTROL_PERCENT
 
 
 class RankingForm(AppForm):
@@ -72,11 +72,34 @@ class RankingForm(AppForm):
         return args
 
 
+class FilledInIfSent:
+    """An empty field is refused; a field not sent at all keeps its
+    default (a page opened before the field existed, a script's POST)."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.raw_data and not field.raw_data[0].strip():
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
 class SendForm(AppForm):
-    """The reviewed customers (checkboxes named customer_id) and, on the
-    second step, the confirmation."""
+    """The reviewed customers (checkboxes named customer_id), the share
+    held back as the control group and, on the second step, the
+    confirmation. The ranking's options come along as hidden fields
+    (RankingForm reads them) so the send records what was chosen from."""
 
     confirmed = HiddenField()
+    control_percent = IntegerField(
+        _l("Control group (%)"),
+        default=DEFAULT_CONTROL_PERCENT,
+        validators=[
+            FilledInIfSent(_l("Enter a share from 0 to 50 (0 holds no one back).")),
+            NumberRange(0, MAX_CONTROL_PERCENT, _l("Enter a number from %(min)s to %(max)s.")),
+        ],
+    )
 
 
 class AnswerForm(AppForm):

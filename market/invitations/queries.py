@@ -6,9 +6,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from market.accounts.models import User
 from market.customers.models import Customer
 from market.extensions import db
-from market.invitations.models import AnswerSource, Invitation, InvitationStatus
+from market.invitations.models import (
+    AnswerSource,
+    ControlCustomer,
+    Invitation,
+    InvitationSend,
+    InvitationStatus,
+)
 from market.markets.models import Market, Venue
 from market.outbox.models import OutboxMessage, OutboxStatus
 
@@ -159,6 +166,36 @@ def invited_among(market: Market, customer_ids: list[int]) -> set[int]:
             )
         )
     )
+
+
+def held_back_among(market: Market, customer_ids: list[int]) -> set[int]:
+    """Which of these customers are in the market's control group."""
+    if not customer_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(ControlCustomer.customer_id).where(
+                ControlCustomer.market_id == market.id,
+                ControlCustomer.customer_id.in_(customer_ids),
+            )
+        )
+    )
+
+
+SENDS_SHOWN = 50  # a market has a handful; a page never lists thousands
+
+
+def sends(market: Market, limit: int = SENDS_SHOWN) -> list:
+    """The market's "send invitations", newest first, with who sent them:
+    their ranking options, how many were invited and held back, and the
+    control group's share and seed. One query."""
+    return db.session.execute(
+        select(InvitationSend, User.name.label("sent_by"))
+        .outerjoin(User, User.id == InvitationSend.sent_by_id)
+        .where(InvitationSend.market_id == market.id)
+        .order_by(InvitationSend.sent_at.desc(), InvitationSend.id.desc())
+        .limit(limit)
+    ).all()
 
 
 CUSTOMER_HISTORY_LIMIT = 100  # years of weekly markets; older ones are not shown

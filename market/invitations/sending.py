@@ -6,6 +6,8 @@ No Flask request in here; every function takes plain values and models and
 leaves the commit to its caller, so the outbox rows go out with the change
 that caused them (or not at all)."""
 
+import random
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -27,14 +29,23 @@ from market.invitations.messages import (
     attending_vendors,
     invitation_message,
 )
-from market.invitations.models import Invitation, InvitationStatus, new_token
+from market.invitations.models import (
+    ControlCustomer,
+    Invitation,
+    InvitationSend,
+    InvitationStatus,
+    new_token,
+)
+from market.invitations.ranking import RankingOptions
 from market.markets.models import Market, MarketStatus
-from market.markets.services import starts_at
+from market.markets.services import lock_market, starts_at
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.outbox.services import enqueue
 from market.timeutil import next_send_time, parse_window
 
 MAX_BATCH = 1000  # customers in one "send invitations"
+DEFAULT_CONTROL_PERCENT = 10  # held back as the control group (market.invitations.effect)
+MAX_CONTROL_PERCENT = 50
 
 # Markets that can still be invited to (the others are over or cancelled).
 INVITABLE = (MarketStatus.PLANNED, MarketStatus.OPEN, MarketStatus.ASSIGNED)
@@ -70,6 +81,8 @@ class InviteResult:
     invitations: list[Invitation] = field(default_factory=list)
     skipped: dict[str, list[int]] = field(default_factory=dict)  # reason -> customer ids
     not_before: datetime | None = None
+    held_back: list[int] = field(default_factory=list)  # the control group drawn
+    send: InvitationSend | None = None
 
     @property
     def invited(self) -> int:
@@ -84,7 +97,8 @@ def classify(
     market: Market, customer_ids: Iterable[int]
 ) -> tuple[list[Customer], dict[str, list[int]]]:
     """Who of these may be invited to this market now (in the order given),
-    and why the others may not: unknown, already_invited, no_consent,
+    and why the others may not: unknown, already_invited, control (held
+    back as the market's control group: never invited to it), no_consent,
     unsubscribed, suppressed. Two queries."""
     wanted = list(dict.fromkeys(int(cid) for cid in customer_ids))
     if len(wanted) > MAX_BATCH:
@@ -98,18 +112,25 @@ def classify(
         .where(Invitation.customer_id == Customer.id, Invitation.market_id == market.id)
         .label("already")
     )
+    held_back = (
+        exists()
+        .where(ControlCustomer.customer_id == Customer.id, ControlCustomer.market_id == market.id)
+        .label("held_back")
+    )
     rows = {
-        customer.id: (customer, refused, is_invited)
-        for customer, refused, is_invited in db.session.execute(
-            select(Customer, refusal().label("refusal"), already).where(Customer.id.in_(wanted))
+        customer.id: (customer, refused, is_invited, is_held_back)
+        for customer, refused, is_invited, is_held_back in db.session.execute(
+            select(Customer, refusal().label("refusal"), already, held_back).where(
+                Customer.id.in_(wanted)
+            )
         )
     }
     for customer_id in wanted:
         if customer_id not in rows:
             skipped.setdefault("unknown", []).append(customer_id)
             continue
-        customer, refused, is_invited = rows[customer_id]
-        reason = "already_invited" if is_invited else refused
+        customer, refused, is_invited, is_held_back = rows[customer_id]
+        reason = "already_invited" if is_invited else "control" if is_held_back else refused
         if reason:
             skipped.setdefault(reason, []).append(customer_id)
         else:
@@ -117,18 +138,36 @@ def classify(
     return eligible, skipped
 
 
-def invite(market: Market, customer_ids: Iterable[int], actor, now: datetime) -> InviteResult:
+def invite(
+    market: Market,
+    customer_ids: Iterable[int],
+    actor,
+    now: datetime,
+    control_percent: int = 0,
+    options: RankingOptions | None = None,
+) -> InviteResult:
     """Invites these customers to the market: one Invitation and one queued
     iMIP REQUEST each, sent no earlier than the next sending hour.
 
-    Customers already invited to this market, without consent, unsubscribed
-    or suppressed are skipped (and named in the result), whoever asked.
+    Customers already invited to this market, held back as its control
+    group, without consent, unsubscribed or suppressed are skipped (and
+    named in the result), whoever asked. Of the others, `control_percent`
+    (rounded down) are drawn at random and held back as the market's
+    control group instead (draw_control). The send is recorded with the
+    ranking `options` the customers were chosen with, if any.
     Adds to the session; the caller commits."""
+    # One send per market at a time: the unique constraints keep a customer
+    # from being invited twice or held back twice, but not from being held
+    # back by one send and invited by another at the same moment.
+    lock_market(market.id)
     check_market_invitable(market, now)
     eligible, skipped = classify(market, customer_ids)
     result = InviteResult(skipped=skipped, not_before=next_send_time(now, send_window()))
     if not eligible:
         return result
+    result.send, result.held_back, eligible = _hold_back(
+        market, eligible, actor, now, control_percent, options
+    )
     vendors = attending_vendors(market)
     pending: list[tuple[Invitation, OutboxMessage]] = []
     # The visitor passes, unique in the market (a clash with someone else's
@@ -143,6 +182,7 @@ def invite(market: Market, customer_ids: Iterable[int], actor, now: datetime) ->
             created_at=now,
             token=new_token(),
             pass_code=next(codes),
+            send_id=result.send.id,
         )
         row = queue_mail(
             invitation, customer, market, vendors, MailKind.INVITE, now, result.not_before
@@ -163,12 +203,68 @@ def invite(market: Market, customer_ids: Iterable[int], actor, now: datetime) ->
             market,
             after={
                 "invited": result.invited,
+                "held_back": len(result.held_back),
+                "control_percent": control_percent,
                 "skipped": result.skipped_count,
                 "not_before": result.not_before,
                 "sequence": market.sequence,
             },
         )
     return result
+
+
+def draw_control(eligible_ids: Iterable[int], percent: int, seed: int | None) -> list[int]:
+    """Which of the eligible customers are held back as the control group:
+    `percent` of them, rounded down (10 % of 15 is 1), sampled with
+    random.Random(seed) from their ids in ascending order. The send records
+    the seed and the share, and the eligible are its invitations and its
+    control rows, so the draw can be repeated and checked later."""
+    ordered = sorted(eligible_ids)
+    size = len(ordered) * percent // 100
+    if not size:
+        return []
+    return sorted(random.Random(seed).sample(ordered, size))
+
+
+def _hold_back(
+    market: Market,
+    eligible: list[Customer],
+    actor,
+    now: datetime,
+    percent: int,
+    options: RankingOptions | None,
+) -> tuple[InvitationSend, list[int], list[Customer]]:
+    """Records the send and draws its control group (ControlCustomer rows):
+    the send, the ids held back and the customers left to invite."""
+    if not 0 <= percent <= MAX_CONTROL_PERCENT:
+        raise InvitationError(
+            _("Hold back from 0 to %(max)d %% of the customers.", max=MAX_CONTROL_PERCENT)
+        )
+    seed = secrets.randbits(63) if percent else None
+    held = draw_control((customer.id for customer in eligible), percent, seed)
+    send = InvitationSend(
+        market_id=market.id,
+        sent_at=now,
+        sent_by_id=getattr(actor, "id", None),
+        top_n=options.top_n if options else None,
+        window_days=options.window_days if options else None,
+        assigned_vendors_only=options.assigned_vendors_only if options else None,
+        min_orders=options.min_orders if options else None,
+        skip_invited_weeks=options.skip_invited_weeks if options else None,
+        control_percent=percent,
+        control_seed=seed,
+        chosen=len(eligible),
+        invited=len(eligible) - len(held),
+        held_back=len(held),
+    )
+    db.session.add(send)
+    db.session.flush()  # its id, for the invitations and the control rows
+    db.session.add_all(
+        ControlCustomer(send_id=send.id, market_id=market.id, customer_id=customer_id)
+        for customer_id in held
+    )
+    left = set(held)
+    return send, held, [customer for customer in eligible if customer.id not in left]
 
 
 def queue_mail(

@@ -82,6 +82,7 @@ THANKS = {
 SKIP_REASONS = {
     "unknown": _l("no longer in the customer list"),
     "already_invited": _l("already invited to this market"),
+    "control": _l("held back as this market's control group"),
     "no_consent": _l("no marketing consent"),
     "unsubscribed": _l("unsubscribed"),
     "suppressed": _l("on the suppression list"),
@@ -192,6 +193,7 @@ def index(market_id: int):
     ranked = snapshot.rows if snapshot else []
     ranked_ids = [row.customer_id for row in ranked]
     invited_ids = queries.invited_among(market, ranked_ids)
+    held_back_ids = queries.held_back_among(market, ranked_ids)
     # parse_id: a number no customer id can be (?preview=2147483648) shows the first.
     preview_id = parse_id(request.args.get("preview")) or (ranked_ids[0] if ranked_ids else None)
     preview = _preview_parts(market, preview_id)
@@ -206,6 +208,9 @@ def index(market_id: int):
         snapshot=snapshot,
         ranked=ranked,
         invited_ids=invited_ids,
+        held_back_ids=held_back_ids,
+        send_form=SendForm(formdata=None),
+        sends=queries.sends(market),
         counts=counts,
         preview=preview,
         page=page,
@@ -307,7 +312,9 @@ def send(market_id: int):
     market = db.get_or_404(Market, market_id)
     form = SendForm()
     back = redirect(url_for("invitations.index", market_id=market.id))
-    if not form.validate_on_submit():
+    # A wrong control share is shown on the confirmation page; anything
+    # else wrong (the CSRF token) is a bad request.
+    if not form.validate_on_submit() and set(form.errors) != {"control_percent"}:
         abort(400)
     ids = _chosen_ids()
     if not ids:
@@ -320,25 +327,51 @@ def send(market_id: int):
     if not sending.takes_invitations(market, now):
         flash(_("Invitations can only be sent for an upcoming market."), "error")
         return back
-    if form.confirmed.data != "yes":
+    ranking = _sent_ranking()
+    if form.confirmed.data != "yes" or form.control_percent.errors:
         eligible, skipped = sending.classify(market, ids)
+        percent = 0 if form.control_percent.errors else form.control_percent.data
         return render_template(
             "invitations/confirm.html",
             market=market,
             form=form,
             eligible=eligible,
+            held_back=len(eligible) * percent // 100,
             skipped=_skipped_text(skipped),
+            ranking_args=ranking.query_args() if ranking else {},
             not_before=next_send_time(now, sending.send_window()),
             now=now,
         )
     with saving() as saved:  # refused: someone else invited some of them meanwhile
-        result = sending.invite(market, ids, current_user, now)
+        result = sending.invite(
+            market,
+            ids,
+            current_user,
+            now,
+            control_percent=form.control_percent.data,
+            options=ranking.options() if ranking else None,
+        )
     if not saved:
         return back
     flash(_("Invitations queued: %(count)d.", count=result.invited), "success")
+    if result.held_back:
+        flash(
+            _("Held back as the control group: %(count)d.", count=len(result.held_back)),
+            "info",
+        )
     if result.skipped_count:
         flash(_("Not invited: %(reasons)s", reasons=_skipped_text(result.skipped)), "info")
     return back
+
+
+def _sent_ranking() -> RankingForm | None:
+    """The ranking options the chosen customers were shown with (hidden
+    fields of the send form), or None if they did not come (or are not
+    valid options: the send is then recorded without them)."""
+    if "top_n" not in request.form:
+        return None
+    ranking = RankingForm(formdata=request.form)
+    return ranking if ranking.validate() else None
 
 
 def _skipped_text(skipped: dict[str, list[int]]) -> str:
