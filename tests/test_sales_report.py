@@ -408,3 +408,21 @@ def test_a_kept_report_is_used_until_the_data_changes(world, staff_client, count
     db.session.commit()
     text = staff_client.get("/staff/sales", query_string=PERIOD).get_data(as_text=True)
     assert "₩1,040,000" in text
+
+
+def test_month_chart_labels_months_or_years(app):
+    from market.sales import charts
+
+    def months(first_year, count):
+        return [
+            MonthChannels(date(first_year + (n // 12), n % 12 + 1, 1), 1_000, 2_000, 1)
+            for n in range(count)
+        ]
+
+    with app.test_request_context():
+        year = charts.months(months(2026, 12))
+        ten = charts.months(months(2016, 132))
+    assert [stack.label for stack in year.stacks if stack.label][-1] == "12월"
+    assert all(len(stack.segments) == 2 for stack in year.stacks)  # market below, online on top
+    labels = [stack.label for stack in ten.stacks if stack.label]
+    assert labels and all(label.isdigit() for label in labels) and labels[-1] == "2026"

@@ -94,7 +94,7 @@ def months(rows: list[MonthChannels], lang: str = "ko") -> StackedChart:
     chart.ticks = [Tick(_y(v, top), short_won(v, lang)) for v in range(0, top + 1, step)]
     chart.baseline = _y(0, top)
     slot = (chart.plot_right - chart.plot_left) / max(len(rows), 1)
-    every = max(1, -(-38 // int(slot)) if slot >= 1 else len(rows))  # a label needs ~38 units
+    labels = _month_labels(rows, slot)
     for index, row in enumerate(rows):
         x = chart.plot_left + index * slot + slot * 0.15
         width = slot * 0.7
@@ -113,10 +113,8 @@ def months(rows: list[MonthChannels], lang: str = "ko") -> StackedChart:
                     )
                 )
                 bottom -= height
-        shown = (len(rows) - 1 - index) % every == 0
-        label = _short_month(row, index) if shown else ""
         chart.stacks.append(
-            Stack(label, format_won(row.total), x + width / 2, chart.baseline, segments)
+            Stack(labels[index], format_won(row.total), x + width / 2, chart.baseline, segments)
         )
     return chart
 
@@ -171,6 +169,24 @@ def _y(value: int, top: int) -> float:
 
 def _month_label(row: MonthChannels) -> str:
     return _("%(year)d-%(month)02d", year=row.month.year, month=row.month.month)
+
+
+def _month_labels(rows: list[MonthChannels], slot: float) -> list[str]:
+    """What stands under each column, thinned so labels (~38 units wide)
+    never overlap: up to two years, months ('4월', with the year where it
+    starts or changes), counted back from the latest; longer, the years
+    alone under their Januaries (a month name every few columns of ten
+    years tells nothing)."""
+    if len(rows) <= 24:
+        every = max(1, -(-38 // int(slot)) if slot >= 1 else len(rows))
+        return [
+            _short_month(row, index) if (len(rows) - 1 - index) % every == 0 else ""
+            for index, row in enumerate(rows)
+        ]
+    januaries = [index for index, row in enumerate(rows) if row.month.month == 1]
+    every = max(1, -(-38 // max(int(slot * 12), 1)))
+    shown = set(januaries[::-1][::every])
+    return [str(row.month.year) if index in shown else "" for index, row in enumerate(rows)]
 
 
 def _short_month(row: MonthChannels, index: int) -> str:
