@@ -77,7 +77,11 @@ def show(market_id: int):
     market = db.get_or_404(Market, market_id)
     next_statuses = sorted(services.STATUS_FLOW[market.status], key=list(MarketStatus).index)
     return render_template(
-        "markets/show.html", market=market, status_form=StatusForm(), next_statuses=next_statuses
+        "markets/show.html",
+        market=market,
+        status_form=StatusForm(),
+        next_statuses=next_statuses,
+        today=today_seoul(),  # on the market day the page offers check-in
     )
 
 
