@@ -8,7 +8,6 @@ Chromium draws of the page. Nothing in the pass names the customer."""
 import base64
 import io
 import os
-import threading
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -356,13 +355,14 @@ def test_chromium_draws_a_pass_a_phone_can_read(client, public, market, customer
         # this thread (the app context and the database session live here).
         url = route.request.url.removeprefix("http://market.test")
         pages[url] = response = client.get(url)
+        body = response.get_data()
+        response.close()  # a static file is streamed from an open file
         route.fulfill(
             status=response.status_code,
             headers={k: v for k, v in response.headers.items() if k.lower() != "content-length"},
-            body=response.get_data(),
+            body=body,
         )
 
-    assert threading.current_thread() is threading.main_thread()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
@@ -397,7 +397,7 @@ def scratch_database_url(tmp_path, database_url):
     if not database_url.startswith("postgresql"):
         yield f"sqlite:///{tmp_path}/migrate.db"
         return
-    name = f"passes_{os.getpid()}_{threading.get_ident() % 10_000}"
+    name = f"market_passes_{os.getpid()}"
     server = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
