@@ -410,6 +410,21 @@ def test_a_kept_report_is_used_until_the_data_changes(world, staff_client, count
     assert "₩1,040,000" in text
 
 
+def test_a_purge_is_seen_at_once_by_a_kept_report(world, staff_client):
+    """`customers purge` deletes orders without adding one; the kept report
+    must not go on counting them."""
+    from market.customers.services import purge_inactive
+
+    assert "₩1,027,000" in staff_client.get("/staff/sales", query_string=PERIOD).get_data(
+        as_text=True
+    )
+    counts = purge_inactive(days=1, now=datetime(2036, 1, 1, tzinfo=UTC))
+    db.session.commit()
+    assert counts.orders > 0
+    text = staff_client.get("/staff/sales", query_string=PERIOD).get_data(as_text=True)
+    assert "₩1,027,000" not in text
+
+
 def test_month_chart_labels_months_or_years(app):
     from market.sales import charts
 

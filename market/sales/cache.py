@@ -5,11 +5,11 @@ report costs hundreds of milliseconds, a kept one a single small query.
 
 A kept report is used only while the data it was built from is unchanged:
 its key holds a fingerprint read in one statement (the newest order, the
-number and newest change of takings, of enterprises), so an import, a
-takings entry or correction and an enterprise's new name or type are seen
-at once. Orders are deleted only by `customers purge` (old customers' data,
-rarely), which the fingerprint does not see: kept reports are also dropped
-after MAX_AGE seconds."""
+number and newest change of takings, of enterprises, the newest purge), so
+an import, a takings entry or correction, an enterprise's new name or type
+and `customers purge` (the only thing that deletes orders; it is audited)
+are seen at once. Kept reports are also dropped after MAX_AGE seconds, which
+bounds what an unforeseen change could leave on screen."""
 
 import threading
 import time
@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import get_locale
 from sqlalchemy import func, select
 
+from market.audit.models import AuditEntry
 from market.customers.models import Order
 from market.extensions import db
 from market.sales.report import SalesReport, build_report
@@ -44,7 +45,8 @@ def _kept() -> _Kept:
 def fingerprint() -> tuple:
     """What the report is built from, cheaply, in one statement: MAX(id) of
     orders is an index lookup; takings and enterprises are a few thousand
-    rows each (their sums catch a correction made within the same second)."""
+    rows each (their sums catch a correction made within the same second);
+    the newest purge is an index lookup on the audit log's action."""
     figures = (
         func.max(Order.id),
         func.count(Takings.id),
@@ -56,8 +58,12 @@ def fingerprint() -> tuple:
         func.count(Vendor.id),
         func.max(Vendor.updated_at),
     )
+    purged = select(func.max(AuditEntry.id)).where(AuditEntry.action == "customers.purge")
     row = db.session.execute(
-        select(*(select(figure).scalar_subquery() for figure in figures))
+        select(
+            *(select(figure).scalar_subquery() for figure in figures),
+            purged.scalar_subquery(),
+        )
     ).one()
     return tuple(row)
 
