@@ -471,6 +471,16 @@ def test_the_market_page_links_to_check_in_on_the_day_only(
     assert f'href="{link}"' not in client.get(f"/staff/markets/{today_market.id}").text
 
 
+def test_the_dashboard_offers_check_in_on_the_market_day(
+    client, staff, login_as, today_market, clock
+):
+    login_as(staff)
+    link = f'href="{url(today_market)}"'
+    assert link in client.get("/staff/").text
+    clock.seoul(2026, 11, 25)  # the day before: the same market is next, no check-in yet
+    assert link not in client.get("/staff/").text
+
+
 def _add_invitees(market, count: int, visited: int, start: int) -> None:
     for n in range(start, start + count):
         invite(market, f"guest{n}@example.com", f"손님{n}", f"+8210{n:08d}")

@@ -33,6 +33,7 @@ def staff_summary(lang: str = "ko") -> dict:
         "takings": takings.latest_market_day(today),
         "recent_audit": recent,
         "next_market": next_market(today),
+        "today": today,  # on a market day the next market's card offers check-in
         "season": season_takings(today, lang),
     }
 
