@@ -59,6 +59,7 @@ ACCESS = {
     "invitations.rsvp": PUBLIC,
     "invitations.unsubscribe": PUBLIC,
     "checkin.visitor": STAFF,
+    "home.reports": STAFF,
     "checkin.index": STAFF,
     "checkin.by_code": STAFF,
     "checkin.find": STAFF,

@@ -37,6 +37,14 @@ def staff():
     return render_template("home/staff.html", summary=summary)
 
 
+@bp.route("/staff/reports")
+@staff_required
+def reports():
+    """One menu entry for the reports, each described, so the menu fits one
+    line on a desktop."""
+    return render_template("home/reports.html")
+
+
 @bp.route("/vendor/")
 @vendor_required
 def vendor():
