@@ -28,6 +28,7 @@ BOM = b"\xef\xbb\xbf"
 def _csv(response) -> list[list[str]]:
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.data.startswith(BOM), "Excel needs the BOM to read UTF-8"
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Content-Disposition"].startswith("attachment;")

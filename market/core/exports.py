@@ -25,7 +25,8 @@ BOM = "\ufeff"
 WON_FORMAT = "#,##0"
 # Columns that hold money (Table.money) show the won sign too, for reports handed in as they are.
 MONEY_FORMAT = '"₩"#,##0'
-CSV_MIMETYPE = "text/csv; charset=utf-8"
+# Flask adds "; charset=utf-8" to a text/* mimetype itself (naming it here sent it twice).
+CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
