@@ -115,6 +115,7 @@ def invite(market, send=None, mail="delivered", answer=None, source=None, visite
         market_id=market.id,
         send_id=send.id if send else None,
         outbox_message_id=message.id if message else None,
+        delivered_at=SENT_AT if mail in ("delivered", "bounced") else None,
         status=answer or InvitationStatus.INVITED,
         answer_source=source,
         answered_at=SENT_AT + timedelta(days=1) if answer else None,
@@ -289,7 +290,9 @@ def test_the_market_pages_link_to_the_report(client, staff, login_as, markets):
     a = markets[0]
     page = client.get(f"/staff/markets/{a.id}/invitations").get_data(as_text=True)
     assert f"/staff/markets/{a.id}/invitations/report" in page
-    assert "/staff/invitations/report" in client.get("/staff/").get_data(as_text=True)
+    # The staff menu's 보고서 page links the season report.
+    assert "/staff/reports" in client.get("/staff/").get_data(as_text=True)
+    assert "/staff/invitations/report" in client.get("/staff/reports").get_data(as_text=True)
 
 
 def test_the_season_report_page(client, staff, login_as, markets):
