@@ -15,10 +15,16 @@ What the steps count:
 - **invited**: the invitations of the market(s), counted in the invitations
   table (a send's own `invited` figure is not reread: purged customers take
   their invitations with them).
-- **delivered**: the last mail of the invitation was accepted by the mail
-  server (outbox status "sent") and no bounce has been recorded for it since
-  (market.inbox.bounces sets bounced_at). Bounced, failed and not yet sent
-  mails are counted apart.
+- **delivered**: the mail server accepted an invitation or update mail of
+  the invitation (Invitation.delivered_at, set once by the outbox's sent
+  mark) and no bounce has been recorded for its newest mail since
+  (market.inbox.bounces sets bounced_at). Not the newest mail's status
+  alone: outbox_message_id moves on to an update, and an update still
+  queued or failed does not undo an invitation that arrived. The others are
+  counted apart by their newest mail: bounced, failed, waiting (queued or
+  being sent: it will still go out) and withdrawn (no mail left, e.g. an
+  invitation taken back before 08:00 when the market was cancelled; it
+  never will).
 - **answered**: the invitation's newest answer (yes, maybe or no), with where
   it came from; an answer without a recorded source came from the page
   (market.invitations.queries does the same).
@@ -155,10 +161,10 @@ OPTION_COLUMNS = (
 )
 
 
-def _mail_state(funnel: Funnel, status, bounced: bool, number: int) -> None:
+def _mail_state(funnel: Funnel, status, bounced: bool, arrived: bool, number: int) -> None:
     if bounced:
         funnel.bounced += number
-    elif status == OutboxStatus.SENT:
+    elif arrived or status == OutboxStatus.SENT:
         funnel.delivered += number
     elif status == OutboxStatus.FAILED:
         funnel.failed += number
@@ -173,6 +179,7 @@ def _invitation_rows(in_scope: ColumnElement[bool]) -> list:
     # same expression in GROUP BY as in the select list.
     without_send = Invitation.send_id.is_(None)
     bounced = OutboxMessage.bounced_at.is_not(None)
+    arrived = Invitation.delivered_at.is_not(None)
     visited = Invitation.visited_at.is_not(None)
     grouped = (
         without_send,
@@ -181,6 +188,7 @@ def _invitation_rows(in_scope: ColumnElement[bool]) -> list:
         Invitation.answer_source,
         OutboxMessage.status,
         bounced,
+        arrived,
         visited,
     )
     return db.session.execute(
@@ -212,7 +220,7 @@ def _groups(invitation_scope, send_scope, with_sends: bool = True) -> dict:
         return groups.setdefault(key, Funnel(options=key))
 
     for row in _invitation_rows(invitation_scope):
-        without_send, *options, status, source, mail_status, bounced, visited, number = row
+        without_send, *options, status, source, mail_status, bounced, arrived, visited, number = row
         funnel = group(None if without_send else Options(*options))
         funnel.invited += number
         if status in ANSWERED:
@@ -220,7 +228,7 @@ def _groups(invitation_scope, send_scope, with_sends: bool = True) -> dict:
             setattr(funnel, name, getattr(funnel, name) + number)
             tally = funnel.by_source[(source or AnswerSource.PAGE).value]
             setattr(tally, name, getattr(tally, name) + number)
-        _mail_state(funnel, mail_status, bounced, number)
+        _mail_state(funnel, mail_status, bounced, arrived, number)
         if visited:
             funnel.visited += number
             if status == InvitationStatus.ACCEPTED:

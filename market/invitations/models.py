@@ -38,8 +38,9 @@ def new_pass_code() -> str:
 
 
 class InvitationStatus(enum.StrEnum):
-    """The customer's answer. Whether the mail was delivered is the outbox
-    message's status (joined through outbox_message_id), not copied here."""
+    """The customer's answer. Whether the mail arrived is Invitation.delivered_at
+    (its first accepted mail) and the newest mail's outbox status and bounce
+    (joined through outbox_message_id)."""
 
     INVITED = "invited"
     ACCEPTED = "accepted"
@@ -82,6 +83,11 @@ class Invitation(db.Model):
         ForeignKey("outbox_messages.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the mail server first accepted an invitation or update mail of
+    # it (market.invitations.listeners, on the outbox's messages_sent).
+    # Kept here because outbox_message_id moves on to the newest mail: a
+    # queued or failed update does not undo an invitation that arrived.
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the answer was about, so a newer answer wins whichever way it
     # comes (market.invitations.answers.record_answer): the source, its

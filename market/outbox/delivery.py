@@ -116,7 +116,7 @@ def deliver_due(
             except Exception as error:  # any failure of one message: retry it later
                 record_results([], [(message, error)], now, report)
             else:
-                record_results([message.id], [], now, report)
+                record_results([message], [], now, report)
             db.session.commit()
     except BaseException:
         db.session.rollback()  # say, a failed renewal: what is untried still goes back

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+from blinker import Namespace
 from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -30,6 +31,16 @@ from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import in_window, parse_window, utcnow
 
 log = logging.getLogger("market.mail")
+
+signals = Namespace()
+# Sent by record_results right after it has marked messages sent, once per
+# category (the sender: the category string), with `ids` (the messages) and
+# `at` (their sent_at), before the caller commits: what a receiver writes
+# joins the same transaction as the sent mark. The areas above the outbox
+# learn that their mail arrived without the outbox knowing them (the
+# invitations area: when an invitation first reached its customer). A
+# receiver connects for its categories only, so other mail costs nothing.
+messages_sent = signals.signal("outbox-messages-sent")
 
 DEFAULT_LEASE = timedelta(minutes=5)
 RETRY_BASE = timedelta(minutes=1)
@@ -277,31 +288,38 @@ def give_back(ids: list[int], worker_id: str, due: datetime | None = None) -> No
 
 
 def record_results(
-    sent: list[int],
+    sent: list[Claimed],
     failures: list[tuple[Claimed, Exception]],
     now: datetime,
     report: DeliveryReport,
 ) -> None:
-    """What the server said: one UPDATE for the sent messages and one
-    (executemany) for the failed ones; the caller commits. Delivery calls it
-    for each message as soon as the server has answered.
+    """What the server said: one UPDATE for the sent messages (then the
+    messages_sent signal, per category) and one (executemany) for the failed
+    ones; the caller commits. Delivery calls it for each message as soon as
+    the server has answered.
 
     Every try counts in attempts, the successful one too. A failed message
     goes back into the queue after a back-off, or fails for good."""
     if sent:
+        sent_at = max(now, utcnow())
         db.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(sent))
+            .where(OutboxMessage.id.in_([message.id for message in sent]))
             .values(
                 status=OutboxStatus.SENT,
                 attempts=OutboxMessage.attempts + 1,
-                sent_at=max(now, utcnow()),
+                sent_at=sent_at,
                 claimed_until=None,
                 last_error=None,
             )
             .execution_options(synchronize_session=False)
         )
         report.sent += len(sent)
+        by_category: dict[str, list[int]] = {}
+        for message in sent:
+            by_category.setdefault(message.category, []).append(message.id)
+        for category, ids in by_category.items():
+            messages_sent.send(category, ids=ids, at=sent_at)
     if failures:
         db.session.execute(
             update(OutboxMessage),

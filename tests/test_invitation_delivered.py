@@ -1,0 +1,261 @@
+"""An invitation counts as delivered from the moment the mail server first
+accepted one of its invitation or update mails (Invitation.delivered_at,
+set by the outbox worker's sent mark through the outbox's messages_sent
+signal), whatever happens to a later update; a bounce still takes it out.
+And migration 0018 fills delivered_at from the outbox."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from market import create_app
+from market.extensions import db
+from market.inbox import handling
+from market.inbox.outcome import Outcome
+from market.invitations import funnel, sending
+from market.markets import services as market_services
+from market.outbox import delivery, mime
+from market.outbox.models import OutboxMessage, OutboxStatus
+from market.outbox.services import Claimed, DeliveryReport, record_results
+from market.timeutil import SEOUL
+from tests.inbox_samples import postfix_bounce
+from tests.markets_factories import make_market, make_venue, next_thursday
+from tests.test_invitations import invitation_of, make_customer, market_details
+from tests.test_outbox import running_smtp
+from tests.test_visitor_pass import scratch_database_url  # noqa: F401 (a fixture)
+
+
+@pytest.fixture
+def smtp(app_config):
+    with running_smtp(app_config) as handler:
+        yield handler
+
+
+@pytest.fixture
+def market(app):
+    """Two weeks or more ahead of the real clock: the change listener treats
+    it as upcoming and the dashboard shows it as the next market."""
+    return make_market(
+        make_venue("경기도청", 10), next_thursday(datetime.now(SEOUL).date(), weeks=2)
+    )
+
+
+@pytest.fixture
+def now(market):
+    """11:00 Korea time a week before the market: inside the sending hours."""
+    return datetime.combine(market.market_date - timedelta(days=7), time(11, 0), tzinfo=SEOUL)
+
+
+@pytest.fixture
+def customers(app):
+    return [make_customer("hana@example.com", "김하나"), make_customer("dul@example.com", "이둘")]
+
+
+def _states(market_id: int) -> tuple[int, int, int, int, int]:
+    glance = funnel.glance(market_id)
+    return glance.delivered, glance.waiting, glance.failed, glance.bounced, glance.withdrawn
+
+
+def _invite_and_deliver(market, customer, now):
+    sending.invite(market, [customer.id], None, now)
+    db.session.commit()
+    assert delivery.deliver_due(now=now).sent == 1
+    invitation = invitation_of(customer)
+    assert invitation.delivered_at is not None, "set with the sent mark"
+    return invitation
+
+
+def _change_the_time(market, hour: int) -> None:
+    market_services.update_market(market, market_details(market, start_time=time(hour, 0)))
+    db.session.commit()
+
+
+def test_an_invitation_that_arrived_stays_delivered_while_its_update_waits(
+    smtp, app, market, customers, now
+):
+    hana = customers[0]
+    first = _invite_and_deliver(market, hana, now)
+    assert _states(market.id) == (1, 0, 0, 0, 0)
+
+    _change_the_time(market, 11)
+    invitation = invitation_of(hana)
+    update = db.session.get(OutboxMessage, invitation.outbox_message_id)
+    assert (update.category, update.status) == ("invitation-update", OutboxStatus.QUEUED)
+    assert _states(market.id) == (1, 0, 0, 0, 0), "the update waits; the invitation arrived"
+    # the dashboard shows the same figure
+    report = funnel.market_funnel(market.id)
+    assert (report.total.delivered, report.total.waiting) == (1, 0)
+
+    assert delivery.deliver_due(now=now).sent == 1
+    assert invitation_of(hana).delivered_at == first.delivered_at, "the first time is kept"
+
+
+def test_a_failed_update_does_not_undo_the_invitation(smtp, app, market, customers, now):
+    hana = customers[0]
+    _invite_and_deliver(market, hana, now)
+    _change_the_time(market, 11)
+    smtp.reply = "550 5.1.1 No such user"
+    assert delivery.deliver_due(now=now).failed == 1
+    invitation = invitation_of(hana)
+    assert db.session.get(OutboxMessage, invitation.outbox_message_id).status is (
+        OutboxStatus.FAILED
+    )
+    assert invitation.delivered_at is not None
+    assert _states(market.id) == (1, 0, 0, 0, 0)
+
+
+def test_a_failed_invitation_is_delivered_once_its_update_arrives(
+    smtp, app, market, customers, now
+):
+    hana = customers[0]
+    sending.invite(market, [hana.id], None, now)
+    db.session.commit()
+    smtp.reply = "550 5.1.1 No such user"
+    assert delivery.deliver_due(now=now).failed == 1
+    assert invitation_of(hana).delivered_at is None
+    assert _states(market.id) == (0, 0, 1, 0, 0)
+
+    smtp.reply = None
+    _change_the_time(market, 11)
+    assert _states(market.id) == (0, 1, 0, 0, 0), "the update will still go out"
+    assert delivery.deliver_due(now=now).sent == 1
+    assert invitation_of(hana).delivered_at is not None
+    assert _states(market.id) == (1, 0, 0, 0, 0)
+
+
+def test_a_cancellation_is_no_invitation_that_arrived(smtp, app, market, customers, now):
+    hana = customers[0]
+    sending.invite(market, [hana.id], None, now)
+    db.session.commit()
+    smtp.reply = "550 5.1.1 No such user"
+    delivery.deliver_due(now=now)
+    smtp.reply = None
+    invitation = invitation_of(hana)
+    # The invitation failed; a cancellation mail the server takes brings no
+    # invitation, so it marks nothing.
+    cancel = OutboxMessage(
+        category="invitation-cancel", to_address=hana.email, subject="취소", mime=b""
+    )
+    db.session.add(cancel)
+    db.session.flush()
+    invitation.outbox_message_id = cancel.id
+    db.session.commit()
+    claimed = Claimed(cancel.id, 0, cancel.subject, b"", cancel.category)
+    record_results([claimed], [], datetime.now(UTC), DeliveryReport())
+    db.session.commit()
+    assert invitation_of(hana).delivered_at is None
+
+
+def test_a_bounce_after_delivery_counts_as_bounced(smtp, app, market, customers, now):
+    hana = customers[0]
+    invitation = _invite_and_deliver(market, hana, now)
+    row = db.session.get(OutboxMessage, invitation.outbox_message_id)
+    handled = handling.handle(postfix_bounce(hana.email, mime.parse(row.mime)["Message-ID"]))
+    db.session.commit()
+    assert handled.outcome is Outcome.APPLIED, handled.reason
+    assert _states(market.id) == (0, 0, 0, 1, 0)
+    assert funnel.market_funnel(market.id).total.bounced == 1
+
+
+# --- the migration -------------------------------------------------------------------
+
+
+def test_0018_fills_delivered_at_from_the_linked_sent_mail(
+    scratch_database_url,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    """Invitations written with SQL as the schema was at 0017: the one whose
+    linked mail was sent gets its sent time; queued, failed and no mail stay
+    empty."""
+    monkeypatch.setenv("MARKET_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": scratch_database_url})
+    stamp = "2026-11-20 05:00:00"
+    sent = "2026-11-21 01:30:00"
+    with app.app_context():
+        upgrade(revision="0017")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO venues (id, name, address, booth_spots, created_at, updated_at)"
+                    " VALUES (1, '경기도청', '수원시', 10, :at, :at)"
+                ),
+                {"at": stamp},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO markets (id, market_date, start_time, end_time, venue_id,"
+                    " booth_count, application_deadline, takings_ceiling, status, uid, sequence,"
+                    " created_at, updated_at) VALUES (1, :day, '10:00:00', '15:00:00', 1, 10,"
+                    " :at, 30000000, 'planned', 'market-1@t', 0, :at, :at)"
+                ),
+                {"day": date(2026, 12, 3), "at": stamp},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO customers (id, email, email_hash, name, consent, details_as_of,"
+                    " created_at) VALUES (:id, :email, :hash, '구매자', :no, :at, :at)"
+                ),
+                [
+                    {"id": n, "email": f"c{n}@x.kr", "hash": f"h{n}", "no": False, "at": stamp}
+                    for n in range(1, 5)
+                ],
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO outbox_messages (id, created_at, category, to_address, subject,"
+                    " mime, status, attempts, next_attempt_at, sent_at) VALUES (:id, :at,"
+                    " 'invitation', :to, '초대', :mime, :status, 1, :at, :sent)"
+                ),
+                [
+                    {
+                        "id": n,
+                        "at": stamp,
+                        "to": f"c{n}@x.kr",
+                        "mime": b"",
+                        "status": status,
+                        "sent": sent if status == "sent" else None,
+                    }
+                    for n, status in ((1, "sent"), (2, "queued"), (3, "failed"))
+                ],
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO invitations (id, customer_id, market_id, token, status,"
+                    " sequence_sent, created_at, answer_outdated, pass_code, outbox_message_id)"
+                    " VALUES (:id, :id, 1, :token, 'invited', 0, :at, :no, :code, :mail)"
+                ),
+                [
+                    {
+                        "id": n,
+                        "token": f"t{n}",
+                        "at": stamp,
+                        "no": False,
+                        "code": f"ABCDE{n}",
+                        "mail": n if n < 4 else None,
+                    }
+                    for n in range(1, 5)
+                ],
+            )
+        upgrade(revision="0018")
+        with db.engine.begin() as connection:
+            rows = dict(
+                connection.execute(
+                    text("SELECT id, delivered_at FROM invitations ORDER BY id")
+                ).all()
+            )
+        assert rows[2] is rows[3] is rows[4] is None
+        assert str(rows[1]).startswith("2026-11-21 01:30:00")
+        db.engine.dispose()
+
+
+def test_the_dashboard_line_counts_the_invitation_not_its_update(
+    smtp, app, market, customers, now, client, staff, login_as
+):
+    _invite_and_deliver(market, customers[0], now)
+    _change_the_time(market, 11)
+    login_as(staff)
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "초대\u00a01 · 전달\u00a01 ·" in page
