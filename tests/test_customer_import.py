@@ -13,7 +13,7 @@ from market.customers.rows import parse_row
 from market.customers.samples import KOREAN_HEADER, write_order_file
 from market.customers.staging import staged_path
 from market.extensions import db
-from market.vendors.models import Category, EnterpriseType, Vendor
+from market.vendors.models import Category, EnterpriseType, Vendor, VendorStatus
 
 ENGLISH_HEADER = [
     "order_no",
@@ -92,6 +92,8 @@ def _vendor(name, shop_url=None):
         phone="+821012345678",
         email=f"{len(name)}@v.kr",
         shop_url=shop_url,
+        # Only a live enterprise is matched (issue 19's review): these are approved.
+        status=VendorStatus.APPROVED,
     )
     db.session.add(vendor)
     db.session.commit()

@@ -153,9 +153,14 @@ def test_the_database_constraint_refuses_when_the_check_is_passed(app, monkeypat
     db.session.commit()
     monkeypatch.setattr(services, "business_number_owner", lambda digits: None)
     with pytest.raises(services.VendorRuleError) as refused:
-        # Another shop: one shop link belongs to one enterprise (market.vendors.shop_links).
+        # Another shop and name: one shop link and one name (its seller key)
+        # belong to one enterprise (market.vendors.shop_links).
         services.register_vendor(
-            _details(email="other@vendor.example.kr", shop_url="https://shop.example.kr/other"),
+            _details(
+                email="other@vendor.example.kr",
+                shop_url="https://shop.example.kr/other",
+                name="다른이름협동조합",
+            ),
             "long-password-1",
         )
     assert "business_number" in refused.value.errors

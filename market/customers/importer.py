@@ -11,7 +11,6 @@ nor blocks every other writer for minutes; a write pass that dies half-way
 is finished by running it again, since order numbers are unique and
 customers are keyed by email (nothing is counted twice)."""
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from market.customers.uploads import local_copy
 from market.extensions import db
 from market.timeutil import utcnow
 from market.vendors.models import Vendor
-from market.vendors.shop_links import link_key
+from market.vendors.shop_links import link_key, live_sellers, seller_key
 
 BATCH = 2000  # rows between looks at the clock, for progress
 KNOWN_BATCH = 10_000
@@ -42,33 +41,40 @@ Progress = Callable[[int, int, int], None]  # rows done, position, size
 
 @dataclass
 class SellerMatcher:
-    """Matches the export's seller column to a vendor by name or shop link."""
+    """Matches the export's seller column to a live enterprise by name or
+    shop link (the keys of market.vendors.shop_links). A pending or rejected
+    sign-up matches nothing: anyone can register any name, so a new,
+    unreviewed enterprise must not take another's orders. A key that two
+    live enterprises share matches nobody either (`ambiguous` says who has
+    it), since the order could be either's: staff correct a name or link."""
 
-    by_name: dict[str, int]
-    by_link: dict[str, int]
+    by_name: dict[str, list[int]]
+    by_link: dict[str, list[int]]
     # A file names few sellers a million times; each is normalised once.
     known: dict[str, int | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> "SellerMatcher":
-        rows = db.session.execute(select(Vendor.id, Vendor.name, Vendor.shop_url)).all()
-        return cls(
-            by_name={_seller_key(name): vendor_id for vendor_id, name, _ in rows},
-            by_link={link_key(url): vendor_id for vendor_id, _, url in rows if url},
-        )
+        by_name, by_link = live_sellers()
+        return cls(by_name=by_name, by_link=by_link)
+
+    def candidates(self, seller: str) -> list[int]:
+        """The live enterprises the seller could be: by name, else by link."""
+        return self.by_name.get(seller_key(seller)) or self.by_link.get(link_key(seller)) or []
 
     def match(self, seller: str) -> int | None:
         if seller in self.known:
             return self.known[seller]
-        found = self.by_name.get(_seller_key(seller)) or self.by_link.get(link_key(seller))
+        found = self.candidates(seller)
+        vendor_id = found[0] if len(found) == 1 else None
         if len(self.known) < 100_000:  # bounded, should a file name a seller per row
-            self.known[seller] = found
-        return found
+            self.known[seller] = vendor_id
+        return vendor_id
 
-
-def _seller_key(name: str) -> str:
-    name = re.sub(r"\((주|사|유|재)\)|주식회사|㈜", "", name)
-    return re.sub(r"\s+", "", name).lower()
+    def ambiguous(self, seller: str) -> list[int]:
+        """The enterprises sharing the seller's key, when more than one."""
+        found = self.candidates(seller)
+        return found if len(found) > 1 else []
 
 
 def _rows(source: RowSource, progress: Progress | None) -> Iterator[OrderRow | BadRow]:
@@ -153,8 +159,30 @@ def _check(job, source, matcher, staging: StagingWriter, progress: Progress | No
         "bad_rows": bad,
         "unmatched_sellers": [[name, n] for name, n in unmatched.most_common(REPORTED_SELLERS)],
         "unmatched_sellers_total": len(unmatched),
+        "ambiguous_sellers": _ambiguous(matcher, unmatched),
     }
     job.status = ImportStatus.CHECKED
+
+
+def _ambiguous(matcher: SellerMatcher, unmatched: Counter[str]) -> list[dict]:
+    """Unmatched sellers whose name or link two live enterprises share, with
+    those enterprises' names, for staff to correct one of them."""
+    found = {}
+    for seller, count in unmatched.most_common():
+        if len(found) >= REPORTED_SELLERS:
+            break
+        if ids := matcher.ambiguous(seller):
+            found[seller] = (count, ids)
+    wanted = {id_ for _count, ids in found.values() for id_ in ids}
+    names = (
+        dict(db.session.execute(select(Vendor.id, Vendor.name).where(Vendor.id.in_(wanted))).all())
+        if wanted
+        else {}
+    )
+    return [
+        {"seller": seller, "orders": count, "vendors": [[id_, names.get(id_, "")] for id_ in ids]}
+        for seller, (count, ids) in found.items()
+    ]
 
 
 def _count_known(order_nos: list[str]) -> int:

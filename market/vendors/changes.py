@@ -29,14 +29,18 @@ from market.outbox.services import enqueue
 from market.timeutil import utcnow
 from market.vendors import services
 from market.vendors.mails import change_message
-from market.vendors.models import Vendor, VendorChange, VendorStatus
+from market.vendors.models import LIVE, Vendor, VendorChange
 from market.vendors.services import VendorDetails, VendorRuleError
-from market.vendors.shop_links import link_taken_message, new_link_taken
+from market.vendors.shop_links import (
+    link_taken_message,
+    name_taken_message,
+    new_link_taken,
+    new_name_taken,
+)
 
 REVIEWED = ("name", "business_number", "category", "shop_url")
 # A request to remove the shop link is stored as "" (NULL means "not changed").
 REMOVED_LINK = ""
-LIVE = (VendorStatus.APPROVED, VendorStatus.SUSPENDED)
 OUTBOX_CATEGORY = "vendor-change"
 
 
@@ -92,6 +96,8 @@ def save_own_profile(vendor: Vendor, details: VendorDetails, actor) -> bool:
     errors = {}
     if not requested["name"]:
         errors["name"] = _("Enter the enterprise's name.")
+    elif new_name_taken(requested["name"], vendor):
+        errors["name"] = name_taken_message()
     if _number_taken(vendor, requested["business_number"]):
         errors["business_number"] = services.business_number_taken_message()
     if new_link_taken(requested["shop_url"], vendor):
@@ -169,6 +175,8 @@ def decide_change(
     current, requested = requested_values(vendor, None), requested_values(vendor, change)
     if approve and _number_taken(vendor, change.business_number):
         raise VendorRuleError({"form": number_taken_at_approval()})
+    if approve and change.name is not None and new_name_taken(change.name, vendor):
+        raise VendorRuleError({"form": name_taken_at_approval()})
     if approve and new_link_taken(change.shop_url, vendor):
         raise VendorRuleError({"form": link_taken_at_approval()})
     db.session.delete(change)
@@ -197,6 +205,14 @@ def link_taken_at_approval() -> str:
         "Another enterprise now uses the requested online shop link, so the change "
         "cannot be approved: imported orders from that shop would go to either. "
         "Reject it with the reason, or check the link with both enterprises."
+    )
+
+
+def name_taken_at_approval() -> str:
+    return _(
+        "Another enterprise is now registered under the requested name (spaces and (주) "
+        "aside), so the change cannot be approved: imported orders under that name would "
+        "go to either. Reject it with the reason, or check the name with both enterprises."
     )
 
 

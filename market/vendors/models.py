@@ -47,6 +47,11 @@ class VendorStatus(enum.StrEnum):
     SUSPENDED = "suspended"
 
 
+# An enterprise whose approved values are in use: the public directory, the
+# order import's seller matching (market.vendors.shop_links), change review.
+LIVE = (VendorStatus.APPROVED, VendorStatus.SUSPENDED)
+
+
 class ApplicationStatus(enum.StrEnum):
     APPLIED = "applied"
     ASSIGNED = "assigned"

@@ -28,7 +28,12 @@ from market.validators import business_number_valid, normalise_email
 from market.vendors.labels import vendor_status_label
 from market.vendors.mails import sign_up_account_exists_message, status_message
 from market.vendors.models import Category, EnterpriseType, Vendor, VendorStatus, new_feed_token
-from market.vendors.shop_links import link_taken_message, new_link_taken
+from market.vendors.shop_links import (
+    link_taken_message,
+    name_taken_message,
+    new_link_taken,
+    new_name_taken,
+)
 
 # A change to any of these sends an approved (or rejected) enterprise back for review.
 REVIEW_FIELDS = (
@@ -109,6 +114,8 @@ def check_vendor(details: VendorDetails, vendor: Vendor | None = None) -> dict[s
         errors["cert_expires_on"] = _("The expiry date cannot be before the issue date.")
     if not (details.name or "").strip():
         errors["name"] = _("Enter the enterprise's name.")
+    elif new_name_taken(details.name, vendor):
+        errors["name"] = name_taken_message()
     if new_link_taken(details.shop_url, vendor):
         errors["shop_url"] = link_taken_message()
     return errors
