@@ -165,6 +165,8 @@ def calendar_bytes_of(message) -> tuple[bytes, Calendar]:
     assert plain.get_content_charset() == "utf-8"
     if html.get_content_type() == "multipart/related":
         # The visitor pass (issue 18): the PNG the HTML shows by its Content-ID.
+        # RFC 2387 §3.1: "type" names the root part's type; required.
+        assert html.get_param("type") == "text/html"
         html, image = html.get_payload()
         assert image.get_content_type() == "image/png"
         assert image.get_content_disposition() == "inline"

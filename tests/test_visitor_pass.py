@@ -57,6 +57,7 @@ def read_qr(image: bytes | Image.Image) -> str:
 def pass_image(message) -> bytes:
     """The PNG of the multipart/related around the HTML part."""
     [related] = [p for p in message.walk() if p.get_content_type() == "multipart/related"]
+    assert related.get_param("type") == "text/html", "RFC 2387 §3.1: the root's type"
     html, image = related.get_payload()
     assert html.get_content_type() == "text/html"
     assert image.get_content_type() == "image/png"

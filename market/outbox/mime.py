@@ -100,6 +100,9 @@ def build_message(
                 disposition="inline",
                 filename=part.filename,
             )
+        if related:
+            # RFC 2387 §3.1: multipart/related must name its root's type.
+            html_part.set_param("type", "text/html")
     for part in alternatives:
         content, options = _content(part)
         message.add_alternative(content, **options)
