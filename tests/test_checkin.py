@@ -11,7 +11,13 @@ from sqlalchemy import select
 from market.accounts.models import Role, User
 from market.extensions import db
 from market.invitations import checkin
-from market.invitations.models import AnswerSource, Invitation, InvitationStatus
+from market.invitations.models import (
+    PASS_ALPHABET,
+    PASS_LOOK_ALIKES,
+    AnswerSource,
+    Invitation,
+    InvitationStatus,
+)
 from market.markets.models import Market, MarketStatus
 from market.timeutil import utcnow
 from tests.customer_factories import make_customer
@@ -67,10 +73,32 @@ def visit_of(code: str) -> Invitation:
         (" 7KQ 4MX ", "7KQ4MX"),
         ("7KQ-4MX", "7KQ4MX"),
         ("7kq\u3000—4mx", "7KQ4MX"),
+        # a Korean keyboard in full-width mode (NFKC reads it as ASCII)
+        ("ＡＢＣＤＥＦ", "ABCDEF"),
+        ("７ｋｑ－４ｍｘ", "7KQ4MX"),
     ],
 )
 def test_a_typed_code_is_read_in_capitals_without_spaces_or_hyphens(app, typed, code):
     assert checkin.normalise_code(typed) == code
+
+
+@pytest.mark.parametrize("typed", ["ﬀﬀﬀ", "ßßß", "7KQ4Mｍ\u0301", "ＡＢＣ\ufb00Ｆ"])
+def test_letters_unicode_makes_into_several_are_no_code(app, typed):
+    """Upper-casing ﬀ gives FF and ß SS: three typed characters are no
+    six-letter code."""
+    with pytest.raises(checkin.CheckInError):
+        checkin.normalise_code(typed)
+
+
+def test_a_full_width_look_alike_is_said_so(app):
+    with pytest.raises(checkin.CheckInError) as refused:
+        checkin.normalise_code("０ＫＱ４ＭＸ")
+    assert "0, O, 1, I, L" in refused.value.errors["code"]
+
+
+def test_the_alphabet_is_the_digits_and_capitals_without_the_look_alikes():
+    assert PASS_ALPHABET == "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+    assert checkin.LOOK_ALIKES == set(PASS_LOOK_ALIKES) == set("0O1IL")
 
 
 @pytest.mark.parametrize("typed", ["7KQ4M0", "7kq4mo", "1KQ4MX", "IKQ4MX", "LKQ4MX"])

@@ -10,6 +10,7 @@ in; the audit log is not filled with every visitor.
 No Flask request in here; the caller commits."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,7 +22,7 @@ from market.accounts.models import User
 from market.core.rules import RuleError
 from market.customers.models import Customer
 from market.extensions import db
-from market.invitations.models import PASS_ALPHABET, PASS_LENGTH, Invitation
+from market.invitations.models import PASS_ALPHABET, PASS_LENGTH, PASS_LOOK_ALIKES, Invitation
 from market.markets.models import Market
 from market.timeutil import format_korean_date, to_seoul
 
@@ -29,9 +30,10 @@ from market.timeutil import format_korean_date, to_seoul
 # (ABC-DEF, ABC DEF; a phone keyboard's wide space or dash too); nothing
 # else is guessed at, and a control character makes it a wrong code.
 _SEPARATORS = re.compile(r"[ \u00a0\u3000\-\u2010-\u2015\u2212]+")
-# Characters the alphabet leaves out because they look like others: a code
-# typed with one of them is a misread pass, said so.
-LOOK_ALIKES = frozenset("0O1IL")
+# Characters the alphabet leaves out because they look like others (kept
+# next to it, models.PASS_LOOK_ALIKES): a code typed with one of them is a
+# misread pass, said so.
+LOOK_ALIKES = frozenset(PASS_LOOK_ALIKES)
 # Longer input is refused before any work: no pass code or name is this long.
 MAX_TYPED = 100
 # The most invitees the name search lists: at a gate more is no help.
@@ -78,10 +80,24 @@ class CheckIn:
 # -- finding -------------------------------------------------------------------------
 
 
+def _fold(character: str) -> str:
+    """One typed character as NFKC reads it: a Korean keyboard's full-width
+    Ａ or ７ is A or 7, an ideographic space a space. A character NFKC makes
+    several of (the ligature ﬀ is ff) was no code character: it becomes
+    one no code holds, so "ﬀﬀﬀ" is no six-letter code."""
+    folded = unicodedata.normalize("NFKC", character)
+    return folded if len(folded) == 1 else "\ufffd"
+
+
 def normalise_code(text: str | None) -> str:
     """The pass code staff typed or a link carried, upper-case without
-    spaces or hyphens; CheckInError when it cannot be a pass code."""
-    code = _SEPARATORS.sub("", (text or "")[:MAX_TYPED]).upper()
+    spaces or hyphens; CheckInError when it cannot be a pass code. Only
+    ASCII is upper-cased: what NFKC leaves outside it is refused, never
+    turned into letters by Unicode's upper-casing (ß is SS)."""
+    folded = "".join(map(_fold, (text or "")[:MAX_TYPED]))
+    code = _SEPARATORS.sub("", folded)
+    if code.isascii():
+        code = code.upper()
     if not code:
         raise CheckInError({"code": _("Type the 6-character code printed under the QR code.")})
     if LOOK_ALIKES & set(code):

@@ -1,5 +1,6 @@
 import enum
 import secrets
+import string
 from datetime import datetime
 
 from sqlalchemy import (
@@ -26,8 +27,15 @@ def new_token() -> str:
 
 
 # The visitor pass's short code: read aloud or typed on a phone at the
-# market, so no characters that look alike (0/O, 1/I/L). 31**6 codes.
-PASS_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# market, so the digits and capitals without the characters that look like
+# others (0/O, 1/I/L): 23456789ABCDEFGHJKMNPQRSTUVWXYZ, 31**6 codes. The one
+# place that says so: check-in (market.invitations.checkin) refuses a typed
+# look-alike with its own message, and the check-in page hands the alphabet
+# to its script (data-pass-alphabet). Migration 0017 keeps its own copy.
+PASS_LOOK_ALIKES = "0O1IL"
+PASS_ALPHABET = "".join(
+    c for c in string.digits + string.ascii_uppercase if c not in PASS_LOOK_ALIKES
+)
 PASS_LENGTH = 6
 
 
