@@ -33,6 +33,20 @@ class Page:
     headers: dict = field(default_factory=dict)
     note: str = ""
     target: int | None = None  # its median within this many × /healthz; None: report.PAGE_FACTOR
+    # Config for the app serving it (a server of its own): e.g. the sales
+    # report with nothing kept, {"SALES_REPORT_CACHE": False}.
+    config: dict = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The config as gunicorn's environment (market.config.load_environment)."""
+        return {
+            name: str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in self.config.items()
+        }
+
+
+FRESH = {"SALES_REPORT_CACHE": False}  # every report built afresh, nothing kept
 
 
 def _logins():
@@ -50,6 +64,7 @@ def page_list(app, anchor) -> list[Page]:
 
     from market.extensions import db
     from market.markets.models import Market
+    from market.sales.figures import year_earlier
 
     with app.app_context():
         next_market = db.session.scalar(
@@ -63,8 +78,10 @@ def page_list(app, anchor) -> list[Page]:
             "takings_staff.report", start=dates[0].isoformat(), end=dates[-1].isoformat()
         )
         # 판로지원 실적: takings and matched orders per enterprise, over the
-        # year up to the anchor and over every market day there is
-        year_ago = anchor.replace(year=anchor.year - 1) + timedelta(days=1)
+        # year up to the anchor and over every market day there is; kept
+        # (the warm-up builds it, as a second look by staff finds it) and
+        # built afresh for every request (the first look, or after a change)
+        year_ago = year_earlier(anchor) + timedelta(days=1)
         sales_year = url_for("sales.report", start=year_ago.isoformat(), end=anchor.isoformat())
         sales_all = url_for("sales.report", start=dates[0].isoformat(), end=dates[-1].isoformat())
         return [
@@ -90,6 +107,22 @@ def page_list(app, anchor) -> list[Page]:
             ),
             Page("sales-year", "sales report (one year)", sales_year, "staff", target=8),
             Page("sales-all", "sales report (ten years)", sales_all, "staff", target=8),
+            Page(
+                "sales-year-fresh",
+                "sales report (one year), nothing kept",
+                sales_year,
+                "staff",
+                target=8,
+                config=FRESH,
+            ),
+            Page(
+                "sales-all-fresh",
+                "sales report (ten years), nothing kept",
+                sales_all,
+                "staff",
+                target=8,
+                config=FRESH,
+            ),
             Page("vendor", "vendor home /vendor/", url_for("home.vendor"), "vendor", target=8),
         ]
 
@@ -109,12 +142,30 @@ def _client_login(client, email: str, password: str) -> None:
 
 def query_counts(db: Database, ctx: Context) -> dict[str, int | None]:
     """Statements run by the second request to each page (the first may
-    warm caches), counted with a before_cursor_execute listener."""
+    warm caches), counted with a before_cursor_execute listener; pages with
+    a config of their own on an app with that config."""
+    pages = page_list(make_app(db, ctx.instance), db.anchor)
+    counts: dict[str, int | None] = {}
+    for config in _configs(pages):
+        keys = {page.key for page in pages if page.config == config}
+        counts.update(_query_counts(db, ctx, config, keys))
+    return counts
+
+
+def _configs(pages: list[Page]) -> list[dict]:
+    configs: list[dict] = []
+    for page in pages:
+        if page.config not in configs:
+            configs.append(page.config)
+    return configs
+
+
+def _query_counts(db: Database, ctx: Context, config: dict, keys: set[str]) -> dict:
     from sqlalchemy import event
 
     from market.extensions import db as sqla
 
-    app = make_app(db, ctx.instance)
+    app = make_app(db, ctx.instance, config)
     with app.app_context():
         engine = sqla.engine
     clients = {None: app.test_client()}
@@ -131,6 +182,8 @@ def query_counts(db: Database, ctx: Context) -> dict[str, int | None]:
     event.listen(engine, "before_cursor_execute", count)
     try:
         for page in page_list(app, db.anchor):
+            if page.key not in keys:
+                continue
             if page.path is None:
                 counts[page.key] = None
                 continue
@@ -157,7 +210,7 @@ def query_counts(db: Database, ctx: Context) -> dict[str, int | None]:
 class Server:
     """gunicorn serving wsgi:app on a loopback port, stopped on exit."""
 
-    def __init__(self, db: Database, ctx: Context):
+    def __init__(self, db: Database, ctx: Context, env: dict | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = ctx.cache / f"gunicorn-{db.kind}.log"
@@ -171,7 +224,7 @@ class Server:
             str(self.log),
             "wsgi:app",
         ]
-        self.env = db.env(ctx.instance)
+        self.env = {**db.env(ctx.instance), **(env or {})}
         self.process = None
 
     def __enter__(self) -> "Server":
@@ -257,9 +310,25 @@ def measure_pages(db: Database, tiny: Database, ctx: Context, seconds: int) -> l
     tiny_counts = query_counts(tiny, ctx)
     app = make_app(db, ctx.instance)
     pages = page_list(app, db.anchor)
+    rows = {}
+    for config in _configs(pages):
+        group = [page for page in pages if page.config == config]
+        for row in _measure(db, ctx, seconds, group, full_counts, tiny_counts):
+            rows[row["key"]] = row
+    return [rows[page.key] for page in pages]  # in the table's order
+
+
+def _measure(db, ctx, seconds, pages, full_counts, tiny_counts) -> list[dict]:
+    """The pages that share a config, on one gunicorn server started with
+    it, one server after another; every ratio is against the /healthz row
+    (benchmarks.report), measured on the first server with the same wrk load."""
     rows = []
-    with Server(db, ctx) as server:
-        say(f"gunicorn with {WORKERS} workers on {server.base}; logging in through the form")
+    with Server(db, ctx, pages[0].env) as server:
+        say(
+            f"gunicorn with {WORKERS} workers on {server.base}"
+            f"{' with ' + str(pages[0].config) if pages[0].config else ''}; "
+            "logging in through the form"
+        )
         cookies = {
             role: http_login(server.base, email, password)
             for role, (email, password) in _logins().items()

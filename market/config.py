@@ -117,6 +117,10 @@ class DefaultConfig:
     # -Port headers are believed (Werkzeug's ProxyFix). 0: none, the app is
     # reached directly; 1: one proxy (nginx, caddy) that sets those headers.
     TRUSTED_PROXY_HOPS = 0
+    # 판로지원 실적: keep the last few reports per process until their data
+    # changes (market.sales.cache). False builds each afresh (the benchmark
+    # measures both).
+    SALES_REPORT_CACHE = True
 
 
 ENV_STRINGS = (
@@ -137,7 +141,7 @@ ENV_STRINGS = (
     "IMAP_CA_FILE",
 )
 ENV_INTS = ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "IMAP_PORT", "WEB_WORKERS")
-ENV_BOOLS = ("MAIL_USE_TLS",)
+ENV_BOOLS = ("MAIL_USE_TLS", "SALES_REPORT_CACHE")
 
 
 def load_environment(config: dict, environ=os.environ) -> None:

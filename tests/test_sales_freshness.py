@@ -114,3 +114,38 @@ def test_an_audit_entry_committed_late_with_a_lower_id_is_seen(app):
     db.session.add(AuditEntry(id=newest - 1, **values))
     db.session.commit()
     assert fingerprint() != before
+
+
+def test_with_nothing_kept_every_request_builds_the_report(world, app, staff_client, count_queries):  # noqa: F811
+    """SALES_REPORT_CACHE = False (the benchmark's "nothing kept" rows): the
+    login and the report's four statements, every time, no fingerprint."""
+    app.config["SALES_REPORT_CACHE"] = False
+    _page(staff_client)
+    with count_queries() as again:
+        assert "₩1,027,000" in _page(staff_client)
+    assert again.count == 5, again.statements
+
+
+def test_the_bench_measures_the_report_kept_and_fresh_and_survives_29_february(app):
+    """benchmarks.pages: a row with nothing kept next to the kept one (an app
+    of its own, configured through gunicorn's environment), and an anchor on
+    29 February (anchor.replace(year=...) raised ValueError)."""
+    from benchmarks.pages import page_list
+    from market.config import load_environment
+    from tests.takings_factories import market_on
+
+    market_on(date(2027, 3, 4))
+    market_on(date(2028, 3, 2))
+    db.session.commit()
+    pages = {page.key: page for page in page_list(app, date(2028, 2, 29))}
+    assert (
+        "start=2027-03-01" in pages["sales-year"].path
+        and "end=2028-02-29" in pages["sales-year"].path
+    )
+    for key in ("sales-year", "sales-all"):
+        kept, fresh = pages[key], pages[f"{key}-fresh"]
+        assert fresh.path == kept.path and kept.target == fresh.target == 8
+        assert kept.config == {} and fresh.config == {"SALES_REPORT_CACHE": False}
+    config = {}
+    load_environment(config, pages["sales-all-fresh"].env)
+    assert config == {"SALES_REPORT_CACHE": False}

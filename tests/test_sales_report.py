@@ -167,20 +167,25 @@ def test_totals_by_type_channel_and_year(world):
     assert round(total.change("online"), 2) == 413.33  # 77,000 against 15,000
     assert data.market_days == 2
     by_type = {group.key: group for group in data.by_type}
+    # The six types in its order, sold or not; 기타 only when it sold.
     assert list(by_type) == [
-        EnterpriseType.SOCIAL,
-        EnterpriseType.VILLAGE,
-        EnterpriseType.COOPERATIVE,
+        "social",
+        "pre_social",
+        "village",
+        "self_sufficiency",
+        "cooperative",
+        "social_cooperative",
     ]
-    social = by_type[EnterpriseType.SOCIAL]
+    assert by_type["pre_social"].current.total == 0 and not by_type["pre_social"].rows
+    social = by_type["social"]
     assert (social.current.total, social.previous.total, social.enterprises) == (
         860_000,
         615_000,
         1,
     )
-    assert by_type[EnterpriseType.VILLAGE].current.total == 155_000
-    assert by_type[EnterpriseType.VILLAGE].change() is None  # nothing a year earlier
-    assert by_type[EnterpriseType.COOPERATIVE].current.online.total == 12_000
+    assert by_type["village"].current.total == 155_000
+    assert by_type["village"].change() is None  # nothing a year earlier
+    assert by_type["cooperative"].current.online.total == 12_000
     by_category = {group.key: group.current.total for group in data.by_category}
     assert by_category == {Category.FOOD: 872_000, Category.CRAFTS: 155_000}
     assert (data.unmatched_current.orders, data.unmatched_current.total) == (3, 107_000)
@@ -233,8 +238,11 @@ def test_xlsx_for_submission(world, staff_client):
     assert book.sheetnames == [
         "요약",
         "사회적기업",
+        "예비사회적기업",
         "마을기업",
+        "자활기업",
         "협동조합",
+        "사회적협동조합",
         "참여기업",
         "연결 안 된 판매자",
         "월별",

@@ -95,7 +95,7 @@ def test_the_vendor_sees_its_two_channels_this_year(client, login_as, mine):
     page = client.get("/vendor/").get_data(as_text=True)
     section = _section(page)
     assert "2026년 매출" in section
-    assert "₩4,800,000" in section and "장날 4일" in section
+    assert "₩4,800,000" in section and "장터 4회" in section
     assert "₩111,000" in section and "주문 4건" in section
     assert "₩4,911,000" in section
     months = _months(section)

@@ -8,7 +8,7 @@ from the marketplace's file), CSV with a byte-order mark."""
 from flask_babel import gettext as _
 
 from market.core.exports import Table
-from market.sales.figures import EnterpriseFigures, Figures
+from market.sales.figures import EnterpriseFigures, Figures, per_market
 from market.sales.report import Group, SalesReport, change, headline
 from market.vendors.labels import category_label, enterprise_type_label
 
@@ -25,12 +25,12 @@ def _enterprise_headers(with_type: bool) -> list[str]:
         _("Enterprise"),
         *([_("Enterprise type")] if with_type else []),
         _("Category"),
-        _("Markets attended"),
+        _("Market days with takings entered"),
         _("Cash"),
         _("Card"),
         _("Gift vouchers"),
         _("Market takings"),
-        _("Average per market day"),
+        _("Average per market"),
         _("Online orders"),
         _("Online sales"),
         _("Buyers"),
@@ -42,18 +42,21 @@ def _enterprise_headers(with_type: bool) -> list[str]:
     ]
 
 
-def _figures_cells(now: Figures, before: Figures) -> list:
+def _figures_cells(now: Figures, before: Figures, summed: bool = False, average=None) -> list:
+    """An enterprise's figures; `summed` (a total or subtotal row) leaves
+    the buyers blank (a buyer of two enterprises is one buyer, not two) and
+    puts `average` (per market day held, or blank) for the enterprise's own."""
     return [
-        now.offline.market_days,
+        now.offline.market_days,  # summed: attendances
         now.offline.cash,
         now.offline.card,
         now.offline.voucher,
         now.offline.total,
-        now.offline.average,
+        average if summed else now.offline.average,
         now.online.orders,
         now.online.total,
-        now.online.buyers,
-        now.online.repeat_buyers,
+        None if summed else now.online.buyers,
+        None if summed else now.online.repeat_buyers,
         now.total,
         round(now.online_share, 1),
         before.total,
@@ -71,8 +74,16 @@ def _enterprise_row(row: EnterpriseFigures, with_type: bool) -> list:
     ]
 
 
-def _sum_row(group: Group, with_type: bool, label: str) -> list:
-    return [label, *([""] if with_type else []), "", *_figures_cells(group.current, group.previous)]
+def _sum_row(group: Group, with_type: bool, label: str, market_days: int | None = None) -> list:
+    """A total or subtotal; its average is per market day held (`market_days`,
+    the whole report's), blank for a subtotal (its days are not counted apart)."""
+    average = per_market(group.current.offline.total, market_days) if market_days else None
+    return [
+        label,
+        *([""] if with_type else []),
+        "",
+        *_figures_cells(group.current, group.previous, summed=True, average=average),
+    ]
 
 
 def _money(with_type: bool) -> tuple[int, ...]:
@@ -85,16 +96,23 @@ def enterprises_table(report: SalesReport) -> Table:
     """Every enterprise, with its type and category, and the total: the CSV,
     and the XLSX's enterprise sheet."""
     rows = [_enterprise_row(row, True) for row in report.enterprises]
-    rows.append(_sum_row(report.total, True, _("Total (both channels)")))
+    rows.append(_sum_row(report.total, True, _("Total (both channels)"), report.market_days))
     return Table(
         "enterprises", _("Enterprises"), _enterprise_headers(True), rows, money=_money(True)
     )
 
 
 def type_table(group: Group) -> Table:
-    rows = [_enterprise_row(row, False) for row in group.rows]
-    rows.append(_sum_row(group, False, _("Subtotal")))
-    return Table(str(group.key), group.label, _enterprise_headers(False), rows, money=_money(False))
+    """One type's enterprises and subtotal (a sheet even when it sold
+    nothing); 예비사회적기업 names each enterprise's kind and subtotals both."""
+    with_type = bool(group.parts)
+    rows = [_enterprise_row(row, with_type) for row in group.rows]
+    rows.append(_sum_row(group, with_type, _("Subtotal")))
+    for part in group.parts:
+        rows.append(_sum_row(part, with_type, _("Subtotal: %(type)s", type=part.label)))
+    return Table(
+        str(group.key), group.label, _enterprise_headers(with_type), rows, money=_money(with_type)
+    )
 
 
 def unmatched_table(report: SalesReport) -> Table:
@@ -160,7 +178,7 @@ def _summary_headers(name: str) -> list[str]:
     return [
         name,
         _("Enterprises that sold"),
-        _("Markets attended"),
+        _("Attendances (market days with takings entered)"),
         _("Market takings"),
         _("Online orders"),
         _("Online sales"),
@@ -171,10 +189,10 @@ def _summary_headers(name: str) -> list[str]:
     ]
 
 
-def _summary_row(group: Group) -> list:
+def _summary_row(group: Group, prefix: str = "") -> list:
     now, before = group.current, group.previous
     return [
-        group.label,
+        prefix + group.label,
         group.enterprises,
         now.offline.market_days,
         now.offline.total,
@@ -202,7 +220,14 @@ def summary_table(report: SalesReport) -> Table:
         _summary_row(report.total),
         [],
         _summary_headers(_("Enterprise type")),
-        *(_summary_row(group) for group in report.by_type),
+        *(
+            row
+            for group in report.by_type
+            for row in (
+                _summary_row(group),
+                *(_summary_row(part, "└ ") for part in group.parts),
+            )
+        ),
         [],
         _summary_headers(_("Category")),
         *(_summary_row(group) for group in report.by_category),

@@ -100,6 +100,17 @@ def year_earlier(day: date) -> date:
     return day.replace(year=day.year - 1)
 
 
+def year_earlier_end(day: date) -> date:
+    """The end of the period a year earlier: a period ending on the last day
+    of its month ends on the last day of that month a year earlier, so a
+    whole non-leap February (to the 28th) compares with a whole leap
+    February (to the 29th); other days as year_earlier."""
+    if day.year > 1 and day < date.max and (day + timedelta(days=1)).day == 1:
+        following = date(day.year - 1, day.month, 28) + timedelta(days=4)
+        return following - timedelta(days=following.day)
+    return year_earlier(day)
+
+
 def months_between(start: date, end: date) -> list[date]:
     """The first day of every month that [start, end] touches."""
     months = []
@@ -197,10 +208,8 @@ class Offline:
 
     @property
     def average(self) -> int:
-        """Per market day, whole won, half up."""
-        return (
-            (2 * self.total + self.market_days) // (2 * self.market_days) if self.market_days else 0
-        )
+        """Per market day with takings, whole won, half up."""
+        return per_market(self.total, self.market_days)
 
     def __add__(self, other: "Offline") -> "Offline":
         return Offline(*(a + b for a, b in zip(_values(self), _values(other), strict=True)))
@@ -217,6 +226,11 @@ class Online:
 
     def __add__(self, other: "Online") -> "Online":
         return Online(*(a + b for a, b in zip(_values(self), _values(other), strict=True)))
+
+
+def per_market(total: int, market_days: int) -> int:
+    """Won per market day, whole won, half up; 0 without a day."""
+    return (2 * total + market_days) // (2 * market_days) if market_days else 0
 
 
 def _values(figures) -> tuple[int, ...]:
@@ -286,7 +300,7 @@ def enterprise_figures(start: date, end: date) -> PeriodFigures:
     year earlier: two statements (takings, orders) whatever the data size.
     Enterprises that sold in either period are listed; unmatched sellers
     apart, by name."""
-    previous_start, previous_end = year_earlier(start), year_earlier(end)
+    previous_start, previous_end = year_earlier(start), year_earlier_end(end)
     offline = _offline_rows(start, end, previous_start, previous_end)
     online, unmatched = _online_rows(start, end, previous_start, previous_end)
     vendors = {**{row[0]: row[1:4] for row in online}, **{row[0]: row[1:4] for row in offline}}

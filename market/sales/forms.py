@@ -6,6 +6,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 from market.takings.forms import PeriodForm
+from market.timeutil import format_korean_date
 
 # Far enough for any real report; the year before the first must exist for
 # the comparison, and Seoul midnight of the last day must fit a datetime.
@@ -26,12 +27,14 @@ class SalesPeriodForm(PeriodForm):
         for field in out_of_range:  # PeriodForm then puts the default in its place
             field.data = None
             field.errors = ["out of range"]
-        reversed_ = (
-            self.start.data
-            and self.end.data
-            and not (self.start.errors or self.end.errors)
-            and self.start.data > self.end.data
-        )
+        # The dates the period is made of (a missing one is the default's), so
+        # one typed date past the default's other end is said to be swapped too.
+        typed = [
+            field.data if field.data and not field.errors else None
+            for field in (self.start, self.end)
+        ]
+        first, last = (value or fallback for value, fallback in zip(typed, default, strict=True))
+        reversed_ = first > last and any(typed)
         start, end = super().period(default)
         for field in out_of_range:
             field.errors = [
@@ -41,8 +44,24 @@ class SalesPeriodForm(PeriodForm):
                     last=LAST_YEAR,
                 )
             ]
-        if reversed_:
+        if reversed_ and all(typed):
             self.end.errors = [
                 _("The end date is before the start date, so the report shows the two swapped.")
+            ]
+        elif reversed_ and typed[0]:
+            self.start.errors = [
+                _(
+                    "Without an end date the report ends on %(date)s, which is before this "
+                    "start date, so it shows the two swapped.",
+                    date=format_korean_date(last),
+                )
+            ]
+        elif reversed_:
+            self.end.errors = [
+                _(
+                    "Without a start date the report starts on %(date)s, which is after this "
+                    "end date, so it shows the two swapped.",
+                    date=format_korean_date(first),
+                )
             ]
         return start, end

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from market.sales.figures import (
     EnterpriseFigures,
@@ -26,6 +27,27 @@ from market.vendors.labels import category_label, enterprise_type_label
 from market.vendors.models import Category, EnterpriseType
 
 TOP_ENTERPRISES = 10
+
+# The six types the center reports on, in the order it writes them; 예비
+# 사회적기업 is one type of two kinds (지역형, 부처형), shown as its parts.
+# 기타 (OTHER) comes after them, apart, when an enterprise of it sold.
+REPORT_TYPES = (
+    ("social", _l("Social enterprise"), (EnterpriseType.SOCIAL,)),
+    (
+        "pre_social",
+        _l("Pre-certified social enterprise"),
+        (EnterpriseType.PRE_SOCIAL_REGIONAL, EnterpriseType.PRE_SOCIAL_MINISTRY),
+    ),
+    ("village", _l("Village enterprise"), (EnterpriseType.VILLAGE,)),
+    ("self_sufficiency", _l("Self-sufficiency enterprise"), (EnterpriseType.SELF_SUFFICIENCY,)),
+    ("cooperative", _l("Cooperative"), (EnterpriseType.COOPERATIVE,)),
+    (
+        "social_cooperative",
+        _l("Social cooperative"),
+        (EnterpriseType.SOCIAL_COOPERATIVE,),
+    ),
+)
+OTHER_TYPE = ("other", _l("Other social-economy enterprise"), (EnterpriseType.OTHER,))
 
 
 def change(current: int, previous: int) -> float | None:
@@ -45,11 +67,16 @@ class Group:
     rows: list[EnterpriseFigures] = field(default_factory=list)
     current: Figures = field(default_factory=Figures)
     previous: Figures = field(default_factory=Figures)
+    parts: list["Group"] = field(default_factory=list)  # 예비사회적기업: 지역형, 부처형
+    kinds: tuple[EnterpriseType, ...] = ()  # a type group's enterprise types
 
     def add(self, row: EnterpriseFigures) -> None:
         self.rows.append(row)
         self.current += row.current
         self.previous += row.previous
+        for part in self.parts:
+            if part.key == row.enterprise_type:
+                part.add(row)
 
     @property
     def enterprises(self) -> int:
@@ -73,7 +100,7 @@ class SalesReport:
     unmatched: list[SellerFigures]
     months: list[MonthChannels]
     total: Group
-    by_type: list[Group]  # in the enum's order, types with rows only
+    by_type: list[Group]  # the six of REPORT_TYPES, always; then 기타 if it has rows
     by_category: list[Group]  # highest total first
     unmatched_current: Online = field(default_factory=Online)
     unmatched_previous: Online = field(default_factory=Online)
@@ -95,8 +122,25 @@ class SalesReport:
 
     @property
     def by_type_rows(self) -> list[EnterpriseFigures]:
-        """Every enterprise, grouped by type (enum order), highest first within."""
+        """Every enterprise, grouped by type (REPORT_TYPES), highest first within."""
         return [row for group in self.by_type for row in group.rows]
+
+    @property
+    def type_of(self) -> dict[EnterpriseType, Group]:
+        """The report's type group of each enterprise type."""
+        return {kind: group for group in self.by_type for kind in group.kinds}
+
+
+def _type_groups() -> tuple[list[Group], dict[EnterpriseType, Group]]:
+    groups, of_type = [], {}
+    for key, label, kinds in (*REPORT_TYPES, OTHER_TYPE):
+        parts = (
+            [Group(kind, enterprise_type_label(kind)) for kind in kinds] if len(kinds) > 1 else []
+        )
+        group = Group(key, str(label), parts=parts, kinds=kinds)
+        groups.append(group)
+        of_type.update(dict.fromkeys(kinds, group))
+    return groups, of_type
 
 
 def build_report(start: date, end: date) -> SalesReport:
@@ -104,15 +148,13 @@ def build_report(start: date, end: date) -> SalesReport:
     takings and orders per enterprise (both with the year before)."""
     figures = enterprise_figures(start, end)
     total = Group("all", _("All enterprises"))
-    types: dict[EnterpriseType, Group] = {}
+    types, type_of = _type_groups()
     categories: dict[Category, Group] = {}
     for row in figures.enterprises:
         total.add(row)
-        kind = row.enterprise_type
-        types.setdefault(kind, Group(kind, enterprise_type_label(kind))).add(row)
+        type_of[row.enterprise_type].add(row)
         category = row.category
         categories.setdefault(category, Group(category, category_label(category))).add(row)
-    order = list(EnterpriseType)
     report = SalesReport(
         start=start,
         end=end,
@@ -122,7 +164,7 @@ def build_report(start: date, end: date) -> SalesReport:
         unmatched=figures.unmatched,
         months=monthly_channels(start, end, matched_only=True),
         total=total,
-        by_type=sorted(types.values(), key=lambda group: order.index(group.key)),
+        by_type=types[:-1] + [group for group in types[-1:] if group.rows],  # 기타 if any
         by_category=sorted(
             categories.values(), key=lambda group: (-group.current.total, group.label)
         ),

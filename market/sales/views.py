@@ -90,7 +90,7 @@ def report():
         headline=headline(data),
         enterprises=enterprises,
         unmatched=data.unmatched_now[:UNMATCHED_SHOWN],
-        groups_by_type={group.key: group for group in data.by_type},
+        groups_by_type=data.type_of,
         change=change,
         change_label=change_label,
         charts={
