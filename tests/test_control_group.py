@@ -145,6 +145,22 @@ def test_draw_control_sizes():
     assert sending.draw_control(ids, 10, 5) == sending.draw_control(ids, 10, 5)
 
 
+def test_the_confirmation_and_the_draw_share_one_size(client, staff, login_as, market):
+    """sending.control_size is the one rule: the confirmation page announces
+    what the send then holds back (rounded down: 10 % of 15 is 1)."""
+    for eligible in (0, 9, 10, 15, 99, 200):
+        for percent in (0, 1, 10, 33, 50):
+            drawn = sending.draw_control(range(eligible), percent, 7)
+            assert sending.control_size(eligible, percent) == len(drawn)
+    people = make_people(15)
+    login_as(staff)
+    data = {"customer_id": people, "control_percent": "10"}
+    review = client.post(send_url(market), data=data).text
+    assert "무작위로 10%를 초대하지 않고 비교군으로 남깁니다: 1명" in review
+    client.post(send_url(market), data={**data, "confirmed": "yes"})
+    assert len(held_back_ids(market)) == 1
+
+
 def test_zero_percent_holds_no_one_back(client, staff, login_as, market):
     people = make_people(200)
     login_as(staff)
@@ -258,6 +274,44 @@ def test_another_market_may_invite_them(client, staff, login_as, market):
     assert result.invited == len(held) == 10
 
 
+def test_held_back_lately_counts_as_invited_lately_in_the_ranking(app, market):
+    """skip_invited_weeks leaves out the customers held back in those weeks
+    as it leaves out the invited: otherwise the control group of one market
+    would be invited to the next inside its "after" window more often than
+    its invited customers (market.invitations.effect)."""
+    from market.invitations.ranking import RankingOptions, rank_customers
+    from tests.customer_factories import NOW, add_orders, make_customer
+
+    held, invited, fresh = (make_customer(f"{who}@example.com") for who in ("held", "inv", "new"))
+    for customer, amount in ((held, 90_000), (invited, 80_000), (fresh, 10_000)):
+        add_orders(customer, amount)
+    earlier = make_market(make_venue("수원역"), date(2026, 11, 5))
+    db.session.flush()
+    send = InvitationSend(
+        market_id=earlier.id, sent_at=NOW - timedelta(weeks=2), chosen=2, invited=1, held_back=1
+    )
+    db.session.add(send)
+    db.session.flush()
+    db.session.add(ControlCustomer(send_id=send.id, market_id=earlier.id, customer_id=held.id))
+    db.session.add(
+        Invitation(
+            customer_id=invited.id,
+            market_id=earlier.id,
+            send_id=send.id,
+            created_at=NOW - timedelta(weeks=2),
+        )
+    )
+    db.session.commit()
+
+    def emails(weeks: int) -> list[str]:
+        options = RankingOptions(skip_invited_weeks=weeks)
+        return [row.email for row in rank_customers(market, options, NOW)]
+
+    assert emails(4) == ["new@example.com"]
+    assert emails(1) == ["held@example.com", "inv@example.com", "new@example.com"]
+    assert emails(0)[0] == "held@example.com"
+
+
 def test_the_page_lists_the_sends_and_marks_the_control_group(
     client, staff, login_as, market, clock
 ):
@@ -287,9 +341,11 @@ def test_the_page_lists_the_sends_and_marks_the_control_group(
     db.session.expire_all()
     send = db.session.scalars(select(InvitationSend)).one()
     held = held_back_ids(market)
+    # skip_weeks 0: with 4 the ranking now leaves out the customers held
+    # back in those weeks as it leaves out the invited (nobody would be left)
     html = client.get(
         f"/staff/markets/{market.id}/invitations?"
-        + "&".join(f"{k}={v}" for k, v in RANKING.items())
+        + "&".join(f"{k}={v}" for k, v in {**RANKING, "skip_weeks": "0"}.items())
     ).text
     assert "보낸 기록과 비교군" in html
     assert 'name="control_percent"' in html and "비교군 비율 (%)" in html

@@ -2,13 +2,18 @@
 known (market.invitations.effect)."""
 
 import time as timer
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from flask import render_template
+from sqlalchemy import insert, select
 
+from market.customers.models import Order
+from market.extensions import db
 from market.invitations import effect
 from market.invitations.effect import GroupFigures, online_effect
+from market.invitations.models import ControlCustomer, Invitation
+from market.timeutil import SEOUL
 from tests.effect_factories import past_market, seed_groups
 
 MARKET_DAY = date(2026, 9, 10)
@@ -63,19 +68,100 @@ def test_the_interval_is_the_same_on_every_view(market):
     assert online_effect([market.id], TODAY) == online_effect([market.id], TODAY)
 
 
-@pytest.mark.parametrize(("invited", "control"), [(400, 29), (29, 400), (0, 0)])
-def test_too_few_customers_to_tell(market, invited, control):
+@pytest.mark.parametrize(
+    ("invited", "control", "short"), [(400, 29, (False, True)), (29, 400, (True, False))]
+)
+def test_too_few_customers_to_tell(market, invited, control, short):
     seed_groups(market, invited=invited, control=control, uplift=50_000)
     found = online_effect([market.id], TODAY)
     assert found.verdict == "too_few"
     assert (found.invited.customers, found.control.customers) == (invited, control)
     assert found.difference is None and found.interval is None
+    assert found.short_groups == short
 
 
-def test_no_markets_is_too_few(app):
+@pytest.mark.parametrize(("invited", "control"), [(0, 0), (120, 0)])
+def test_sends_that_held_no_one_back_have_no_control(market, invited, control):
+    seed_groups(market, invited=invited, control=control, uplift=50_000)
+    found = online_effect([market.id], TODAY)
+    assert found.verdict == "no_control"
+    assert found.invited_without_control == invited
+    assert found.difference is None and found.interval is None
+
+
+def test_no_markets_is_no_control(app):
     found = online_effect([], TODAY)
-    assert found.verdict == "too_few"
+    assert found.verdict == "no_control"
     assert found.invited == found.control == GroupFigures()
+
+
+def test_different_control_shares_and_trends_make_no_false_effect(app, clock):
+    """The reviewer's case: market A holds back 400 of 800 and everyone of A
+    spends ₩50,000 more after its day (a seasonal rise), market B holds back
+    100 of 1,000 and nothing rises. No invitation did anything, in either
+    market; pooled, A's rise sat mostly in the control pool and read as
+    "less −₩24,485"."""
+    a = past_market(clock, date(2026, 9, 10))
+    b = past_market(clock, date(2026, 9, 17))
+    clock.seoul(2026, 11, 1)
+    seed_groups(a, invited=400, control=400, uplift=0, seed=1)
+    seed_groups(b, invited=900, control=100, uplift=0, seed=2, orders_until=date(2026, 10, 16))
+    ids = db.session.scalars(
+        select(Invitation.customer_id).where(Invitation.market_id == a.id)
+    ).all()
+    ids += db.session.scalars(
+        select(ControlCustomer.customer_id).where(ControlCustomer.market_id == a.id)
+    ).all()
+    db.session.execute(
+        insert(Order),
+        [
+            {
+                "order_no": f"trend-{cid}",
+                "ordered_at": datetime.combine(date(2026, 9, 12), time(12), SEOUL),
+                "customer_id": cid,
+                "seller_name": "가게",
+                "product": "상품",
+                "amount": 50_000,
+            }
+            for cid in ids
+        ],
+    )
+    db.session.commit()
+    for market_ids in ([a.id], [b.id], [a.id, b.id]):
+        found = online_effect(market_ids, TODAY)
+        assert found.verdict == "no_clear_difference", (market_ids, found)
+        assert found.interval[0] < 0 < found.interval[1]
+    both = online_effect([a.id, b.id], TODAY)
+    assert (both.strata, both.markets) == (2, 2)
+    assert abs(both.difference) < 10_000
+    # The pooled figures the table shows still add both markets up.
+    assert (both.invited.customers, both.control.customers) == (1300, 500)
+
+
+def test_the_strata_are_weighted_by_what_they_can_tell(app, clock):
+    """Two sends with planted uplifts 10,000 and 40,000: the combined
+    difference lies between them, nearer the one weighted more
+    (n_i·n_c/(n_i+n_c): 400·400/800 = 200 against 900·100/1000 = 90)."""
+    a = past_market(clock, date(2026, 9, 10))
+    b = past_market(clock, date(2026, 9, 17))
+    clock.seoul(2026, 11, 1)
+    seed_groups(a, invited=400, control=400, uplift=10_000, seed=1)
+    seed_groups(b, invited=900, control=100, uplift=40_000, seed=2, orders_until=date(2026, 10, 16))
+    each = [online_effect([m.id], TODAY).difference for m in (a, b)]
+    both = online_effect([a.id, b.id], TODAY)
+    assert both.difference == pytest.approx((200 * each[0] + 90 * each[1]) / 290)
+    assert both.verdict == "more"
+
+
+def test_orders_get_a_difference_and_an_interval(market):
+    seed_groups(market, invited=400, control=400, uplift=0)
+    found = online_effect([market.id], TODAY)
+    assert found.orders_difference == pytest.approx(
+        found.invited.orders_change_per_customer - found.control.orders_change_per_customer
+    )
+    low, high = found.orders_interval
+    assert low < found.orders_difference < high
+    assert low < 0 < high  # nothing planted in the number of orders
 
 
 def test_orders_after_the_market_not_yet_imported(market):
@@ -224,9 +310,17 @@ def test_the_partial_says_it_in_korean_with_a_chart(app, market):
     with korean(app):
         html = render(found)
     low, high = found.interval
-    assert "초대받은 고객은 장터 후 30일 동안 1인당" in html
-    assert f"₩{round(found.difference):,} 더 샀습니다" in html
-    assert f"(95% 구간 ₩{low:,}–₩{high:,})" in html
+    assert (
+        f"초대받은 고객의 1인당 온라인 구매액이 비교군보다 ₩{round(found.difference):,} 더 "
+        f"늘었습니다 (장터 전 30일 대비, 95% 신뢰구간 ₩{low:,}–₩{high:,})"
+    ) in html
+    orders_low, orders_high = found.orders_interval
+    assert "1인당 주문 수는 비교군보다 " in html
+    assert (
+        f"95% 신뢰구간 {effect.signed_number(orders_low)}–{effect.signed_number(orders_high)}건"
+    ) in html
+    assert "발송마다 (함께 뽑힌 초대 고객과 비교군끼리) 계산한 뒤 합쳤으므로" in html
+    assert "1인당 주문 수 변화" in html
     assert html.count('<rect class="effect-') == 4
     assert "<svg" in html and "<title" in html and "<desc" in html
     assert f"{found.invited.customers}" in html
@@ -248,6 +342,34 @@ def test_the_partial_when_too_few_or_waiting(app, market):
     assert f"장터 후 30일치 주문이 아직 들어오지 않았습니다 (마지막 주문 {TODAY.isoformat()})" in (
         waiting
     )
+
+
+@pytest.mark.parametrize(
+    ("invited", "control", "words"),
+    [
+        (
+            10,
+            5,
+            "초대받은 고객과 비교군이 모두 너무 적어 판단할 수 없습니다 (초대 10명, 비교군 5명",
+        ),
+        (10, 50, "초대받은 고객이 너무 적어 판단할 수 없습니다 (초대 10명, 비교군 50명"),
+        (80, 0, "비교군 없이 보낸 초대라 효과를 잴 수 없습니다 (비교군 없이 초대한 고객 80명)"),
+    ],
+)
+def test_the_partial_names_what_is_short(app, market, invited, control, words):
+    seed_groups(market, invited=invited, control=control)
+    with korean(app):
+        html = render(online_effect([market.id], TODAY))
+    assert words in html
+    assert "비교군이 너무 적어" not in html
+    assert "<svg" not in html
+
+
+def test_the_partial_with_no_invitations_at_all(app, market):
+    with korean(app):
+        html = render(online_effect([market.id], TODAY))
+    assert "비교군을 남기고 보낸 초대가 없어 효과를 잴 수 없습니다" in html
+    assert "비교군이 너무 적어" not in html
 
 
 def test_the_partial_with_no_difference_and_negative_numbers(app, market):

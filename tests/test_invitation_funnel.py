@@ -407,7 +407,7 @@ def test_xlsx_has_every_table_with_numbers_and_no_formulas(client, staff, login_
     response = client.get("/staff/invitations/report.xlsx?start=2026-01-01&end=2026-12-31")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert len(book.sheetnames) == 3
+    assert len(book.sheetnames) == 4  # steps, options, sources, effect
     steps = [list(row) for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
     assert [row[1] for row in steps] == [22, 13, 8, 7, 5]
     assert steps[2][2] == round(100 * 8 / 13, 1)
@@ -419,6 +419,81 @@ def test_xlsx_has_every_table_with_numbers_and_no_formulas(client, staff, login_
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", cell.coordinate
+
+
+def test_the_downloads_carry_the_effect(client, staff, login_as, clock):
+    """The market's and the season's XLSX carry the effect section's table
+    (groups, orders and spending before and after, the differences with their
+    intervals, the verdict in words); the CSV gives it with table=effect."""
+    from market.invitations.effect import online_effect
+    from tests.effect_factories import past_market, seed_groups
+
+    market = past_market(clock, date(2026, 9, 10))
+    clock.seoul(2026, 11, 1)
+    planted = seed_groups(market, invited=300, control=300, uplift=25_000)
+    found = online_effect([market.id], date(2026, 11, 1))
+    assert found.verdict == "more"
+    login_as(staff)
+    for url in (
+        f"/staff/markets/{market.id}/invitations/report.xlsx",
+        "/staff/invitations/report.xlsx?start=2026-01-01&end=2026-12-31",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        book = load_workbook(io.BytesIO(response.data))
+        assert book.sheetnames[-1] == "온라인 매출 효과"
+        sheet = book.worksheets[-1]
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        assert rows[0][:2] == ["구분", "고객"] and rows[0][6:8] == [
+            "1인당 구매액 변화",
+            "1인당 주문 수 변화",
+        ]
+        assert rows[0][-1] == "판정"
+        assert rows[1][:6] == ["초대한 고객", *planted["invited"]]
+        assert rows[2][:6] == ["비교군", *planted["control"]]
+        low, high = found.interval
+        assert rows[3][0] == "구매액 차이 (초대 − 비교군)"
+        assert rows[3][6:10] == [round(found.difference), None, low, high]
+        assert rows[3][10].startswith("초대받은 고객의 1인당 온라인 구매액이 비교군보다 ₩")
+        assert "95% 신뢰구간" in rows[3][10]
+        assert rows[4][0] == "주문 수 차이 (초대 − 비교군)"
+        assert rows[4][7:10] == [round(found.orders_difference, 2), *found.orders_interval]
+        assert rows[4][10].startswith("1인당 주문 수는 비교군보다")
+        assert sheet["E2"].number_format == '"₩"#,##0'
+    csv_body = client.get(
+        f"/staff/markets/{market.id}/invitations/report.csv?table=effect"
+    ).data.decode("utf-8-sig")
+    csv_rows = list(csv.reader(io.StringIO(csv_body)))
+    assert csv_rows[1][:2] == ["초대한 고객", "300"]
+    assert csv_rows[3][10] == found_words(client, market)
+
+
+def found_words(client, market) -> str:
+    """The verdict sentence as the page shows it."""
+    page = client.get(f"/staff/markets/{market.id}/invitations/report").text
+    start = page.index('<p class="effect-verdict"><strong>') + len(
+        '<p class="effect-verdict"><strong>'
+    )
+    return page[start : page.index("</strong>", start)].replace("&#39;", "'")
+
+
+def test_the_effect_download_without_a_control_group_says_why(client, staff, login_as, markets):
+    login_as(staff)
+    b = markets[1]
+    body = client.get(f"/staff/markets/{b.id}/invitations/report.csv?table=effect").data
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[3][0] == "구매액 차이 (초대 − 비교군)"
+    assert rows[3][6:10] == ["", "", "", ""]
+    assert "효과를 잴 수 없습니다" in rows[3][10]
+    assert len(rows) == 4, "no orders row without a figure"
+
+
+def test_answer_source_names_live_in_one_place():
+    from market.invitations import funnel_report, views
+
+    assert views.SOURCE_LABELS is funnel_report.SOURCE_LABELS
+    assert set(funnel_report.SOURCE_LABELS) == set(AnswerSource)
+    assert funnel_report.SOURCE_LABELS["page"] is funnel_report.SOURCE_LABELS[AnswerSource.PAGE]
 
 
 # -- the dashboard ---------------------------------------------------------------------

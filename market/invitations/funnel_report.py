@@ -1,14 +1,18 @@
 """The funnel report as people read it: step names, the ranking options in
 words, the SVG chart (drawn by templates/takings/_charts.html from
 market.takings.charts) and the tables the page shows and the CSV/XLSX
-downloads carry, so the files hold exactly the page's numbers."""
+downloads carry, so the files hold exactly the page's numbers (the effect's
+table carries the numbers of the page's effect section, _effect.html).
+SOURCE_LABELS are the answer sources' names everywhere (the invitations
+list, the customer page, check-in, this report)."""
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from market.core.exports import Table
-from market.invitations.funnel import Funnel, FunnelReport, Options
+from market.invitations.effect import Effect
+from market.invitations.funnel import Funnel, FunnelReport, Options, percent
 from market.invitations.models import AnswerSource
 from market.takings import charts
 
@@ -19,9 +23,10 @@ STEP_LABELS = {
     "answered": _l("Answered"),
     "visited": _l("Visited the market"),
 }
+# Keyed by the enum, a StrEnum: the funnel's plain "page"/"calendar" keys find it too.
 SOURCE_LABELS = {
-    AnswerSource.PAGE.value: _l("answer page"),
-    AnswerSource.CALENDAR.value: _l("calendar app"),
+    AnswerSource.PAGE: _l("answer page"),
+    AnswerSource.CALENDAR: _l("calendar app"),
 }
 
 
@@ -131,12 +136,8 @@ def _options_row(label: str, funnel: Funnel) -> list:
         funnel.tentative,
         funnel.declined,
         funnel.visited,
-        _percent_cell(funnel.visited, funnel.invited),
+        percent(funnel.visited, funnel.invited),
     ]
-
-
-def _percent_cell(part: int, whole: int) -> float | None:
-    return None if not whole else round(100 * part / whole, 1)
 
 
 def sources_table(report: FunnelReport) -> Table:
@@ -151,5 +152,60 @@ def sources_table(report: FunnelReport) -> Table:
     )
 
 
-def report_tables(report: FunnelReport) -> list[Table]:
-    return [steps_table(report), options_table(report), sources_table(report)]
+def effect_table(effect: Effect) -> Table:
+    """Both groups' orders and spending before and after, then the
+    difference (invited − control, within each send and combined) in
+    spending and in orders with their 95 % confidence intervals and the
+    verdict in the page's words. Blank cells: nothing to say there."""
+    days = effect.window_days
+    headers = [
+        _("Group"),
+        _("Customers"),
+        _("Orders, %(days)d days before", days=days),
+        _("Orders, %(days)d days after", days=days),
+        _("Spending, %(days)d days before", days=days),
+        _("Spending, %(days)d days after", days=days),
+        _("Change in spending per customer"),
+        _("Change in orders per customer"),
+        _("Lower end of the %(level)d%% confidence interval", level=95),
+        _("Upper end of the %(level)d%% confidence interval", level=95),
+        _("In words"),
+    ]
+    rows: list[list] = [
+        [
+            label,
+            group.customers,
+            group.orders_before,
+            group.orders_after,
+            group.spend_before,
+            group.spend_after,
+            round(group.mean_change_per_customer),
+            round(group.orders_change_per_customer, 2),
+            None,
+            None,
+            "",
+        ]
+        for label, group in (
+            (_("Invited customers"), effect.invited),
+            (_("Control group"), effect.control),
+        )
+    ]
+    blank = [None] * 5  # customers … spending after: not for a difference
+    spend_low, spend_high = effect.interval or (None, None)
+    spend = None if effect.difference is None else round(effect.difference)
+    label = _("Difference in spending (invited − control)")
+    rows.append([label, *blank, spend, None, spend_low, spend_high, effect.words])
+    if effect.orders_difference is not None and effect.orders_interval is not None:
+        orders_low, orders_high = effect.orders_interval
+        label = _("Difference in orders (invited − control)")
+        orders = round(effect.orders_difference, 2)
+        rows.append([label, *blank, None, orders, orders_low, orders_high, effect.orders_words])
+    return Table("effect", _("Effect on online sales"), headers, rows, money=(4, 5, 6))
+
+
+def report_tables(report: FunnelReport, effect: Effect | None = None) -> list[Table]:
+    """The funnel's tables, then the effect's when given (the downloads)."""
+    tables = [steps_table(report), options_table(report), sources_table(report)]
+    if effect is not None:
+        tables.append(effect_table(effect))
+    return tables

@@ -1,7 +1,8 @@
 """The best online customers for one market, to invite: one SQL aggregate.
 
 Only customers who may receive advertising (market.customers.consent) can
-appear, and optionally none invited lately; ties break on total, then order
+appear, and optionally none invited lately (nor held back as a control
+group lately: market.invitations.effect says why); ties break on total, then order
 count, then customer id, so the same data always gives the same list."""
 
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from sqlalchemy import BigInteger, and_, cast, exists, func, select
 from market.customers.consent import may_receive_advertising
 from market.customers.models import Customer, Order
 from market.extensions import db
-from market.invitations.models import Invitation
+from market.invitations.models import ControlCustomer, Invitation, InvitationSend
 from market.markets.models import Market
 from market.vendors.models import Application, ApplicationStatus
 
@@ -85,6 +86,19 @@ def ranking_query(market: Market, options: RankingOptions, now: datetime, presor
         eligible.append(
             ~exists().where(
                 and_(Invitation.customer_id == Customer.id, Invitation.created_at >= since)
+            )
+        )
+        # Held back in those weeks counts as invited: otherwise a market's
+        # control customers would be invited to the next market inside its
+        # "after" window more often than its invited ones, bending the
+        # comparison (market.invitations.effect).
+        eligible.append(
+            ~exists().where(
+                and_(
+                    ControlCustomer.customer_id == Customer.id,
+                    InvitationSend.id == ControlCustomer.send_id,
+                    InvitationSend.sent_at >= since,
+                )
             )
         )
     top = (

@@ -42,7 +42,7 @@ def _season() -> tuple[PeriodForm, date, date, bool]:
 def _downloads(endpoint: str, **args) -> dict[str, str]:
     """The XLSX (every table) and each table's CSV."""
     urls = {"xlsx": url_for(endpoint, file_format="xlsx", **args)}
-    for key in ("steps", "options", "sources"):
+    for key in ("steps", "options", "sources", "effect"):
         urls[key] = url_for(endpoint, file_format="csv", table=key, **args)
     return urls
 
@@ -70,7 +70,8 @@ def market_export(market_id: int, file_format: str):
     if file_format not in FORMATS:
         abort(404)
     report = funnel.market_funnel(market.id)
-    return _download(report, file_format, f"invitation-funnel-{market.market_date}-{market.id}")
+    name = f"invitation-funnel-{market.market_date}-{market.id}"
+    return _download(report, _effect([market.id]), file_format, name)
 
 
 @bp.route("/invitations/report")
@@ -102,14 +103,15 @@ def season_export(file_format: str):
     if file_format not in FORMATS:
         abort(404)
     _form, start, end, _swapped = _season()
-    report = funnel.season_funnel(start, end)
-    return _download(report, file_format, f"invitation-funnel-{start}-{end}")
+    market_ids = funnel.season_market_ids(start, end)
+    report = funnel.season_funnel(start, end, market_ids)
+    return _download(report, _effect(market_ids), file_format, f"invitation-funnel-{start}-{end}")
 
 
-def _download(report: funnel.FunnelReport, file_format: str, name: str):
+def _download(report: funnel.FunnelReport, found: effect.Effect, file_format: str, name: str):
     """XLSX: every table on its own sheet. CSV: one table, `table=` steps,
-    options (the default) or sources."""
-    tables = funnel_report.report_tables(report)
+    options (the default), sources or effect."""
+    tables = funnel_report.report_tables(report, found)
     if file_format == "xlsx":
         return download(to_xlsx(tables), XLSX_MIMETYPE, f"{name}.xlsx")
     by_key = {table.key: table for table in tables}

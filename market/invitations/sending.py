@@ -213,6 +213,13 @@ def invite(
     return result
 
 
+def control_size(eligible: int, percent: int) -> int:
+    """How many of `eligible` customers a send holds back at `percent`:
+    rounded down (10 % of 15 is 1), so a share is never exceeded. The
+    confirmation page shows it and draw_control draws it: one rule."""
+    return eligible * percent // 100
+
+
 def draw_control(eligible_ids: Iterable[int], percent: int, seed: int | None) -> list[int]:
     """Which of the eligible customers are held back as the control group:
     `percent` of them, rounded down (10 % of 15 is 1), sampled with
@@ -220,7 +227,7 @@ def draw_control(eligible_ids: Iterable[int], percent: int, seed: int | None) ->
     the seed and the share, and the eligible are its invitations and its
     control rows, so the draw can be repeated and checked later."""
     ordered = sorted(eligible_ids)
-    size = len(ordered) * percent // 100
+    size = control_size(len(ordered), percent)
     if not size:
         return []
     return sorted(random.Random(seed).sample(ordered, size))

@@ -34,6 +34,7 @@ from market.customers.models import Customer
 from market.extensions import csrf, db
 from market.invitations import answers, exports, passes, queries, sending, snapshots
 from market.invitations.forms import AnswerForm, RankingForm, SendForm
+from market.invitations.funnel_report import SOURCE_LABELS
 from market.invitations.messages import (
     ONE_CLICK,
     MailKind,
@@ -42,7 +43,7 @@ from market.invitations.messages import (
     mask_email,
     preview_parts,
 )
-from market.invitations.models import AnswerSource, InvitationStatus
+from market.invitations.models import InvitationStatus
 from market.invitations.ranking import RankingOptions
 from market.markets.models import Market
 from market.outbox.mime import parse, with_images
@@ -63,10 +64,6 @@ ANSWER_LABELS = {
     InvitationStatus.ACCEPTED: _l("Coming"),
     InvitationStatus.DECLINED: _l("Not coming"),
     InvitationStatus.TENTATIVE: _l("Maybe"),
-}
-SOURCE_LABELS = {
-    AnswerSource.PAGE: _l("answer page"),
-    AnswerSource.CALENDAR: _l("calendar app"),
 }
 # The RSVP form's values and the answers they give.
 CHOICES = {
@@ -336,7 +333,7 @@ def send(market_id: int):
             market=market,
             form=form,
             eligible=eligible,
-            held_back=len(eligible) * percent // 100,
+            held_back=sending.control_size(len(eligible), percent),
             skipped=_skipped_text(skipped),
             ranking_args=ranking.query_args() if ranking else {},
             not_before=next_send_time(now, sending.send_window()),
