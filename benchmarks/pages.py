@@ -64,7 +64,7 @@ def page_list(app, anchor) -> list[Page]:
 
     from market.extensions import db
     from market.markets.models import Market
-    from market.sales.figures import year_earlier
+    from market.sales.periods import year_earlier
 
     with app.app_context():
         next_market = db.session.scalar(

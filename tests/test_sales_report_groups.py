@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 
 from market.extensions import db
 from market.sales import report
-from market.sales.figures import enterprise_figures, year_earlier_end
+from market.sales.figures import enterprise_figures
+from market.sales.periods import year_earlier_end
 from market.vendors.models import Category, EnterpriseType
 from tests.customer_factories import make_customer
 from tests.takings_factories import add_takings, market_on

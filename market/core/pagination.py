@@ -44,6 +44,18 @@ class RowPagination(Pagination):
         return self._query_args["total"]
 
 
+class ListPagination(Pagination):
+    """A page of rows already at hand (`rows`), where the page needs every
+    row anyway (a report's totals over all of them): paging is slicing."""
+
+    def _query_items(self) -> list:
+        start = self._query_offset
+        return self._query_args["rows"][start : start + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._query_args["rows"])
+
+
 def paginate_rows(query, total: int, per_page: int, param: str = "page") -> RowPagination:
     """Like paginate, for a row query; `param` lets two tables on one page
     turn their pages independently."""

@@ -8,7 +8,7 @@ hundred enterprises, never orders).
 Periods are inclusive Seoul dates. Takings belong to a market, whose date is
 already a Seoul date. Orders carry `ordered_at` in UTC (stored naive, see
 market.timeutil.UTCDateTime): a period's bounds are Seoul midnights turned
-into UTC in Python (seoul_bounds), and months are grouped in SQL on
+into UTC in Python (market.sales.periods), and months are grouped in SQL on
 ordered_at + 9 hours. Korea has kept UTC+9 without daylight saving since
 1988, so a fixed nine hours is exact for every order the marketplace can
 have, and neither database needs a time-zone table.
@@ -17,112 +17,24 @@ Money is integer won; sums are cast to BIGINT (PostgreSQL returns
 SUM(bigint) as numeric)."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
-from sqlalchemy import BigInteger, String, and_, case, cast, func, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
 
+from market.core.aggregates import sum_won
 from market.customers.models import Order
 from market.extensions import db
 from market.markets.models import Market
+from market.sales.periods import (
+    date_month,
+    months_between,
+    seoul_bounds,
+    seoul_month,
+    year_earlier,
+    year_earlier_end,
+)
 from market.takings.models import Takings
-from market.timeutil import SEOUL
 from market.vendors.models import Category, EnterpriseType, Vendor
-
-# -- months in SQL ---------------------------------------------------------------------
-
-
-class date_month(FunctionElement):
-    """'YYYY-MM' of a DATE column (a market day is a Seoul date already)."""
-
-    type = String()
-    inherit_cache = True
-    name = "date_month"
-
-
-class seoul_month(FunctionElement):
-    """'YYYY-MM' of a stored UTC time, in Seoul: the time plus nine hours
-    (no daylight saving in Korea since 1988, see the module's docstring)."""
-
-    type = String()
-    inherit_cache = True
-    name = "seoul_month"
-
-
-# substr rather than strftime('%Y-%m'): no percent sign to escape for any driver.
-@compiles(date_month, "sqlite")
-def _date_month_sqlite(element, compiler, **kw):
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
-
-
-@compiles(date_month)
-def _date_month_postgresql(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
-
-
-@compiles(seoul_month, "sqlite")
-def _seoul_month_sqlite(element, compiler, **kw):
-    # SQLite keeps the naive UTC time as text 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
-    return f"substr(datetime({compiler.process(element.clauses, **kw)}, '+9 hours'), 1, 7)"
-
-
-@compiles(seoul_month)
-def _seoul_month_postgresql(element, compiler, **kw):
-    # A TIMESTAMP WITHOUT TIME ZONE holding UTC: plus nine hours is Seoul.
-    return f"to_char({compiler.process(element.clauses, **kw)} + interval '9 hours', 'YYYY-MM')"
-
-
-# -- periods ---------------------------------------------------------------------------
-
-
-def seoul_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """The inclusive Seoul dates [start, end] as UTC [from, until): the
-    period opens at Seoul midnight of `start` (15:00 UTC the day before) and
-    closes at Seoul midnight after `end`."""
-    opens = datetime.combine(start, time(), tzinfo=SEOUL).astimezone(UTC)
-    if end >= date.max:
-        closes = datetime.max.replace(tzinfo=UTC)
-    else:
-        closes = datetime.combine(end + timedelta(days=1), time(), tzinfo=SEOUL).astimezone(UTC)
-    return opens, closes
-
-
-def year_earlier(day: date) -> date:
-    """The same day a year earlier; 29 February becomes 28 February (the
-    last day of that February), so a period ending on the last day of a
-    leap February compares with the whole February before, and one starting
-    on 29 February compares from the 28th. Year 1 stays (no year 0)."""
-    if day.year == 1:
-        return day
-    if day.month == 2 and day.day == 29:
-        return date(day.year - 1, 2, 28)
-    return day.replace(year=day.year - 1)
-
-
-def year_earlier_end(day: date) -> date:
-    """The end of the period a year earlier: a period ending on the last day
-    of its month ends on the last day of that month a year earlier, so a
-    whole non-leap February (to the 28th) compares with a whole leap
-    February (to the 29th); other days as year_earlier."""
-    if day.year > 1 and day < date.max and (day + timedelta(days=1)).day == 1:
-        following = date(day.year - 1, day.month, 28) + timedelta(days=4)
-        return following - timedelta(days=following.day)
-    return year_earlier(day)
-
-
-def months_between(start: date, end: date) -> list[date]:
-    """The first day of every month that [start, end] touches."""
-    months = []
-    year, month = start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        months.append(date(year, month, 1))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
-def _won(expression):
-    return cast(func.coalesce(func.sum(expression), 0), BigInteger)
 
 
 def _when(condition, expression):
@@ -164,7 +76,7 @@ def monthly_channels(
         return []
     month = date_month(Market.market_date)
     offline = (
-        select(month, func.count(func.distinct(Takings.market_id)), _won(Takings.amount))
+        select(month, func.count(func.distinct(Takings.market_id)), sum_won(Takings.amount))
         .join(Market, Market.id == Takings.market_id)
         .where(Market.market_date >= start, Market.market_date <= end)
         .group_by(month)
@@ -172,7 +84,7 @@ def monthly_channels(
     opens, closes = seoul_bounds(start, end)
     order_month = seoul_month(Order.ordered_at)
     online = (
-        select(order_month, func.count(Order.id), _won(Order.amount))
+        select(order_month, func.count(Order.id), sum_won(Order.amount))
         .where(Order.ordered_at >= opens, Order.ordered_at < closes)
         .group_by(order_month)
     )
@@ -337,12 +249,12 @@ def _offline_rows(start: date, end: date, previous_start: date, previous_end: da
         select(
             Takings.vendor_id.label("vendor_id"),
             func.count(_when(now, Takings.id)).label("days"),
-            _won(_when(now, Takings.amount)).label("total"),
-            _won(_when(now, Takings.cash)).label("cash"),
-            _won(_when(now, Takings.card)).label("card"),
-            _won(_when(now, Takings.voucher)).label("voucher"),
+            sum_won(_when(now, Takings.amount)).label("total"),
+            sum_won(_when(now, Takings.cash)).label("cash"),
+            sum_won(_when(now, Takings.card)).label("card"),
+            sum_won(_when(now, Takings.voucher)).label("voucher"),
             func.count(_when(before, Takings.id)).label("previous_days"),
-            _won(_when(before, Takings.amount)).label("previous_total"),
+            sum_won(_when(before, Takings.amount)).label("previous_total"),
         )
         .join(Market, Market.id == Takings.market_id)
         .where(or_(now, before))
@@ -379,9 +291,9 @@ def _online_rows(
             Order.vendor_id.label("vendor_id"),
             seller.label("seller"),
             func.count(_when(now, Order.id)).label("orders"),
-            _won(_when(now, Order.amount)).label("total"),
+            sum_won(_when(now, Order.amount)).label("total"),
             func.count(_when(before, Order.id)).label("previous_orders"),
-            _won(_when(before, Order.amount)).label("previous_total"),
+            sum_won(_when(before, Order.amount)).label("previous_total"),
         )
         .where(or_(now, before))
         .group_by(Order.vendor_id, seller, Order.customer_id)

@@ -5,11 +5,10 @@ from datetime import date
 
 from flask import Blueprint, render_template, request
 from flask_babel import get_locale
-from flask_sqlalchemy.pagination import Pagination
 
 from market.accounts.decorators import staff_required
 from market.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE, download, to_csv, to_xlsx
-from market.core.pagination import page_number
+from market.core.pagination import ListPagination, page_number
 from market.sales import charts, exports
 from market.sales.cache import sales_report
 from market.sales.forms import SalesPeriodForm
@@ -26,18 +25,6 @@ bp = Blueprint("sales", __name__, url_prefix="/staff")
 
 ENTERPRISES_PER_PAGE = 50
 UNMATCHED_SHOWN = 30  # the XLSX lists them all
-
-
-class ListPagination(Pagination):
-    """A page of rows already at hand: the report needs every enterprise's
-    row for its totals anyway (from two aggregates), so paging is slicing."""
-
-    def _query_items(self) -> list:
-        start = self._query_offset
-        return self._query_args["rows"][start : start + self.per_page]
-
-    def _query_count(self) -> int:
-        return len(self._query_args["rows"])
 
 
 def _period() -> tuple[SalesPeriodForm, date, date]:

@@ -18,6 +18,7 @@ from datetime import date
 
 from sqlalchemy import BigInteger, and_, cast, distinct, extract, func, literal_column, select
 
+from market.core.aggregates import sum_won
 from market.extensions import db
 from market.markets.models import Market, Venue
 from market.takings.models import Takings
@@ -26,10 +27,6 @@ from market.vendors.models import Category, EnterpriseType, Vendor
 
 DAY_COLUMNS = 26  # up to half a year of weekly markets charted day by day; more by month
 TOP_VENDORS = 10
-
-
-def _won(expression):
-    return cast(func.coalesce(func.sum(expression), 0), BigInteger)
 
 
 def _average(expression):
@@ -129,7 +126,7 @@ def _market_totals(start: date, end: date):
     return (
         select(
             Takings.market_id.label("market_id"),
-            _won(Takings.amount).label("total"),
+            sum_won(Takings.amount).label("total"),
             func.count(Takings.id).label("entries"),
             _average(Takings.amount).label("average"),
         )
@@ -192,16 +189,16 @@ def _summary(start: date, end: date) -> Summary:
     )
     row = db.session.execute(
         select(
-            _won(Takings.amount),
+            sum_won(Takings.amount),
             func.count(Takings.id),
             market_days,
             func.count(distinct(Takings.vendor_id)),
             average_per_market,
             _average(Takings.amount),
-            _won(Takings.sales_count),
-            _won(Takings.cash),
-            _won(Takings.card),
-            _won(Takings.voucher),
+            sum_won(Takings.sales_count),
+            sum_won(Takings.cash),
+            sum_won(Takings.card),
+            sum_won(Takings.voucher),
         )
         .join(Market, Market.id == Takings.market_id)
         .where(_in_period(start, end))
@@ -265,7 +262,7 @@ def vendor_rows_query(start: date, end: date):
         select(
             Takings.vendor_id,
             func.count(Takings.id).label("markets"),
-            _won(Takings.amount).label("total"),
+            sum_won(Takings.amount).label("total"),
             _average(Takings.amount).label("average"),
             cast(func.max(Takings.amount), BigInteger).label("best"),
         )
@@ -301,14 +298,14 @@ def _groups(column, label, start: date, end: date) -> list[GroupRow]:
             column,
             func.count(distinct(Takings.vendor_id)),
             func.count(Takings.id),
-            _won(Takings.amount),
+            sum_won(Takings.amount),
             _average(Takings.amount),
         )
         .join(Takings, Takings.vendor_id == Vendor.id)
         .join(Market, Market.id == Takings.market_id)
         .where(_in_period(start, end))
         .group_by(column)
-        .order_by(_won(Takings.amount).desc(), column)
+        .order_by(sum_won(Takings.amount).desc(), column)
     )
     return [
         GroupRow(key, label(key), count, entries, total, average)
@@ -323,12 +320,12 @@ def _venues(per_market) -> list[GroupRow]:
             Venue.name,
             func.count(per_market.c.market_id),
             cast(func.sum(per_market.c.entries), BigInteger),
-            _won(per_market.c.total),
+            sum_won(per_market.c.total),
             _average(per_market.c.total),
         )
         .select_from(per_market.join(Market, Market.id == per_market.c.market_id).join(Venue))
         .group_by(Venue.id, Venue.name)
-        .order_by(_won(per_market.c.total).desc(), Venue.name)
+        .order_by(sum_won(per_market.c.total).desc(), Venue.name)
     )
     return [GroupRow(key, name, *numbers) for key, name, *numbers in rows]
 
@@ -339,7 +336,7 @@ def _months(per_market) -> list[MonthRow]:
     year = extract("year", Market.market_date)
     month = extract("month", Market.market_date)
     rows = db.session.execute(
-        select(year, month, func.count(per_market.c.market_id), _won(per_market.c.total))
+        select(year, month, func.count(per_market.c.market_id), sum_won(per_market.c.total))
         .select_from(per_market.join(Market, Market.id == per_market.c.market_id))
         .group_by(year, month)
         .order_by(year, month)
