@@ -227,13 +227,16 @@ def check_in(market: Market, invitation_id: int, actor: User, now: datetime) -> 
 class Tally:
     visited: int
     invited: int
+    # "오늘" only on the market's day: on another day the page refuses
+    # check-in and says 입장 N명 / 초대 M명.
+    on_market_day: bool = False
 
 
-def tally(market: Market) -> Tally:
-    """오늘 입장 N명 / 초대 M명, in one query."""
+def tally(market: Market, today: date | None = None) -> Tally:
+    """(오늘) 입장 N명 / 초대 M명, in one query; `today` in Korea."""
     invited, visited = db.session.execute(
         select(func.count(Invitation.id), func.count(Invitation.visited_at)).where(
             Invitation.market_id == market.id
         )
     ).one()
-    return Tally(visited=visited, invited=invited)
+    return Tally(visited=visited, invited=invited, on_market_day=today == market.market_date)
