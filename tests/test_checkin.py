@@ -3,6 +3,7 @@ address, its short code, or name plus the phone's last four digits, and mark
 the visit once, on the market's own day only."""
 
 import os
+import re
 import threading
 
 import pytest
@@ -356,7 +357,10 @@ def test_refused_on_another_day_in_korea(client, staff, login_as, today_market, 
     assert "입장 확인</button>" not in page
     assert client.post(url(today_market, "/7KQ4MX")).status_code == 303
     assert visit_of("7KQ4MX").visited_at is None
-    assert "장터 당일" in client.get(url(today_market)).text
+    page = client.get(url(today_market)).text
+    assert "장터 당일" in page
+    # the count says no "today" on a day that is not the market's
+    assert "입장 0명 / 초대 3명" in page and "오늘 입장" not in page
 
 
 def test_on_the_day_in_korea_though_not_in_utc(client, staff, login_as, today_market, clock):
@@ -476,6 +480,24 @@ def test_the_scanner_page_has_the_camera_code_and_name_forms(client, staff, logi
     assert 'inputmode="numeric"' in page
     assert "오늘 입장 0명 / 초대 3명" in page
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_scanner_accepts_the_passes_address_and_its_own(
+    client, app, staff, login_as, today_market
+):
+    """Passes carry PUBLIC_BASE_URL; staff may open the page at another
+    address (www. or not, a LAN address): the page hands its script both,
+    and the pass alphabet, so the script keeps no copy of either."""
+    app.config["PUBLIC_BASE_URL"] = "https://market.example.kr"
+    login_as(staff)
+    page = client.get(url(today_market)).text  # at the test client's host, market.test
+    path = f"/staff/markets/{today_market.id}/check-in/"
+    [accept] = re.findall(r'data-accept="([^"]*)"', page)
+    assert accept.split() == [f"https://market.example.kr{path}", f"http://market.test{path}"]
+    assert f'data-pass-alphabet="{PASS_ALPHABET}" data-pass-length="6"' in " ".join(page.split())
+    script = os.path.join(client.application.static_folder, "js", "checkin.js")
+    with open(script, encoding="utf-8") as text:
+        assert "2-9A-H" not in text.read(), "the alphabet comes from the page"
 
 
 def test_the_reader_ships_with_its_licence(client):

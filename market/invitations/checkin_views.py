@@ -16,8 +16,9 @@ from market.accounts.decorators import staff_required
 from market.core.forms import show_errors
 from market.core.transaction import saving
 from market.extensions import db
-from market.invitations import checkin
+from market.invitations import checkin, passes
 from market.invitations.checkin_forms import CodeForm, FindForm
+from market.invitations.models import PASS_ALPHABET, PASS_LENGTH
 from market.invitations.views import ANSWER_LABELS, SOURCE_LABELS
 from market.markets.models import Market
 from market.timeutil import today_seoul, utcnow
@@ -35,10 +36,14 @@ def _page(market: Market, code_form=None, find_form=None, matches=None, status: 
             code_form=code_form or CodeForm(formdata=None),
             find_form=find_form or FindForm(formdata=None),
             matches=matches,
-            tally=checkin.tally(market),
+            tally=checkin.tally(market, today_seoul()),
             refusal=checkin.refusal(market, today_seoul()),
             answer_labels=ANSWER_LABELS,
             source_labels=SOURCE_LABELS,
+            # for the scanner (static/js/checkin.js)
+            pass_prefixes=passes.check_in_prefixes(market.id),
+            pass_alphabet=PASS_ALPHABET,
+            pass_length=PASS_LENGTH,
         ),
         status,
     )
@@ -135,7 +140,7 @@ def visitor(market_id: int, code: str):
         "invitations/checkin_visitor.html",
         market=market,
         visitor=found,
-        tally=checkin.tally(market),
+        tally=checkin.tally(market, today_seoul()),
         refusal=checkin.refusal(market, today_seoul()),
         answer_labels=ANSWER_LABELS,
         source_labels=SOURCE_LABELS,

@@ -12,12 +12,13 @@ import io
 from datetime import datetime
 
 import segno
+from flask import url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
 from market.customers.models import Customer
 from market.extensions import db
-from market.invitations.models import Invitation, new_pass_code
+from market.invitations.models import PASS_ALPHABET, PASS_LENGTH, Invitation, new_pass_code
 from market.markets.models import Market
 from market.outbox.compose import public_url
 from market.timeutil import to_seoul
@@ -60,6 +61,21 @@ def check_in_url(market_id: int, code: str) -> str:
     """The absolute address the QR code carries, made as every mail link
     is (PUBLIC_BASE_URL when set)."""
     return public_url(CHECK_IN_ENDPOINT, market_id=market_id, code=code)
+
+
+def check_in_prefixes(market_id: int) -> list[str]:
+    """The beginnings of the pass addresses of this market that the scanner
+    page accepts, each followed by a code: the one the passes carry
+    (PUBLIC_BASE_URL) and the one this request came to, since staff may
+    open the page at another address than the mail's (www. or not, a LAN
+    address with `make run`). Another market's or another site's address
+    matches neither. Inside a request."""
+    placeholder = PASS_ALPHABET[0] * PASS_LENGTH
+    addresses = (
+        check_in_url(market_id, placeholder),
+        url_for(CHECK_IN_ENDPOINT, market_id=market_id, code=placeholder, _external=True),
+    )
+    return list(dict.fromkeys(address.removesuffix(placeholder) for address in addresses))
 
 
 def _qr(url: str) -> segno.QRCode:

@@ -1,8 +1,12 @@
 // The check-in scanner (templates/invitations/checkin.html): the phone's
-// camera reads a visitor pass, and a pass of THIS market (our own origin,
-// the path /staff/markets/<id>/check-in/<code>) is POSTed at once by the
-// page's form, CSRF token included: one tap less at a busy gate. Anything
-// else read is refused on the page and nothing is sent.
+// camera reads a visitor pass, and a pass of THIS market is POSTed at once
+// by the page's form to our own /staff/markets/<id>/check-in/<code>, CSRF
+// token included: one tap less at a busy gate. A pass of this market is an
+// address beginning with one of the page's data-accept prefixes (the one
+// the passes carry, PUBLIC_BASE_URL, and the one staff opened this page
+// at: www. or not, a LAN address) followed by a code of the pass alphabet
+// (data-pass-alphabet, models.PASS_ALPHABET). Anything else read (another
+// market's pass, another site) is refused on the page and nothing is sent.
 //
 // The browser's BarcodeDetector reads the code where it exists (Chrome on
 // Android); elsewhere (Safari, Firefox) jsQR, shipped in static/js/jsqr/
@@ -18,8 +22,25 @@
   if (!form || !start || !video) return;
 
   var prefix = form.getAttribute("data-prefix");
-  // A pass code: 6 characters of the pass alphabet (no 0/O/1/I/L).
-  var CODE = /^[2-9A-HJKMNP-Za-hjkmnp-z]{6}$/;
+  // A pass code: PASS_LENGTH characters of the pass alphabet (no 0/O/1/I/L),
+  // either case. The alphabet is digits and capitals only: nothing in it
+  // means anything inside [...].
+  var CODE = new RegExp(
+    "^[" + (form.getAttribute("data-pass-alphabet") || "").replace(/[^0-9A-Z]/g, "") + "]{" +
+      (parseInt(form.getAttribute("data-pass-length"), 10) || 6) + "}$",
+    "i"
+  );
+  // The accepted beginnings, as the URL parser writes them (host in lower
+  // case, default port dropped), so they compare with what was scanned.
+  var accepted = (form.getAttribute("data-accept") || "").split(/\s+/).map(function (base) {
+    try {
+      var parsed = new URL(base);
+      return parsed.origin + parsed.pathname;
+    } catch (error) {
+      return null;
+    }
+  }).filter(Boolean);
+  if (!accepted.length) accepted = [window.location.origin + prefix];
   var stream = null;
   var detector = null;
   var canvas = null;
@@ -41,10 +62,14 @@
     } catch (error) {
       return null;
     }
-    if (url.origin !== window.location.origin) return null;
-    if (url.pathname.indexOf(prefix) !== 0) return null;
-    var code = url.pathname.slice(prefix.length);
-    return CODE.test(code) ? prefix + code.toUpperCase() : null;
+    if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+    var address = url.origin + url.pathname;
+    for (var i = 0; i < accepted.length; i++) {
+      if (address.indexOf(accepted[i]) !== 0) continue;
+      var code = address.slice(accepted[i].length);
+      if (CODE.test(code)) return prefix + code.toUpperCase();
+    }
+    return null;
   }
 
   function found(text) {

@@ -299,3 +299,42 @@ def test_the_camera_reads_a_pass_and_checks_the_visitor_in(
         context.close()
     finally:
         camera.close()
+
+
+def test_a_pass_carrying_the_public_address_scans_where_staff_use_another(
+    over_https, server, phone, gate
+):
+    """Passes carry PUBLIC_BASE_URL (https://127.0.0.1:<port> here); staff
+    open the scanner at another address of the same site (localhost: www.
+    or not, a LAN address). The pass is still this market's and is checked
+    in at the address staff are on; another market's and another site's
+    address still are not."""
+    page = phone
+    elsewhere = server.url.replace("127.0.0.1", "localhost")
+    assert elsewhere != server.url
+    log_in(page, elsewhere)
+    page.goto(f"{elsewhere}/staff/markets/{gate}/check-in")
+    form = page.locator("#scan-form")
+    assert form.get_attribute("data-pass-alphabet") == "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+    assert f"{server.url}/staff/markets/{gate}/check-in/" in form.get_attribute("data-accept")
+    address = server.python(
+        f"from market.invitations.passes import check_in_url\nprint(check_in_url({gate}, 'HJKMNP'))"
+    ).splitlines()[-1]
+    assert address.startswith(server.url), "the pass carries the public address"
+    check = "(t) => document.getElementById('scan-form').checkInPath(t)"
+    path = f"/staff/markets/{gate}/check-in/HJKMNP"
+    assert page.evaluate(check, address) == path
+    assert page.evaluate(check, f"{elsewhere}{path}") == path
+    for text in [
+        f"https://evil.example/staff/markets/{gate}/check-in/HJKMNP",
+        f"{server.url}/staff/markets/{gate + 1}/check-in/HJKMNP",
+        f"{server.url}/other/staff/markets/{gate}/check-in/HJKMNP",
+        address.replace("HJKMNP", "HJKMN0"),
+    ]:
+        assert page.evaluate(check, text) is None, text
+    # scanned: POSTed to the address staff are on, the visitor checked in
+    page.evaluate("(t) => document.getElementById('scan-form').scanned(t)", address)
+    page.wait_for_url(re.compile(r"/check-in/HJKMNP$"))
+    assert page.url.startswith(elsewhere)
+    assert page.locator(".flash-success, .flash-warning").count() == 1
+    assert _visit(server, "HJKMNP") == "True staff@journey.kr"
