@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from market.markets.views import bp as markets_bp
     from market.outbox.views import bp as outbox_bp
     from market.public.views import bp as public_bp
+    from market.sales.seller_views import bp as sales_sellers_bp
     from market.sales.views import bp as sales_bp
     from market.takings.staff_views import bp as takings_bp
     from market.takings.vendor_views import bp as vendor_takings_bp
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
         takings_bp,
         vendor_takings_bp,
         sales_bp,
+        sales_sellers_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -126,6 +126,7 @@ ACCESS = {
     "sales.report": STAFF,
     "sales.report_xlsx": STAFF,
     "sales.report_csv": STAFF,
+    "sales_sellers.attach": STAFF,
     "takings_own.index": VENDOR,
     "takings_own.entry": VENDOR,
 }

@@ -3,7 +3,15 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from market.audit.labels import COUNT, Field, Ref, describe_fields, describe_record, int_ids
+from market.audit.labels import (
+    COUNT,
+    Field,
+    Ref,
+    describe_actions,
+    describe_fields,
+    describe_record,
+    int_ids,
+)
 from market.customers.models import Customer, CustomerImport
 from market.extensions import db
 
@@ -53,4 +61,14 @@ def describe() -> None:
             "control_group": Field(_l("Control group places deleted"), COUNT),
         },
         "customers",
+    )
+    # An unmatched seller's orders connected to an enterprise (market.customers.sellers):
+    # recorded on the enterprise, so the audit page links to it.
+    describe_actions({"customers.attach_seller": _l("Seller's orders connected to an enterprise")})
+    describe_fields(
+        {
+            "seller_name": _l("Seller in the order file"),
+            "orders_attached": Field(_l("Orders connected"), COUNT),
+        },
+        "vendors",
     )
