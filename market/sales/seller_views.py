@@ -32,7 +32,7 @@ def attach():
                 ),
                 "success",
             )
-            return redirect(url_for("sales.report") + "#unmatched")
+            return redirect(url_for("sales.report"))
     found = sellers.unmatched_orders(seller_name)
     if found is None:
         if request.method == "GET":
@@ -43,7 +43,7 @@ def attach():
                 ),
                 "info",
             )
-        return redirect(url_for("sales.report") + "#unmatched")
+        return redirect(url_for("sales.report"))
     chosen = None
     if request.method == "GET" and vendor_id:
         try:
