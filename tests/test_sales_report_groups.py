@@ -70,7 +70,8 @@ def test_the_page_shows_the_types_split_and_months(kinds, staff_client):
     assert "소계: 예비사회적기업" in text
     assert "참여 3회" in text  # the subtotal counts attendances, not market days
     assert "장터 2회 · 장터 1회당 ₩200,000" in text  # 지역: 400,000 over its 2 days
-    assert "현금 ₩60,000 · 카드 ₩40,000 · 상품권 ₩0" in text  # 지역's split as a cell note
+    # 지역's split as a cell note; a label keeps to its amount (no-break spaces)
+    assert "현금\u00a0₩60,000 · 카드\u00a0₩40,000 · 상품권\u00a0₩0" in text
     months = text[text.index('id="months-heading"') : text.index('id="top-heading"')]
     assert "<details>" in months and "2026년 3월" in months and "₩42,000" in months
 
