@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, StopValidation
 
 from market.core.forms import AppForm
+from market.invitations.effect import MIN_GROUP
 from market.invitations.ranking import RankingOptions
 from market.invitations.sending import DEFAULT_CONTROL_PERCENT, MAX_BATCH, MAX_CONTROL_PERCENT
 
@@ -85,6 +86,20 @@ class FilledInIfSent:
             raise StopValidation(self.message)
 
 
+class WholeNumber:
+    """First in a number field's chain: text that is no whole number
+    ("abc", "10.5") gets this one message instead of WTForms' technical
+    "not a valid integer value" followed by the range's message."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.process_errors:
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
 class SendForm(AppForm):
     """The reviewed customers (checkboxes named customer_id), the share
     held back as the control group and, on the second step, the
@@ -97,9 +112,13 @@ class SendForm(AppForm):
         default=DEFAULT_CONTROL_PERCENT,
         validators=[
             FilledInIfSent(_l("Enter a share from 0 to 50 (0 holds no one back).")),
+            WholeNumber(_l("Enter the share as a whole number from 0 to 50, such as 10.")),
             NumberRange(0, MAX_CONTROL_PERCENT, _l("Enter a number from %(min)s to %(max)s.")),
         ],
     )
+    # The effect report's smallest group (market.invitations.effect), for
+    # the warning when the control group drawn would be smaller.
+    min_group = MIN_GROUP
 
 
 class AnswerForm(AppForm):
