@@ -15,7 +15,9 @@ from market.extensions import db
 from market.inbox import handling
 from market.inbox.outcome import Outcome
 from market.invitations import funnel, sending
+from market.invitations.messages import MailKind
 from market.markets import services as market_services
+from market.markets.models import MarketStatus
 from market.outbox import delivery, mime
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.outbox.services import Claimed, DeliveryReport, record_results
@@ -259,3 +261,41 @@ def test_the_dashboard_line_counts_the_invitation_not_its_update(
     login_as(staff)
     page = client.get("/staff/").get_data(as_text=True)
     assert "초대\u00a01 · 전달\u00a01 ·" in page
+
+
+def test_a_cancelled_market_counts_no_invitation_as_still_to_come(
+    smtp, app, market, customers, now
+):
+    """Cancelled: the invitation that arrived stays delivered while its
+    cancellation waits; one whose first mail failed gets only a
+    cancellation now, so it is withdrawn (never going out), not waiting."""
+    hana, dul = customers
+    _invite_and_deliver(market, hana, now)
+    sending.invite(market, [dul.id], None, now)
+    db.session.commit()
+    smtp.reply = "550 5.1.1 No such user"
+    assert delivery.deliver_due(now=now).failed == 1
+    smtp.reply = None
+    assert _states(market.id) == (1, 0, 1, 0, 0)
+
+    market_services.change_status(market, MarketStatus.CANCELLED, reason="폭우 예보로 취소")
+    db.session.commit()
+    categories = {
+        row.to_address: row.category
+        for row in db.session.query(OutboxMessage).filter_by(status=OutboxStatus.QUEUED)
+    }
+    assert categories == {hana.email: "invitation-cancel", dul.email: "invitation-cancel"}
+    assert _states(market.id) == (1, 0, 0, 0, 1), "nothing waits to be delivered"
+    delivery.deliver_due(now=now)
+    assert _states(market.id) == (1, 0, 0, 0, 1)
+    assert MailKind.CANCEL.category == funnel.CANCEL_CATEGORY
+
+
+def test_the_report_names_the_column_of_mail_waiting_or_withdrawn(
+    app, market, client, staff, login_as
+):
+    """The options table adds up waiting and withdrawn: its Korean heading
+    says both (it said 발송 전·대기, "not sent yet", for mail never going out)."""
+    login_as(staff)
+    page = client.get(f"/staff/markets/{market.id}/invitations/report").get_data(as_text=True)
+    assert "발송 대기 또는 취소" in page and "발송 전·대기<" not in page

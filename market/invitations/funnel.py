@@ -21,10 +21,11 @@ What the steps count:
   (market.inbox.bounces sets bounced_at). Not the newest mail's status
   alone: outbox_message_id moves on to an update, and an update still
   queued or failed does not undo an invitation that arrived. The others are
-  counted apart by their newest mail: bounced, failed, waiting (queued or
-  being sent: it will still go out) and withdrawn (no mail left, e.g. an
-  invitation taken back before 08:00 when the market was cancelled; it
-  never will).
+  counted apart by their newest mail: bounced, failed, waiting (an
+  invitation or update queued or being sent: it will still go out) and
+  withdrawn (it never will: no mail left, e.g. an invitation taken back
+  before 08:00 when the market was cancelled, or only a cancellation left
+  for an invitation that had not arrived).
 - **answered**: the invitation's newest answer (yes, maybe or no), with where
   it came from; an answer without a recorded source came from the page
   (market.invitations.queries does the same).
@@ -45,6 +46,9 @@ from market.markets.models import Market
 from market.outbox.models import OutboxMessage, OutboxStatus
 
 STEPS = ("ranked", "invited", "delivered", "answered", "visited")
+# market.invitations.messages.MailKind.CANCEL.category, not imported: the
+# messages module pulls in the calendar and mail building.
+CANCEL_CATEGORY = "invitation-cancel"
 
 
 @dataclass(frozen=True)
@@ -161,10 +165,19 @@ OPTION_COLUMNS = (
 )
 
 
-def _mail_state(funnel: Funnel, status, bounced: bool, arrived: bool, number: int) -> None:
+def _mail_state(
+    funnel: Funnel, status, category, bounced: bool, arrived: bool, number: int
+) -> None:
     if bounced:
         funnel.bounced += number
-    elif arrived or status == OutboxStatus.SENT:
+    elif arrived:
+        funnel.delivered += number
+    elif category == CANCEL_CATEGORY:
+        # The market was cancelled before the invitation arrived (its first
+        # mail failed or waited): no invitation will go out any more, only
+        # the cancellation. Not "waiting".
+        funnel.withdrawn += number
+    elif status == OutboxStatus.SENT:
         funnel.delivered += number
     elif status == OutboxStatus.FAILED:
         funnel.failed += number
@@ -187,6 +200,7 @@ def _invitation_rows(in_scope: ColumnElement[bool]) -> list:
         Invitation.status,
         Invitation.answer_source,
         OutboxMessage.status,
+        OutboxMessage.category,
         bounced,
         arrived,
         visited,
@@ -220,7 +234,18 @@ def _groups(invitation_scope, send_scope, with_sends: bool = True) -> dict:
         return groups.setdefault(key, Funnel(options=key))
 
     for row in _invitation_rows(invitation_scope):
-        without_send, *options, status, source, mail_status, bounced, arrived, visited, number = row
+        (
+            without_send,
+            *options,
+            status,
+            source,
+            mail_status,
+            category,
+            bounced,
+            arrived,
+            visited,
+            number,
+        ) = row
         funnel = group(None if without_send else Options(*options))
         funnel.invited += number
         if status in ANSWERED:
@@ -228,7 +253,7 @@ def _groups(invitation_scope, send_scope, with_sends: bool = True) -> dict:
             setattr(funnel, name, getattr(funnel, name) + number)
             tally = funnel.by_source[(source or AnswerSource.PAGE).value]
             setattr(tally, name, getattr(tally, name) + number)
-        _mail_state(funnel, mail_status, bounced, arrived, number)
+        _mail_state(funnel, mail_status, category, bounced, arrived, number)
         if visited:
             funnel.visited += number
             if status == InvitationStatus.ACCEPTED:
