@@ -11,15 +11,16 @@ from flask_babel import gettext as _
 from market.sales.figures import EnterpriseFigures, MonthChannels
 from market.takings.charts import (
     BOTTOM,
+    LABEL_SPACE,
     LEFT,
     PLOT_HEIGHT,
     RIGHT,
     ROW_BAR,
     ROW_HEIGHT,
-    ROW_LABEL_MAX,
     TOP,
     WIDTH,
     Tick,
+    fit_label,
     nice_step,
     short_won,
 )
@@ -143,9 +144,6 @@ def top_enterprises(rows: list[EnterpriseFigures], count: int) -> StackedChart:
     chart.plot_left, chart.plot_right = 0, WIDTH
     for index, row in enumerate(rows):
         y = index * ROW_HEIGHT + 21
-        label = row.name
-        if len(label) > ROW_LABEL_MAX:  # the full name stays in the tooltip and table
-            label = label[: ROW_LABEL_MAX - 1] + "…"
         x, segments = 0.0, []
         for channel, value in (
             ("offline", row.current.offline.total),
@@ -159,7 +157,7 @@ def top_enterprises(rows: list[EnterpriseFigures], count: int) -> StackedChart:
         value_label = (
             f"{format_won(row.current.total)} · {row.current.online_share:.0f}% {names['online']}"
         )
-        chart.stacks.append(Stack(label, value_label, 0, y, segments))
+        chart.stacks.append(Stack(fit_label(row.name, value_label), value_label, 0, y, segments))
     return chart
 
 
@@ -172,19 +170,20 @@ def _month_label(row: MonthChannels) -> str:
 
 
 def _month_labels(rows: list[MonthChannels], slot: float) -> list[str]:
-    """What stands under each column, thinned so labels (~38 units wide)
-    never overlap: up to two years, months ('4월', with the year where it
-    starts or changes), counted back from the latest; longer, the years
+    """What stands under each column, thinned so labels (LABEL_SPACE units
+    apart at the phone's lettering) never overlap: up to two years, months
+    ('4월', with the year where it starts or changes), counted back from
+    the latest; longer, the years
     alone under their Januaries (a month name every few columns of ten
     years tells nothing)."""
     if len(rows) <= 24:
-        every = max(1, -(-38 // int(slot)) if slot >= 1 else len(rows))
+        every = max(1, -(-LABEL_SPACE // int(slot)) if slot >= 1 else len(rows))
         return [
             _short_month(row, index) if (len(rows) - 1 - index) % every == 0 else ""
             for index, row in enumerate(rows)
         ]
     januaries = [index for index, row in enumerate(rows) if row.month.month == 1]
-    every = max(1, -(-38 // max(int(slot * 12), 1)))
+    every = max(1, -(-LABEL_SPACE // max(int(slot * 12), 1)))
     shown = set(januaries[::-1][::every])
     return [str(row.month.year) if index in shown else "" for index, row in enumerate(rows)]
 

@@ -7,18 +7,31 @@ forbids inline styles and scripts, and each chart needs a <title>/<desc>
 text alternative and phone-sized lettering. pygal would bring its own CSS
 and script hooks to switch off; these ~150 lines are easier to keep.
 
-Charts are drawn in a 360-unit-wide viewBox that scales to the page: on a
-phone (a card about 320 px wide) 14-unit text is still about 12 px; the
-stylesheet caps their width so they do not grow huge on a desktop."""
+Charts are drawn in a 360-unit-wide viewBox that scales to the page: about
+290 px wide in a card on a 360 px phone (0.8 px a unit), up to 576 px on a
+desktop (1.6 px a unit). One lettering size in units cannot suit both (12.5
+units were 10 px on the phone, 20 px on the desktop), so the stylesheet
+sizes the text by the width of the chart's box (container queries in
+static/css/app.css): 15 units in a box under 330 px, 13 units up to 440 px,
+10 units beyond, which keeps every label between about 12 and 16 CSS px. One
+drawing with CSS steps rather than a phone and a desktop drawing: half the
+markup, one <title>/<desc>, and every chart template (the sales, funnel and
+effect charts too) follows without a change. The geometry leaves room for
+the largest lettering (TEXT units): the axis margin, the spacing of the
+labels under the columns and the length of a row's name are worked out for
+it, so nothing overlaps on the phone and the desktop just has more air."""
 
 from dataclasses import dataclass, field, replace
 from math import floor, log10
 
 WIDTH = 360
-LEFT, RIGHT, TOP, BOTTOM = 60, 8, 12, 30  # plot margins (axis labels live there)
+TEXT = 15  # the largest lettering in units (a phone's, app.css), the geometry's measure
+# Plot margins, for labels at TEXT: "9,000만" beside the axis is ~63 units,
+# the top tick's label rises ~14 above its line, "12/3" under the last column ~38 wide.
+LEFT, RIGHT, TOP, BOTTOM = 70, 14, 16, 30
 PLOT_HEIGHT = 170
 ROW_HEIGHT, ROW_BAR = 42, 12
-ROW_LABEL_MAX = 14  # characters beside a value label in 360 units
+LABEL_SPACE = 48  # units between the centres of labels under columns ("12/17": ~44 at TEXT)
 
 
 @dataclass(frozen=True)
@@ -106,7 +119,7 @@ def columns(chart_id: str, title: str, desc: str, items: list[Item], lang: str =
     chart.ticks = [Tick(_y(v, top), short_won(v, lang)) for v in tick_values]
     chart.baseline = _y(0, top)
     slot = (chart.plot_right - chart.plot_left) / max(len(items), 1)
-    every = max(1, -(-38 // int(slot)) if slot >= 1 else len(items))  # a label needs ~38 units
+    every = max(1, -(-LABEL_SPACE // int(slot)) if slot >= 1 else len(items))
     for index, item in enumerate(items):
         y = _y(item.value, top)
         chart.shapes.append(
@@ -140,7 +153,7 @@ def line(chart_id: str, title: str, desc: str, items: list[Item], lang: str = "k
             f"{coordinates[-1][0]:.1f},{chart.baseline:.1f}"
         )
     labelled = [index for index, item in enumerate(items) if item.label]
-    every = max(1, -(-len(labelled) * 40 // int(span)))  # a label needs ~40 units
+    every = max(1, -(-len(labelled) * LABEL_SPACE // int(span)))
     shown = set(labelled[::-1][::every])  # thinned from the latest backwards
     chart.markers = [
         Shape(x, y, 0, 0, item, show_label=index in shown)
@@ -157,9 +170,35 @@ def rows(chart_id: str, title: str, desc: str, items: list[Item]) -> Chart:
     chart.plot_left, chart.plot_right = 0, WIDTH
     for index, item in enumerate(items):
         y = index * ROW_HEIGHT + 21
-        if len(item.label) > ROW_LABEL_MAX:  # the full name stays in the tooltip and table
-            item = replace(item, label=item.label[: ROW_LABEL_MAX - 1] + "…")
+        item = replace(item, label=fit_label(item.label, item.value_label))
         chart.shapes.append(
             Shape(x=0, y=y, width=max(WIDTH * item.value / largest, 1), height=ROW_BAR, item=item)
         )
     return chart
+
+
+def text_width(text: str) -> float:
+    """A generous estimate of `text`'s width in ems (no font metrics on the
+    server): Hangul, CJK, ₩, % and the like a full em, digits and Latin
+    letters 0.7, spaces and punctuation 0.4."""
+    width = 0.0
+    for char in text:
+        if ord(char) > 0x2000 or char in "%@MWmw":
+            width += 1.0
+        elif char.isalnum():
+            width += 0.7
+        else:
+            width += 0.4
+    return width
+
+
+def fit_label(label: str, value_label: str) -> str:
+    """A row's name shortened (with …) so it and its value label share one
+    line of the chart at the phone's lettering (TEXT units); the full name
+    stays in the tooltip and the table."""
+    room = WIDTH / TEXT - text_width(value_label) - 1  # an em between the two
+    if text_width(label) <= room:
+        return label
+    while len(label) > 4 and text_width(label) + 1 > room:
+        label = label[:-1]
+    return label.rstrip() + "…"
