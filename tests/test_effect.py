@@ -276,11 +276,38 @@ def test_bootstrap_is_quick_for_ten_thousand_customers():
     invited = [rng.randint(-100_000, 120_000) for _ in range(9_000)]
     control = [rng.randint(-100_000, 100_000) for _ in range(1_000)]
     resamples = effect.resamples_for(10_000)
-    started = timer.perf_counter()
+    # CPU time: at load 7-9 (other helpers' tests) wall time read 2.2 s for 0.2 s of work
+    started = timer.process_time()
     low, high = effect.bootstrap_interval(invited, control, resamples)
-    took = timer.perf_counter() - started
+    took = timer.process_time() - started
     assert resamples == 300
     assert low < high
+    assert took < 2.0, took
+
+
+def test_the_stratified_bootstrap_is_quick_for_many_sends():
+    """A season of 200 small sends, 10,000 customers: fewer resamples for the
+    many choices() calls (measured 0.5 s on a shared 2-core machine)."""
+    import random
+
+    rng = random.Random(2)
+    strata = [
+        effect.Stratum(
+            [(rng.randint(-100_000, 120_000), rng.randint(-3, 3)) for _ in range(45)],
+            [(rng.randint(-100_000, 100_000), rng.randint(-3, 3)) for _ in range(5)],
+        )
+        for _ in range(200)
+    ]
+    resamples = effect.resamples_for(10_000, len(strata))
+    # CPU time, not wall time: the budget is this work's, whatever else the
+    # shared test machine runs at the same moment (wall time at load 9: 2-3 s)
+    started = timer.process_time()
+    (spend, (low, high)), (orders, (orders_low, orders_high)) = effect.stratified_bootstrap(
+        strata, resamples
+    )
+    took = timer.process_time() - started
+    assert resamples == 300
+    assert low < spend < high and orders_low <= orders <= orders_high
     assert took < 2.0, took
 
 
@@ -315,9 +342,9 @@ def test_the_partial_says_it_in_korean_with_a_chart(app, market):
         f"늘었습니다 (장터 전 30일 대비, 95% 신뢰구간 ₩{low:,}–₩{high:,})"
     ) in html
     orders_low, orders_high = found.orders_interval
-    assert "1인당 주문 수는 비교군보다 " in html
+    assert "초대받은 고객의 1인당 주문 수 변화는 비교군보다 " in html
     assert (
-        f"95% 신뢰구간 {effect.signed_number(orders_low)}–{effect.signed_number(orders_high)}건"
+        f"95% 신뢰구간 {effect.signed_number(orders_low)} ~ {effect.signed_number(orders_high)}건"
     ) in html
     assert "발송마다 (함께 뽑힌 초대 고객과 비교군끼리) 계산한 뒤 합쳤으므로" in html
     assert "1인당 주문 수 변화" in html
@@ -363,6 +390,8 @@ def test_the_partial_names_what_is_short(app, market, invited, control, words):
     assert words in html
     assert "비교군이 너무 적어" not in html
     assert "<svg" not in html
+    # no send held anyone back: no table of zeros either
+    assert ("effect-table" in html) == bool(control)
 
 
 def test_the_partial_with_no_invitations_at_all(app, market):

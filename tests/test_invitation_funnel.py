@@ -458,7 +458,7 @@ def test_the_downloads_carry_the_effect(client, staff, login_as, clock):
         assert "95% 신뢰구간" in rows[3][10]
         assert rows[4][0] == "주문 수 차이 (초대 − 비교군)"
         assert rows[4][7:10] == [round(found.orders_difference, 2), *found.orders_interval]
-        assert rows[4][10].startswith("1인당 주문 수는 비교군보다")
+        assert rows[4][10].startswith("초대받은 고객의 1인당 주문 수 변화는 비교군보다")
         assert sheet["E2"].number_format == '"₩"#,##0'
     csv_body = client.get(
         f"/staff/markets/{market.id}/invitations/report.csv?table=effect"
