@@ -149,3 +149,17 @@ def test_the_bench_measures_the_report_kept_and_fresh_and_survives_29_february(a
     config = {}
     load_environment(config, pages["sales-all-fresh"].env)
     assert config == {"SALES_REPORT_CACHE": False}
+
+
+def test_attaching_an_unmatched_seller_is_audited(world, staff, staff_client):  # noqa: F811
+    """Helper F1's action (market.customers.sellers): orders move from 모르는
+    상점 to 가온식품 in one UPDATE, which no table aggregate of the
+    fingerprint sees; its audit entry does."""
+    from market.customers.sellers import attach_seller
+
+    assert "₩1,027,000" in _page(staff_client)
+    before = fingerprint()
+    attach_seller("모르는상점", world["a"].id, staff)
+    db.session.commit()
+    _changes(before, "customers.attach_seller")
+    assert "₩1,127,000" in _page(staff_client)  # 100,000 more online
