@@ -9,7 +9,7 @@ from itertools import pairwise
 from market.sales import charts as sales_charts
 from market.sales.figures import MonthChannels
 from market.takings import charts
-from market.takings.charts import LABEL_SPACE, TEXT, WIDTH, Item, fit_label, text_width
+from market.takings.charts import GAP, LABEL_SPACE, TEXT, WIDTH, Item, fit_label, text_width
 
 LINE = WIDTH / TEXT  # ems on one line of a chart at the phone's lettering
 
@@ -19,7 +19,7 @@ def test_a_rows_name_is_shortened_only_as_far_as_its_value_needs():
     assert fit_label("행복플러스", value) == "행복플러스"
     short = fit_label("한국컴퓨터재생센터협동조합연합회", value)
     assert short.endswith("…") and "한국컴퓨터재생센터협동조합연합회".startswith(short[:-1])
-    assert text_width(short) + 1 + text_width(value) <= LINE
+    assert text_width(short) + GAP + text_width(value) <= LINE
     # A short value leaves the name more room; an impossible one keeps a few letters.
     assert len(fit_label("한국컴퓨터재생센터협동조합연합회", "₩1,000")) > len(short)
     assert len(fit_label("한국컴퓨터재생센터", "₩1" * 40)) == 5
@@ -31,7 +31,7 @@ def test_rows_charts_fit_their_names():
     ]
     chart = charts.rows("c", "t", "d", items)
     shape = chart.shapes[0]
-    assert text_width(shape.item.label) + 1 + text_width(shape.item.value_label) <= LINE
+    assert text_width(shape.item.label) + GAP + text_width(shape.item.value_label) <= LINE
 
 
 def test_labels_under_columns_and_on_a_line_keep_their_distance():

@@ -192,13 +192,16 @@ def text_width(text: str) -> float:
     return width
 
 
+GAP = 0.6  # ems between a row's name and its value label (9 units, ~7 px on a phone)
+
+
 def fit_label(label: str, value_label: str) -> str:
     """A row's name shortened (with …) so it and its value label share one
     line of the chart at the phone's lettering (TEXT units); the full name
     stays in the tooltip and the table."""
-    room = WIDTH / TEXT - text_width(value_label) - 1  # an em between the two
+    room = WIDTH / TEXT - text_width(value_label) - GAP
     if text_width(label) <= room:
         return label
-    while len(label) > 4 and text_width(label) + 1 > room:
+    while len(label) > 4 and text_width(label) + 1 > room:  # 1: the "…"
         label = label[:-1]
     return label.rstrip() + "…"
