@@ -101,3 +101,21 @@ def test_the_demo_shows_a_send_answers_and_an_effect(clock, app, day):
     seed_demo()  # twice: nothing twice
     db.session.commit()
     assert count(ControlCustomer) == held
+
+
+def test_the_page_puts_the_send_controls_first_and_folds_the_invited_list(
+    client, staff, login_as, app
+):
+    from tests.test_invitations_pages import _fill, page_url, upcoming_market
+
+    market = upcoming_market()
+    _fill(market, 12, 2)  # ten to choose from: 10 % holds back 1
+    login_as(staff)
+    html = client.get(page_url(market)).text
+    send_button = html.index("선택한 고객에게 초대 보내기")
+    assert html.index('name="control_percent"') < send_button < html.index('name="customer_id"')
+    assert "아래 10명 모두에게 10%로 보내면 비교군은 1명입니다." in html
+    assert '<details class="invited-list">' in html and "초대한 고객 2명 보기" in html
+    assert 'class="tiles tiles-compact"' in html
+    paged = client.get(page_url(market, page=1)).text
+    assert '<details class="invited-list" open>' in paged, "paging through the list keeps it open"
