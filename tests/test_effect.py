@@ -369,6 +369,8 @@ def test_the_partial_when_too_few_or_waiting(app, market):
     assert f"장터 후 30일치 주문이 아직 들어오지 않았습니다 (마지막 주문 {TODAY.isoformat()})" in (
         waiting
     )
+    # Part of the days after would read as a drop in spending: no figures yet.
+    assert "effect-table" in too_few and "effect-table" not in waiting
 
 
 @pytest.mark.parametrize(
