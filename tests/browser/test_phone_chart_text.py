@@ -11,6 +11,7 @@ import pytest
 
 from market.demo import DEMO_PASSWORD
 from tests.browser.conftest import log_in
+from tests.browser.test_accessibility import assert_accessible
 
 STAFF, VENDOR = "staff@demo.market.kr", "vendor@demo.market.kr"
 PAGES = [
@@ -113,3 +114,18 @@ def test_a_card_tables_totals_fill_the_card_on_a_phone(demo, browser):
     for footer in footers:
         assert footer["foot"] == pytest.approx(footer["table"], abs=1), footer
         assert footer["border"] == "0px", footer
+
+
+@pytest.mark.parametrize("email, path", [(None, "/"), (STAFF, "/staff/")])
+def test_pages_with_the_demo_data_are_accessible(demo, browser, email, path):
+    """axe-core on pages as the demo fills them (test_accessibility runs on a
+    nearly empty database): a market open for enterprises shows its green
+    badge, which had 4.0:1 on the page background (WCAG AA needs 4.5:1)."""
+    context = _context(browser, 360)
+    page = context.new_page()
+    if email:
+        log_in(page, demo.url, email, DEMO_PASSWORD)
+    page.goto(demo.url + path)
+    assert page.locator(".badge").count() > 0, "no badge to check"
+    assert_accessible(page)
+    context.close()
