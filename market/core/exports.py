@@ -13,6 +13,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from unicodedata import east_asian_width
 
 from flask import Response
 from openpyxl import Workbook
@@ -114,12 +115,26 @@ def _sheet_title(title: str) -> str:
     return title[:31]
 
 
+MAX_WIDTH = 40  # a column no wider than this: a long text wraps in the cell instead
+
+
+def display_width(value) -> int:
+    """How many character widths a value takes in a spreadsheet column: a
+    Korean (or other East Asian wide) character takes two, others one; a
+    number as its digits with thousands separators (and the won sign)."""
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"₩{value:,}"
+    return sum(2 if east_asian_width(ch) in ("W", "F") else 1 for ch in str(value))
+
+
 def _format(sheet, table: Table) -> None:
     sheet.freeze_panes = "A2"
     for column, header in enumerate(table.headers, start=1):
         values = [row[column - 1] for row in table.rows]
-        widest = max([len(str(header)) * 2, *(len(str(v)) + 2 for v in values)], default=10)
-        sheet.column_dimensions[get_column_letter(column)].width = min(max(widest, 10), 40)
+        widest = max([display_width(header), *(display_width(v) for v in values)]) + 2
+        sheet.column_dimensions[get_column_letter(column)].width = min(max(widest, 10), MAX_WIDTH)
         for cell in sheet.iter_cols(min_col=column, max_col=column, min_row=2):
             for item in cell:
                 if isinstance(item.value, int) and not isinstance(item.value, bool):

@@ -9,12 +9,15 @@ from flask_babel import gettext as _
 
 from market.core.exports import Table
 from market.sales.figures import EnterpriseFigures, Figures, per_market
-from market.sales.report import Group, SalesReport, change, headline
+from market.sales.report import Comparison, Group, SalesReport, comparison_label, headline
 from market.vendors.labels import category_label, enterprise_type_label
 
 
-def _percent(value: float | None):
-    return round(value, 1) if value is not None else _("no data a year earlier")
+def _percent(comparison: Comparison):
+    """The change as a number, or in words why there is none (the page's rule)."""
+    if comparison.percent is None:
+        return comparison_label(comparison)
+    return round(comparison.percent, 1)
 
 
 # -- the enterprises -------------------------------------------------------------------
@@ -29,6 +32,7 @@ def _enterprise_headers(with_type: bool) -> list[str]:
         _("Cash"),
         _("Card"),
         _("Gift vouchers"),
+        _("Not split"),
         _("Market takings"),
         _("Average per market"),
         _("Online orders"),
@@ -42,7 +46,9 @@ def _enterprise_headers(with_type: bool) -> list[str]:
     ]
 
 
-def _figures_cells(now: Figures, before: Figures, summed: bool = False, average=None) -> list:
+def _figures_cells(
+    now: Figures, before: Figures, comparison: Comparison, summed: bool = False, average=None
+) -> list:
     """An enterprise's figures; `summed` (a total or subtotal row) leaves
     the buyers blank (a buyer of two enterprises is one buyer, not two) and
     puts `average` (per market day held, or blank) for the enterprise's own."""
@@ -51,6 +57,7 @@ def _figures_cells(now: Figures, before: Figures, summed: bool = False, average=
         now.offline.cash,
         now.offline.card,
         now.offline.voucher,
+        now.offline.unsplit,  # so cash + card + vouchers + this = takings
         now.offline.total,
         average if summed else now.offline.average,
         now.online.orders,
@@ -60,21 +67,23 @@ def _figures_cells(now: Figures, before: Figures, summed: bool = False, average=
         now.total,
         round(now.online_share, 1),
         before.total,
-        _percent(change(now.total, before.total)),
+        _percent(comparison),
     ]
 
 
-def _enterprise_row(row: EnterpriseFigures, with_type: bool) -> list:
+def _enterprise_row(report: SalesReport, row: EnterpriseFigures, with_type: bool) -> list:
     kind = [enterprise_type_label(row.enterprise_type)] if with_type else []
     return [
         row.name,
         *kind,
         category_label(row.category),
-        *_figures_cells(row.current, row.previous),
+        *_figures_cells(row.current, row.previous, report.compare(row.current, row.previous)),
     ]
 
 
-def _sum_row(group: Group, with_type: bool, label: str, market_days: int | None = None) -> list:
+def _sum_row(
+    report: SalesReport, group: Group, with_type: bool, label: str, market_days: int | None = None
+) -> list:
     """A total or subtotal; its average is per market day held (`market_days`,
     the whole report's), blank for a subtotal (its days are not counted apart)."""
     average = per_market(group.current.offline.total, market_days) if market_days else None
@@ -82,34 +91,42 @@ def _sum_row(group: Group, with_type: bool, label: str, market_days: int | None 
         label,
         *([""] if with_type else []),
         "",
-        *_figures_cells(group.current, group.previous, summed=True, average=average),
+        *_figures_cells(
+            group.current,
+            group.previous,
+            report.compare(group.current, group.previous),
+            summed=True,
+            average=average,
+        ),
     ]
 
 
 def _money(with_type: bool) -> tuple[int, ...]:
-    """Cash, card, vouchers, takings, average, online sales, total, total before."""
+    """Cash, card, vouchers, not split, takings, average, online sales, total, total before."""
     shift = 1 if with_type else 0
-    return tuple(shift + i for i in (3, 4, 5, 6, 7, 9, 12, 14))
+    return tuple(shift + i for i in (3, 4, 5, 6, 7, 8, 10, 13, 15))
 
 
 def enterprises_table(report: SalesReport) -> Table:
     """Every enterprise, with its type and category, and the total: the CSV,
     and the XLSX's enterprise sheet."""
-    rows = [_enterprise_row(row, True) for row in report.enterprises]
-    rows.append(_sum_row(report.total, True, _("Total (both channels)"), report.market_days))
+    rows = [_enterprise_row(report, row, True) for row in report.enterprises]
+    rows.append(
+        _sum_row(report, report.total, True, _("Total (both channels)"), report.market_days)
+    )
     return Table(
         "enterprises", _("Enterprises"), _enterprise_headers(True), rows, money=_money(True)
     )
 
 
-def type_table(group: Group) -> Table:
+def type_table(report: SalesReport, group: Group) -> Table:
     """One type's enterprises and subtotal (a sheet even when it sold
     nothing); 예비사회적기업 names each enterprise's kind and subtotals both."""
     with_type = bool(group.parts)
-    rows = [_enterprise_row(row, with_type) for row in group.rows]
-    rows.append(_sum_row(group, with_type, _("Subtotal")))
+    rows = [_enterprise_row(report, row, with_type) for row in group.rows]
+    rows.append(_sum_row(report, group, with_type, _("Subtotal")))
     for part in group.parts:
-        rows.append(_sum_row(part, with_type, _("Subtotal: %(type)s", type=part.label)))
+        rows.append(_sum_row(report, part, with_type, _("Subtotal: %(type)s", type=part.label)))
     return Table(
         str(group.key), group.label, _enterprise_headers(with_type), rows, money=_money(with_type)
     )
@@ -189,7 +206,7 @@ def _summary_headers(name: str) -> list[str]:
     ]
 
 
-def _summary_row(group: Group, prefix: str = "") -> list:
+def _summary_row(report: SalesReport, group: Group, prefix: str = "") -> list:
     now, before = group.current, group.previous
     return [
         prefix + group.label,
@@ -201,7 +218,7 @@ def _summary_row(group: Group, prefix: str = "") -> list:
         now.total,
         round(now.online_share, 1),
         before.total,
-        _percent(change(now.total, before.total)),
+        _percent(report.compare(now, before)),
     ]
 
 
@@ -217,20 +234,20 @@ def summary_table(report: SalesReport) -> Table:
         [_("Market days held"), report.market_days],
         [],
         _summary_headers(_("Total (both channels)")),
-        _summary_row(report.total),
+        _summary_row(report, report.total),
         [],
         _summary_headers(_("Enterprise type")),
         *(
             row
             for group in report.by_type
             for row in (
-                _summary_row(group),
-                *(_summary_row(part, "└ ") for part in group.parts),
+                _summary_row(report, group),
+                *(_summary_row(report, part, "└ ") for part in group.parts),
             )
         ),
         [],
         _summary_headers(_("Category")),
-        *(_summary_row(group) for group in report.by_category),
+        *(_summary_row(report, group) for group in report.by_category),
         [],
         [
             _("Unmatched sellers (not in the totals)"),
@@ -254,7 +271,7 @@ def summary_table(report: SalesReport) -> Table:
 def workbook_tables(report: SalesReport) -> list[Table]:
     return [
         summary_table(report),
-        *(type_table(group) for group in report.by_type),
+        *(type_table(report, group) for group in report.by_type),
         enterprises_table(report),
         unmatched_table(report),
         months_table(report),

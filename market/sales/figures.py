@@ -119,6 +119,12 @@ class Offline:
     voucher: int = 0
 
     @property
+    def unsplit(self) -> int:
+        """Takings not split into cash, card and vouchers (an enterprise may
+        enter the day's amount alone): shown, so the parts add up to the total."""
+        return self.total - self.cash - self.card - self.voucher
+
+    @property
     def average(self) -> int:
         """Per market day with takings, whole won, half up."""
         return per_market(self.total, self.market_days)

@@ -58,6 +58,37 @@ def change(current: int, previous: int) -> float | None:
     return 100 * (current - previous) / previous
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """Which channels have any data a year earlier: takings entered for a
+    market day, orders imported. A channel without data is unknown, not ₩0."""
+
+    offline: bool = True
+    online: bool = True
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A total's change on a year earlier, or why it is not compared."""
+
+    percent: float | None
+    missing: str | None = None  # "offline"/"online": no data a year earlier, total not compared
+
+
+def compare_total(now: Figures, before: Figures, coverage: Coverage) -> Comparison:
+    """The one rule for a total's change (the report's, a type's, a category's,
+    an enterprise's; page, XLSX and CSV alike): a total is compared only where
+    the year before has data for what it adds up. A channel that sold now
+    but has no data at all a year earlier (e.g. takings were not yet entered
+    in the app) would count as ₩0 and overstate the growth: the total is then
+    not compared, and each channel's own change is shown instead."""
+    if now.offline.total and not coverage.offline:
+        return Comparison(None, "offline")
+    if now.online.total and not coverage.online:
+        return Comparison(None, "online")
+    return Comparison(change(now.total, before.total))
+
+
 @dataclass
 class Group:
     """A total over enterprises: all of them, one type, or one category."""
@@ -104,6 +135,19 @@ class SalesReport:
     by_category: list[Group]  # highest total first
     unmatched_current: Online = field(default_factory=Online)
     unmatched_previous: Online = field(default_factory=Online)
+
+    @property
+    def coverage(self) -> Coverage:
+        """Whether the year before has takings and orders at all (any
+        enterprise's, or an unmatched seller's order)."""
+        before = self.total.previous
+        return Coverage(
+            offline=bool(before.offline.market_days or before.offline.total),
+            online=bool(before.online.orders or self.unmatched_previous.orders),
+        )
+
+    def compare(self, now: Figures, before: Figures) -> Comparison:
+        return compare_total(now, before, self.coverage)
 
     @property
     def market_days(self) -> int:
@@ -241,6 +285,15 @@ def headline(report: SalesReport) -> str:
         offline=format_won(report.total.current.offline.total),
         days=f"{report.market_days:,}",
     )
+
+
+def comparison_label(comparison: Comparison) -> str:
+    """change_label, or which channel had no data a year earlier."""
+    if comparison.missing == "offline":
+        return _("No market data a year earlier: total not compared")
+    if comparison.missing == "online":
+        return _("No online data a year earlier: total not compared")
+    return change_label(comparison.percent)
 
 
 def change_label(percent: float | None) -> str:

@@ -17,6 +17,7 @@ from market.sales.report import (
     SalesReport,
     change,
     change_label,
+    comparison_label,
     headline,
 )
 from market.timeutil import today_seoul
@@ -80,6 +81,7 @@ def report():
         groups_by_type=data.type_of,
         change=change,
         change_label=change_label,
+        comparison_label=comparison_label,
         charts={
             "months": charts.months(data.months, lang),
             "top": charts.top_enterprises(data.top, TOP_ENTERPRISES),
