@@ -353,7 +353,7 @@ def test_refused_on_another_day_in_korea(client, staff, login_as, today_market, 
     clock.seoul(*day)
     response = client.post(url(today_market, "/code"), data={"code": "7KQ4MX"})
     page = client.get(response.headers["Location"]).text
-    assert "입장 확인은 장터 당일(2026년 11월 26일 (목))에만 할 수 있습니다." in page
+    assert "입장 확인은 장터 당일인 2026년 11월 26일 (목)에만 할 수 있습니다." in page
     assert "입장 확인</button>" not in page
     assert client.post(url(today_market, "/7KQ4MX")).status_code == 303
     assert visit_of("7KQ4MX").visited_at is None
@@ -361,6 +361,41 @@ def test_refused_on_another_day_in_korea(client, staff, login_as, today_market, 
     assert "장터 당일" in page
     # the count says no "today" on a day that is not the market's
     assert "입장 0명 / 초대 3명" in page and "오늘 입장" not in page
+
+
+def test_on_another_day_the_forms_are_shown_disabled_under_the_notice(
+    client, staff, login_as, today_market, clock
+):
+    """They would be refused: the scan button, the code and the name forms
+    are greyed out, the notice (one pair of brackets) says why."""
+    login_as(staff)
+    clock.seoul(2026, 11, 27, 9, 0)
+    page = client.get(url(today_market)).text
+    assert page.count('<fieldset class="checkin-fields" disabled>') == 3
+    assert page.count('<fieldset class="checkin-fields">') == 0
+    assert "장터 당일인 2026년 11월 26일 (목)에만" in page and "))" not in page
+    clock.seoul(2026, 11, 26, 9, 0)
+    page = client.get(url(today_market)).text
+    assert page.count('<fieldset class="checkin-fields">') == 3
+    assert "disabled" not in page and "장터 당일" not in page
+
+
+def test_the_scanner_says_the_camera_needs_https_on_a_plain_http_address(
+    client, staff, login_as, today_market
+):
+    """Over http at a LAN address the browser offers no camera at all
+    (window.isSecureContext is false): the page says so instead of asking
+    staff to allow the camera."""
+    login_as(staff)
+    page = client.get(url(today_market)).text
+    needs_https = "카메라는 HTTPS 주소에서만 열립니다. 코드를 입력하거나 이름으로 찾으세요."
+    assert f'data-needs-https="{needs_https}"' in page
+    script = os.path.join(client.application.static_folder, "js", "checkin.js")
+    with open(script, encoding="utf-8") as text:
+        code = text.read()
+    secure = code.index("window.isSecureContext")
+    assert secure < code.index("navigator.mediaDevices.getUserMedia")
+    assert 'getAttribute("data-needs-https")' in code[secure : secure + 200]
 
 
 def test_on_the_day_in_korea_though_not_in_utc(client, staff, login_as, today_market, clock):

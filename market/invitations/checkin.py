@@ -178,7 +178,7 @@ def refusal(market: Market, today: date) -> str | None:
         return _("This market is cancelled: no one can be checked in.")
     if market.market_date != today:
         return _(
-            "Check-in is only possible on the market day (%(day)s).",
+            "Check-in is only possible on the market day, %(day)s.",
             day=format_korean_date(market.market_date),
         )
     return None

@@ -158,6 +158,13 @@
   }
 
   function begin() {
+    if (start.matches(":disabled")) return;  // another day: the forms are off
+    // Over plain http (a LAN address) the browser gives no camera at all:
+    // say that, not "allow the camera", which staff could not do anything about.
+    if (!window.isSecureContext) {
+      say(form.getAttribute("data-needs-https"), true);
+      return;
+    }
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       say(form.getAttribute("data-no-camera"), true);
       return;

@@ -6,14 +6,12 @@ visitor pass by Chromium's fake capture device, reads the pass with that
 reader and checks the visitor in. Shot at 360 and 1280 px."""
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import CHROMIUM, log_in
 
-SHOTS = Path("/tmp/shots18/b")
 GATE = """
 from datetime import time, timedelta
 from market.customers.models import Customer, email_hash
@@ -54,15 +52,10 @@ def gate(server):
     return int(server.python(GATE).splitlines()[-1])
 
 
-def _keep(path: Path, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, SHOTS / name)
-
-
 def _shot(page, shots_dir, name: str) -> None:
-    path = shots_dir / f"checkin-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    _keep(path, f"{name}.png")
+    """Into the journeys' own screenshot folder (conftest shots_dir), like
+    the other journeys: never another session's folder."""
+    page.screenshot(path=str(shots_dir / f"checkin-{name}.png"), full_page=True)
 
 
 def _targets_too_small(page) -> list[str]:
