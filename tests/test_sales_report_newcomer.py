@@ -130,3 +130,54 @@ def test_xlsx_name_columns_fit_korean_names(no_market_last_year, staff_client):
     for title in ("사회적기업", "참여기업"):
         assert book[title].column_dimensions["A"].width >= need
     assert display_width("₩1,000") == 6 and display_width(None) == 0
+
+
+def test_a_reversed_period_gives_one_notice(staff_client):
+    text = staff_client.get(
+        "/staff/sales", query_string={"start": "2026-04-30", "end": "2026-01-01"}
+    ).get_data(as_text=True)
+    assert text.count("종료일이 시작일보다 앞서 있어") == 1
+    assert "입력한 날짜를 그대로 쓸 수 없어" not in text  # the dates were used, swapped
+    assert text.count('role="alert"') == 1
+
+
+@pytest.mark.parametrize("typed", ["99999-12-01", "0001-01-01", "1999-12-31", "2101-01-01"])
+def test_every_unusable_date_gets_the_same_message(staff_client, typed):
+    text = staff_client.get(
+        "/staff/sales", query_string={"start": typed, "end": "2026-04-30"}
+    ).get_data(as_text=True)
+    assert "날짜를 YYYY-MM-DD 형식으로, 2000년에서 2100년 사이로 입력하세요." in text
+    assert "2026-11-26" not in text  # no fixed example date that reads like data
+    assert text.count('role="alert"') == 1
+
+
+@pytest.mark.parametrize("export", ["/staff/sales.xlsx", "/staff/sales.csv"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"start": "99999-12-01", "end": "2026-01-01"},
+        {"start": "2026-01-01", "end": "0001-01-01"},
+        {"start": "2026-13-01", "end": "2026-01-01"},
+    ],
+)
+def test_a_download_of_an_unreadable_period_is_refused(staff_client, export, query):
+    response = staff_client.get(export, query_string=query)
+    assert response.status_code == 400
+    assert "Content-Disposition" not in response.headers  # no file of another period
+    text = response.get_data(as_text=True)
+    assert "이 기간으로는 내려받을 수 없습니다" in text and "YYYY-MM-DD" in text
+
+
+def test_a_download_with_a_control_character_is_refused_too(staff_client):
+    # The app's own 400 page (market.core.web refuses control characters first).
+    response = staff_client.get(
+        "/staff/sales.csv", query_string={"start": "2026-01-01\x00", "end": "2026-02-01"}
+    )
+    assert response.status_code == 400 and "Content-Disposition" not in response.headers
+
+
+def test_a_download_of_a_good_or_swapped_period_is_named_by_its_dates(staff_client):
+    for query in (PERIOD, {"start": "2026-04-30", "end": "2026-01-01"}):
+        response = staff_client.get("/staff/sales.xlsx", query_string=query)
+        assert response.status_code == 200
+        assert "sales-2026-01-01-2026-04-30.xlsx" in response.headers["Content-Disposition"]

@@ -17,8 +17,8 @@ class SalesPeriodForm(PeriodForm):
     def period(self, default: tuple[date, date]) -> tuple[date, date]:
         """As PeriodForm's, and the report says what it did instead of
         guessing silently: a year out of range keeps its field's error (the
-        default stands in), an end before the start is shown swapped with a
-        note on the end field. What was typed stays in the fields."""
+        default stands in), an end before the start is shown swapped with one
+        note (swapped_note, for the page's notice). What was typed stays in the fields."""
         out_of_range = [
             field
             for field in (self.start, self.end)
@@ -36,32 +36,39 @@ class SalesPeriodForm(PeriodForm):
         first, last = (value or fallback for value, fallback in zip(typed, default, strict=True))
         reversed_ = first > last and any(typed)
         start, end = super().period(default)
-        for field in out_of_range:
-            field.errors = [
-                _(
-                    "Enter a date between the years %(first)d and %(last)d.",
-                    first=FIRST_YEAR,
-                    last=LAST_YEAR,
-                )
-            ]
+        # One message for every date that cannot be used, unreadable (99999-01-01)
+        # or out of range (0001-01-01), with no example date that looks like data.
+        for field in (self.start, self.end):
+            if field.errors:
+                field.errors = [
+                    _(
+                        "Enter a date as YYYY-MM-DD, between the years %(first)d and %(last)d.",
+                        first=FIRST_YEAR,
+                        last=LAST_YEAR,
+                    )
+                ]
+        # A swap is said once, in the page's notice (swapped_note), not as a
+        # field error as well: the fields then show the period as it is used.
+        self.swapped_note = None
         if reversed_ and all(typed):
-            self.end.errors = [
-                _("The end date is before the start date, so the report shows the two swapped.")
-            ]
+            self.swapped_note = _(
+                "The end date is before the start date, so the report shows the two swapped."
+            )
         elif reversed_ and typed[0]:
-            self.start.errors = [
-                _(
-                    "Without an end date the report ends on %(date)s, which is before this "
-                    "start date, so it shows the two swapped.",
-                    date=format_korean_date(last),
-                )
-            ]
+            self.swapped_note = _(
+                "Without an end date the report ends on %(date)s, which is before this "
+                "start date, so it shows the two swapped.",
+                date=format_korean_date(last),
+            )
         elif reversed_:
-            self.end.errors = [
-                _(
-                    "Without a start date the report starts on %(date)s, which is after this "
-                    "end date, so it shows the two swapped.",
-                    date=format_korean_date(first),
-                )
-            ]
+            self.swapped_note = _(
+                "Without a start date the report starts on %(date)s, which is after this "
+                "end date, so it shows the two swapped.",
+                date=format_korean_date(first),
+            )
         return start, end
+
+    @property
+    def unusable(self) -> bool:
+        """A date was typed that the report could not use (so it used another)."""
+        return bool(self.start.errors or self.end.errors)

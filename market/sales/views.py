@@ -91,10 +91,19 @@ def report():
     )
 
 
+def _refused(form: SalesPeriodForm):
+    """A download of a period that could not be read: 400 and why, never
+    the file of another period (the default) under a name that looks right."""
+    messages = dict.fromkeys(form.start.errors + form.end.errors)
+    return render_template("sales/period_refused.html", messages=list(messages)), 400
+
+
 @bp.route("/sales.xlsx")
 @staff_required
 def report_xlsx():
-    _form, start, end = _period()
+    form, start, end = _period()
+    if form.unusable:
+        return _refused(form)
     data = sales_report(start, end)
     return download(
         to_xlsx(exports.workbook_tables(data)), XLSX_MIMETYPE, exports.file_name(data, "xlsx")
@@ -104,7 +113,9 @@ def report_xlsx():
 @bp.route("/sales.csv")
 @staff_required
 def report_csv():
-    _form, start, end = _period()
+    form, start, end = _period()
+    if form.unusable:
+        return _refused(form)
     data = sales_report(start, end)
     return download(
         to_csv(exports.enterprises_table(data)), CSV_MIMETYPE, exports.file_name(data, "csv")
