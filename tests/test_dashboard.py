@@ -70,3 +70,33 @@ def test_this_years_takings_are_one_query_for_a_few_days_or_many(
         page = client.get("/staff/").get_data(as_text=True)
     assert f"올해 매출: ₩{total:,}" in page and "월별 매출" in page  # charted by month
     assert many.count == few.count
+
+
+def test_the_next_markets_funnel_line_keeps_each_separator_with_its_figure(client, staff, login_as):
+    """At 360 px the line wrapped as '… 미정 0 / ↵ / 불참 0': each figure, its
+    label and the separator before it are one unbreakable piece now, and the
+    bar under the line has a legend for its colours."""
+    from market.invitations.models import Invitation, InvitationStatus
+    from tests.customer_factories import make_customer
+
+    first = _markets(2)[0]
+    for n, status in enumerate(
+        (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE, InvitationStatus.INVITED)
+    ):
+        customer = make_customer(f"funnel{n}@example.com", name=f"고객 {n}")
+        db.session.add(Invitation(customer_id=customer.id, market_id=first.id, status=status))
+    db.session.commit()
+    login_as(staff)
+    page = client.get("/staff/").get_data(as_text=True)
+    steps = [
+        '<span class="funnel-step">초대 3</span>',
+        '<span class="funnel-step">·&nbsp;전달 0</span>',
+        '<span class="funnel-step">·&nbsp;참석 1</span>',
+        '<span class="funnel-step">/&nbsp;미정 1</span>',
+        '<span class="funnel-step">/&nbsp;불참 0</span>',
+        '<span class="funnel-step">·&nbsp;방문 0</span>',
+    ]
+    assert " ".join(steps) in page
+    assert 'class="funnel-legend"' in page
+    for kind, label in (("invited", "초대함"), ("delivered", "전달됨"), ("visited", "방문함")):
+        assert f'<span class="swatch funnel-bar-{kind}"></span>{label}</span>' in page
