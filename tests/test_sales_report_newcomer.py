@@ -62,15 +62,21 @@ def test_a_total_is_not_compared_with_a_year_without_market_data(no_market_last_
     data = report.build_report(date(2026, 1, 1), date(2026, 4, 30))
     assert data.coverage == report.Coverage(offline=False, online=True)
     assert data.compare(data.total.current, data.total.previous) == report.Comparison(
-        None, "offline"
+        None, "offline", other_sold=True
     )
+    # Market alone this year: the total is the market's, said without "total not compared".
+    long = next(row for row in data.enterprises if row.name == LONG_NAME)
+    assert data.compare(long.current, long.previous) == report.Comparison(None, "offline")
     happy = next(row for row in data.enterprises if row.name == "행복플러스")
     assert data.compare(happy.current, happy.previous).missing == "offline"
     # Online alone has data both years: still compared (100,000 against 100,000).
     assert data.total.change("online") == 0.0
     with app.test_request_context():
-        assert report.comparison_label(report.Comparison(None, "offline")) == (
+        assert report.comparison_label(report.Comparison(None, "offline", True)) == (
             "전년 장터 자료 없음 — 합계 비교 생략"
+        )
+        assert report.comparison_label(report.Comparison(None, "offline")) == (
+            "전년 장터 자료 없음"
         )
 
 
@@ -109,8 +115,9 @@ def test_the_unsplit_takings_are_shown_so_the_parts_add_up(no_market_last_year, 
     text = staff_client.get("/staff/sales", query_string=PERIOD).get_data(as_text=True)
     # 650,000 at the market: cash 250,000 + card 50,000 + vouchers 0 + 350,000 not split.
     assert "현금 ₩250,000, 카드 ₩50,000, 상품권 ₩0, 나누어 적지 않음 ₩350,000" in text
-    assert "나누어 적지 않음\u00a0₩150,000" in text  # 행복플러스's note
-    assert "나누어 적지 않음\u00a0₩200,000" in text  # split not given at all
+    # 행복플러스's note; the label keeps together and to its amount (no-break spaces)
+    assert "나누어\u00a0적지\u00a0않음\u00a0₩150,000" in text
+    assert "나누어\u00a0적지\u00a0않음\u00a0₩200,000" in text  # split not given at all
     response = staff_client.get("/staff/sales.xlsx", query_string=PERIOD)
     headers, *rows = load_workbook(io.BytesIO(response.data))["참여기업"].iter_rows(
         values_only=True

@@ -73,6 +73,7 @@ class Comparison:
 
     percent: float | None
     missing: str | None = None  # "offline"/"online": no data a year earlier, total not compared
+    other_sold: bool = False  # the other channel sold now (else the total is that one channel)
 
 
 def compare_total(now: Figures, before: Figures, coverage: Coverage) -> Comparison:
@@ -83,9 +84,9 @@ def compare_total(now: Figures, before: Figures, coverage: Coverage) -> Comparis
     in the app) would count as ₩0 and overstate the growth: the total is then
     not compared, and each channel's own change is shown instead."""
     if now.offline.total and not coverage.offline:
-        return Comparison(None, "offline")
+        return Comparison(None, "offline", bool(now.online.total))
     if now.online.total and not coverage.online:
-        return Comparison(None, "online")
+        return Comparison(None, "online", bool(now.offline.total))
     return Comparison(change(now.total, before.total))
 
 
@@ -288,11 +289,16 @@ def headline(report: SalesReport) -> str:
 
 
 def comparison_label(comparison: Comparison) -> str:
-    """change_label, or which channel had no data a year earlier."""
-    if comparison.missing == "offline":
+    """change_label, or which channel had no data a year earlier (and, when
+    the other channel sold too, that the total is not compared)."""
+    if comparison.missing == "offline" and comparison.other_sold:
         return _("No market data a year earlier: total not compared")
-    if comparison.missing == "online":
+    if comparison.missing == "online" and comparison.other_sold:
         return _("No online data a year earlier: total not compared")
+    if comparison.missing == "offline":
+        return _("No market data a year earlier")
+    if comparison.missing == "online":
+        return _("No online data a year earlier")
     return change_label(comparison.percent)
 
 
