@@ -89,12 +89,12 @@ def test_the_next_markets_funnel_line_keeps_each_separator_with_its_figure(clien
     login_as(staff)
     page = client.get("/staff/").get_data(as_text=True)
     steps = [
-        '<span class="funnel-step">초대 3</span>',
-        '<span class="funnel-step">·&nbsp;전달 0</span>',
-        '<span class="funnel-step">·&nbsp;참석 1</span>',
-        '<span class="funnel-step">/&nbsp;미정 1</span>',
-        '<span class="funnel-step">/&nbsp;불참 0</span>',
-        '<span class="funnel-step">·&nbsp;방문 0</span>',
+        '<span class="funnel-step">초대\u00a03</span>',
+        '<span class="funnel-step">· 전달\u00a00</span>',
+        '<span class="funnel-step">· 참석\u00a01</span>',
+        '<span class="funnel-step">/ 미정\u00a01</span>',
+        '<span class="funnel-step">/ 불참\u00a00</span>',
+        '<span class="funnel-step">· 방문\u00a00</span>',
     ]
     assert " ".join(steps) in page
     assert 'class="funnel-legend"' in page

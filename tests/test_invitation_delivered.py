@@ -4,9 +4,11 @@ set by the outbox worker's sent mark through the outbox's messages_sent
 signal), whatever happens to a later update; a bounce still takes it out.
 And migration 0018 fills delivered_at from the outbox."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -14,7 +16,7 @@ from market import create_app
 from market.extensions import db
 from market.inbox import handling
 from market.inbox.outcome import Outcome
-from market.invitations import funnel, sending
+from market.invitations import funnel, funnel_report, queries, sending
 from market.invitations.messages import MailKind
 from market.markets import services as market_services
 from market.markets.models import MarketStatus
@@ -260,7 +262,7 @@ def test_the_dashboard_line_counts_the_invitation_not_its_update(
     _change_the_time(market, 11)
     login_as(staff)
     page = client.get("/staff/").get_data(as_text=True)
-    assert "초대\u00a01 · 전달\u00a01 ·" in page
+    assert "초대\u00a01 · 전달\u00a01 ·" in re.sub(r"<[^>]+>", "", page)  # pieces are spans
 
 
 def test_a_cancelled_market_counts_no_invitation_as_still_to_come(
@@ -299,3 +301,43 @@ def test_the_report_names_the_column_of_mail_waiting_or_withdrawn(
     login_as(staff)
     page = client.get(f"/staff/markets/{market.id}/invitations/report").get_data(as_text=True)
     assert "발송 대기 또는 취소" in page and "발송 전·대기<" not in page
+
+
+def _tiles(market_id: int) -> tuple[int, int, int, int, int]:
+    counts = queries.invitation_counts([market_id])[market_id]
+    return counts.delivered, counts.queued, counts.failed, counts.bounced, counts.withdrawn
+
+
+def test_the_invitations_pages_counts_follow_the_funnels_rule(
+    smtp, app, market, customers, now, client, staff, login_as
+):
+    """The invitations page's tiles (queries.invitation_counts) counted
+    delivered by the newest mail's status: an invitation that arrived read
+    as waiting while its update waited. They use the funnel's rule
+    (mail_state, delivered_at), so both say the same."""
+    hana, dul = customers
+    _invite_and_deliver(market, hana, now)
+    _change_the_time(market, 11)  # hana's update waits
+    assert _tiles(market.id) == _states(market.id) == (1, 0, 0, 0, 0)
+    login_as(staff)
+    page = client.get(f"/staff/markets/{market.id}/invitations").get_data(as_text=True)
+    tiles = re.findall(r'tile-number">(\d+)</span><span class="tile-label">([^<]+)<', page)
+    assert ("1", "전달됨") in tiles and ("0", "발송 대기") in tiles, tiles
+
+    # dul's invitation fails, then the market is cancelled: only a
+    # cancellation is left for an invitation that never arrived (withdrawn)
+    sending.invite(market, [dul.id], None, now)
+    db.session.commit()
+    smtp.reply = "550 5.1.1 No such user"
+    delivery.deliver_due(now=now)
+    smtp.reply = None
+    market_services.change_status(market, MarketStatus.CANCELLED, reason="폭우 예보로 취소")
+    db.session.commit()
+    assert _tiles(market.id) == _states(market.id) == (1, 0, 0, 0, 1)
+
+
+def test_the_options_tables_column_of_waiting_and_withdrawn_mail_is_named_so(app, market):
+    """Its msgid said "Not sent yet" for mail that never will be."""
+    with app.test_request_context(), force_locale("en"):
+        headers = funnel_report.options_table(funnel.market_funnel(market.id)).headers
+    assert "Waiting or withdrawn" in headers and "Not sent yet" not in headers

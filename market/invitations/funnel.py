@@ -40,15 +40,14 @@ from datetime import date
 from sqlalchemy import ColumnElement, func, select
 
 from market.extensions import db
+from market.invitations import mail_state
+from market.invitations.mail_state import CANCEL_CATEGORY  # noqa: F401 (read by tests)
 from market.invitations.models import AnswerSource, Invitation, InvitationSend, InvitationStatus
 from market.invitations.queries import ANSWERED, AnswerTally
 from market.markets.models import Market
-from market.outbox.models import OutboxMessage, OutboxStatus
+from market.outbox.models import OutboxMessage
 
 STEPS = ("ranked", "invited", "delivered", "answered", "visited")
-# market.invitations.messages.MailKind.CANCEL.category, not imported: the
-# messages module pulls in the calendar and mail building.
-CANCEL_CATEGORY = "invitation-cancel"
 
 
 @dataclass(frozen=True)
@@ -168,41 +167,21 @@ OPTION_COLUMNS = (
 def _mail_state(
     funnel: Funnel, status, category, bounced: bool, arrived: bool, number: int
 ) -> None:
-    if bounced:
-        funnel.bounced += number
-    elif arrived:
-        funnel.delivered += number
-    elif category == CANCEL_CATEGORY:
-        # The market was cancelled before the invitation arrived (its first
-        # mail failed or waited): no invitation will go out any more, only
-        # the cancellation. Not "waiting".
-        funnel.withdrawn += number
-    elif status == OutboxStatus.SENT:
-        funnel.delivered += number
-    elif status == OutboxStatus.FAILED:
-        funnel.failed += number
-    elif status in (OutboxStatus.QUEUED, OutboxStatus.SENDING):
-        funnel.waiting += number
-    else:
-        funnel.withdrawn += number
+    name = mail_state.state(status, category, bounced, arrived)
+    setattr(funnel, name, getattr(funnel, name) + number)
 
 
 def _invitation_rows(in_scope: ColumnElement[bool]) -> list:
     # No bound parameters in the grouped expressions: PostgreSQL must see the
     # same expression in GROUP BY as in the select list.
     without_send = Invitation.send_id.is_(None)
-    bounced = OutboxMessage.bounced_at.is_not(None)
-    arrived = Invitation.delivered_at.is_not(None)
     visited = Invitation.visited_at.is_not(None)
     grouped = (
         without_send,
         *OPTION_COLUMNS,
         Invitation.status,
         Invitation.answer_source,
-        OutboxMessage.status,
-        OutboxMessage.category,
-        bounced,
-        arrived,
+        *mail_state.columns(),  # status, category, bounced, arrived
         visited,
     )
     return db.session.execute(

@@ -106,7 +106,7 @@ def options_table(report: FunnelReport) -> Table:
         str(STEP_LABELS["delivered"]),
         _("Returned (bounced)"),
         _("Failed"),
-        _("Not sent yet"),
+        _("Waiting or withdrawn"),
         _("Coming"),
         _("Maybe"),
         _("Not coming"),

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from market.accounts.models import User
 from market.customers.models import Customer
 from market.extensions import db
+from market.invitations import mail_state
 from market.invitations.models import (
     AnswerSource,
     ControlCustomer,
@@ -17,7 +18,7 @@ from market.invitations.models import (
     InvitationStatus,
 )
 from market.markets.models import Market, Venue
-from market.outbox.models import OutboxMessage, OutboxStatus
+from market.outbox.models import OutboxMessage
 
 
 @dataclass
@@ -34,13 +35,14 @@ class AnswerTally:
 @dataclass
 class InvitationCounts:
     invited: int = 0
-    delivered: int = 0  # the last mail to them was accepted by the mail server
+    # The states of market.invitations.mail_state (the funnel's), "waiting" as queued:
+    delivered: int = 0  # an invitation or update mail of it arrived (delivered_at)
     queued: int = 0  # waiting (sending hours, retries) or being sent
     failed: int = 0
     # Sent, then returned by the recipient's server (market.inbox.bounces):
     # not counted as delivered.
     bounced: int = 0
-    withdrawn: int = 0  # never sent: unsubscribed, or cancelled before it went out
+    withdrawn: int = 0  # never goes out: unsubscribed, or cancelled before it arrived
     accepted: int = 0
     declined: int = 0
     tentative: int = 0
@@ -61,38 +63,30 @@ ANSWERED = {
 
 
 def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
-    """Per market, in one grouped query. Delivery is the outbox status of
-    the last mail sent for each invitation."""
+    """Per market, in one grouped query. Where each invitation's mail stands
+    follows the funnel's rule (market.invitations.mail_state): delivered
+    once an invitation or update mail of it arrived (Invitation.delivered_at),
+    even while a later update waits or failed."""
     market_ids = list(market_ids)
     counts = {market_id: InvitationCounts() for market_id in market_ids}
     if not market_ids:
         return counts
     # no bound parameters in it: PostgreSQL must see the same expression in GROUP BY
     unsubscribed = Customer.unsubscribed_at.is_not(None)
-    bounced = OutboxMessage.bounced_at.is_not(None)
+    grouped = (
+        Invitation.market_id,
+        Invitation.status,
+        Invitation.answer_source,
+        Invitation.answer_outdated,
+        *mail_state.columns(),  # status, category, bounced, arrived
+        unsubscribed,
+    )
     rows = db.session.execute(
-        select(
-            Invitation.market_id,
-            Invitation.status,
-            Invitation.answer_source,
-            Invitation.answer_outdated,
-            OutboxMessage.status,
-            bounced.label("bounced"),
-            unsubscribed.label("unsubscribed"),
-            func.count(Invitation.id),
-        )
+        select(*grouped, func.count(Invitation.id))
         .join(Customer, Customer.id == Invitation.customer_id)
         .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
         .where(Invitation.market_id.in_(market_ids))
-        .group_by(
-            Invitation.market_id,
-            Invitation.status,
-            Invitation.answer_source,
-            Invitation.answer_outdated,
-            OutboxMessage.status,
-            bounced,
-            unsubscribed,
-        )
+        .group_by(*grouped)
     ).all()
     for (
         market_id,
@@ -100,7 +94,9 @@ def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
         source,
         outdated,
         mail_status,
+        category,
         is_bounced,
+        arrived,
         is_unsubscribed,
         number,
     ) in rows:
@@ -113,16 +109,9 @@ def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
             setattr(by_source, name, getattr(by_source, name) + number)
             if outdated:
                 tally.outdated += number
-        if is_bounced:
-            tally.bounced += number
-        elif mail_status == OutboxStatus.SENT:
-            tally.delivered += number
-        elif mail_status == OutboxStatus.FAILED:
-            tally.failed += number
-        elif mail_status in (OutboxStatus.QUEUED, OutboxStatus.SENDING):
-            tally.queued += number
-        else:
-            tally.withdrawn += number
+        state = mail_state.state(mail_status, category, is_bounced, arrived)
+        name = "queued" if state == "waiting" else state
+        setattr(tally, name, getattr(tally, name) + number)
         if is_unsubscribed:
             tally.unsubscribed += number
     return counts
