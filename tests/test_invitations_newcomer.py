@@ -119,3 +119,20 @@ def test_the_page_puts_the_send_controls_first_and_folds_the_invited_list(
     assert 'class="tiles tiles-compact"' in html
     paged = client.get(page_url(market, page=1)).text
     assert '<details class="invited-list" open>' in paged, "paging through the list keeps it open"
+
+
+@pytest.mark.parametrize("value", ["abc", "10.5", "1e3"])
+def test_a_ranking_option_that_is_no_whole_number_gets_one_clear_message(
+    client, staff, login_as, market, value
+):
+    """The ranking's options gave WTForms' 'not a valid integer value' plus
+    the range's message; now the same single message as the control share
+    (forms.WholeNumber), with the field's own range."""
+    login_as(staff)
+    page = f"/staff/markets/{market.id}/invitations"
+    html = client.get(page, query_string={**RANKING, "top_n": value}).text
+    assert "1부터 1000까지의 숫자를 소수점 없이 입력하세요." in html
+    assert html.count("소수점 없이 입력하세요") == html.count("1부터 1000까지의 숫자를 소수점")
+    assert "정수 값" not in html and "1부터 1000까지의 숫자를 입력하세요" not in html
+    html = client.get(page, query_string={**RANKING, "window_days": value}).text
+    assert "1부터 3650까지의 숫자를 소수점 없이 입력하세요." in html and "정수 값" not in html

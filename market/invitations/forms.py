@@ -9,6 +9,30 @@ from market.invitations.ranking import RankingOptions
 from market.invitations.sending import DEFAULT_CONTROL_PERCENT, MAX_BATCH, MAX_CONTROL_PERCENT
 
 
+class WholeNumber:
+    """First in a number field's chain: text that is no whole number
+    ("abc", "10.5") gets this one message instead of WTForms' technical
+    "not a valid integer value" followed by the range's message. The
+    message may name the field's range as %(min)s and %(max)s: they are
+    read from its NumberRange, so the numbers are written once."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.process_errors:
+            field.errors[:] = []
+            limits = next((v for v in field.validators if isinstance(v, NumberRange)), None)
+            message = str(self.message)
+            if limits is not None:
+                message %= {"min": limits.min, "max": limits.max}
+            raise StopValidation(message)
+
+
+# The ranking options' one message for "abc" or "10.5" (WholeNumber above).
+RANKING_WHOLE_NUMBER = WholeNumber(_l("Enter a whole number from %(min)s to %(max)s."))
+
+
 class RankingForm(AppForm):
     """The ranking's options, read from the query string (GET: no CSRF, the
     URL can be shared between staff) or from the "calculate again" POST
@@ -22,6 +46,7 @@ class RankingForm(AppForm):
         default=50,
         validators=[
             InputRequired(_l("Enter how many customers to list.")),
+            RANKING_WHOLE_NUMBER,
             NumberRange(1, MAX_BATCH, _l("Enter a number from %(min)s to %(max)s.")),
         ],
     )
@@ -30,6 +55,7 @@ class RankingForm(AppForm):
         default=365,
         validators=[
             InputRequired(_l("Enter a number of days.")),
+            RANKING_WHOLE_NUMBER,
             NumberRange(1, 3650, _l("Enter a number from %(min)s to %(max)s.")),
         ],
     )
@@ -39,6 +65,7 @@ class RankingForm(AppForm):
         default=1,
         validators=[
             InputRequired(_l("Enter a number of orders.")),
+            RANKING_WHOLE_NUMBER,
             NumberRange(1, 1000, _l("Enter a number from %(min)s to %(max)s.")),
         ],
     )
@@ -47,6 +74,7 @@ class RankingForm(AppForm):
         default=0,
         validators=[
             InputRequired(_l("Enter a number of weeks (0 leaves no one out).")),
+            RANKING_WHOLE_NUMBER,
             NumberRange(0, 104, _l("Enter a number from %(min)s to %(max)s.")),
         ],
     )
@@ -82,20 +110,6 @@ class FilledInIfSent:
 
     def __call__(self, form, field):
         if field.raw_data and not field.raw_data[0].strip():
-            field.errors[:] = []
-            raise StopValidation(self.message)
-
-
-class WholeNumber:
-    """First in a number field's chain: text that is no whole number
-    ("abc", "10.5") gets this one message instead of WTForms' technical
-    "not a valid integer value" followed by the range's message."""
-
-    def __init__(self, message):
-        self.message = message
-
-    def __call__(self, form, field):
-        if field.process_errors:
             field.errors[:] = []
             raise StopValidation(self.message)
 
