@@ -26,6 +26,7 @@ from market.outbox.services import Claimed, DeliveryReport, record_results
 from market.timeutil import SEOUL
 from tests.inbox_samples import postfix_bounce
 from tests.markets_factories import make_market, make_venue, next_thursday
+from tests.migration_rows import insert_customers, insert_markets
 from tests.test_invitations import invitation_of, make_customer, market_details
 from tests.test_outbox import running_smtp
 from tests.test_visitor_pass import scratch_database_url  # noqa: F401 (a fixture)
@@ -181,32 +182,8 @@ def test_0018_fills_delivered_at_from_the_linked_sent_mail(
     with app.app_context():
         upgrade(revision="0017")
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO venues (id, name, address, booth_spots, created_at, updated_at)"
-                    " VALUES (1, '경기도청', '수원시', 10, :at, :at)"
-                ),
-                {"at": stamp},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO markets (id, market_date, start_time, end_time, venue_id,"
-                    " booth_count, application_deadline, takings_ceiling, status, uid, sequence,"
-                    " created_at, updated_at) VALUES (1, :day, '10:00:00', '15:00:00', 1, 10,"
-                    " :at, 30000000, 'planned', 'market-1@t', 0, :at, :at)"
-                ),
-                {"day": date(2026, 12, 3), "at": stamp},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO customers (id, email, email_hash, name, consent, details_as_of,"
-                    " created_at) VALUES (:id, :email, :hash, '구매자', :no, :at, :at)"
-                ),
-                [
-                    {"id": n, "email": f"c{n}@x.kr", "hash": f"h{n}", "no": False, "at": stamp}
-                    for n in range(1, 5)
-                ],
-            )
+            insert_markets(connection, {1: date(2026, 12, 3)}, stamp)
+            insert_customers(connection, 4, stamp)
             connection.execute(
                 text(
                     "INSERT INTO outbox_messages (id, created_at, category, to_address, subject,"

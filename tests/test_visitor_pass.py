@@ -32,6 +32,7 @@ from market.outbox.mime import parse
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL
 from tests.markets_factories import make_market, make_venue, next_thursday
+from tests.migration_rows import insert_customers, insert_markets
 from tests.test_invitations import (
     CONSENT_AT,
     calendar_bytes_of,
@@ -448,35 +449,8 @@ def test_existing_invitations_get_a_pass_when_migrating(
     with app.app_context():
         upgrade(revision="0016")
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO venues (id, name, address, booth_spots, created_at, updated_at)"
-                    " VALUES (1, '경기도청', '수원시', 10, :at, :at)"
-                ),
-                {"at": stamp},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO markets (id, market_date, start_time, end_time, venue_id,"
-                    " booth_count, application_deadline, takings_ceiling, status, uid, sequence,"
-                    " created_at, updated_at) VALUES (:id, :day, '10:00:00', '15:00:00', 1, 10,"
-                    " :at, 30000000, 'planned', :uid, 0, :at, :at)"
-                ),
-                [
-                    {"id": n, "day": date(2026, 12, n), "at": stamp, "uid": f"market-{n}@t"}
-                    for n in (1, 2)
-                ],
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO customers (id, email, email_hash, name, consent, details_as_of,"
-                    " created_at) VALUES (:id, :email, :hash, '구매자', :yes, :at, :at)"
-                ),
-                [
-                    {"id": n, "email": f"c{n}@x.kr", "hash": f"h{n}", "yes": False, "at": stamp}
-                    for n in range(1, 401)
-                ],
-            )
+            insert_markets(connection, {n: date(2026, 12, n) for n in (1, 2)}, stamp)
+            insert_customers(connection, 400, stamp)
             connection.execute(
                 text(
                     "INSERT INTO invitations (id, customer_id, market_id, token, status,"
