@@ -16,7 +16,7 @@ from market import create_app
 from market.extensions import db
 from market.inbox import handling
 from market.inbox.outcome import Outcome
-from market.invitations import funnel, funnel_report, queries, sending
+from market.invitations import funnel, funnel_report, mail_state, queries, sending
 from market.invitations.messages import MailKind
 from market.markets import services as market_services
 from market.markets.models import MarketStatus
@@ -267,7 +267,7 @@ def test_a_cancelled_market_counts_no_invitation_as_still_to_come(
     assert _states(market.id) == (1, 0, 0, 0, 1), "nothing waits to be delivered"
     delivery.deliver_due(now=now)
     assert _states(market.id) == (1, 0, 0, 0, 1)
-    assert MailKind.CANCEL.category == funnel.CANCEL_CATEGORY
+    assert MailKind.CANCEL.category == mail_state.CANCEL_CATEGORY
 
 
 def test_the_report_names_the_column_of_mail_waiting_or_withdrawn(

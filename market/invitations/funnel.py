@@ -41,7 +41,6 @@ from sqlalchemy import ColumnElement, func, select
 
 from market.extensions import db
 from market.invitations import mail_state
-from market.invitations.mail_state import CANCEL_CATEGORY  # noqa: F401 (read by tests)
 from market.invitations.models import AnswerSource, Invitation, InvitationSend, InvitationStatus
 from market.invitations.queries import ANSWERED, AnswerTally
 from market.markets.models import Market
