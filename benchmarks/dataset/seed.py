@@ -5,7 +5,9 @@ applications, 200,000 customers and 2,000,000 orders at scale 1.0, written
 with bulk Core inserts in batches (never ORM objects one by one), so it takes
 minutes on SQLite or PostgreSQL. The same seed, scale and anchor day give the
 same rows (password hashes aside: their salt is random). Booths, attendance
-and takings follow from the assigned applications (benchmarks.dataset.market_days).
+and takings follow from the assigned applications (benchmarks.dataset.market_days);
+the next market has a campaign of 10,000 invitations with their answers
+(benchmarks.dataset.invitations).
 
 It only fills an empty, migrated database: mixing generated rows with real
 ones would make both useless."""
@@ -21,6 +23,7 @@ from sqlalchemy import event, func, insert, select, text
 
 from benchmarks.dataset import generate
 from benchmarks.dataset.generate import Plan
+from benchmarks.dataset.invitations import seed_campaign
 from benchmarks.dataset.market_days import seed_market_days
 from market.accounts.models import Role, User
 from market.config import is_production
@@ -39,7 +42,18 @@ BENCH_USERS = (
     ("vendor@bench.market.kr", "벤치 참여기업", Role.VENDOR),  # acts for vendor 1
 )
 # Tables whose ids the seed gives itself (PostgreSQL sequences are moved past them).
-ID_TABLES = ("venues", "markets", "vendors", "applications", "customers", "orders")
+ID_TABLES = (
+    "venues",
+    "markets",
+    "vendors",
+    "applications",
+    "customers",
+    "orders",
+    "invitation_sends",
+    "control_customers",
+    "outbox_messages",
+    "invitations",
+)
 
 Echo = Callable[[str], None]
 
@@ -101,6 +115,8 @@ def _load(plan: Plan, progress: Progress, echo: Echo) -> None:
     names = [vendor["name"] for vendor in vendors]
     _write(Order, generate.order_rows(plan, names), "orders", plan.orders, progress)
     echo(f"[{progress.elapsed()}] {seed_market_days(plan)}")
+    staff = db.session.scalar(select(User.id).where(User.email == BENCH_USERS[1][0]))
+    echo(f"[{progress.elapsed()}] {seed_campaign(plan, staff)}")
     _after_load()
 
 
