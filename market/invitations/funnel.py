@@ -37,12 +37,12 @@ and one over the sends, whatever the number of invitations."""
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 
 from market.extensions import db
 from market.invitations import mail_state
 from market.invitations.models import AnswerSource, Invitation, InvitationSend, InvitationStatus
-from market.invitations.queries import ANSWERED, AnswerTally
+from market.invitations.queries import ANSWERED, AnswerTally, answered_on, count_if
 from market.markets.models import Market
 from market.outbox.models import OutboxMessage
 
@@ -290,9 +290,48 @@ def season_funnel(start: date, end: date, market_ids: list[int] | None = None) -
     )
 
 
+def _glance_statement():
+    """Built once: every figure a conditional count in one row, so the
+    database reads the market's invitations once and sorts nothing (a GROUP
+    BY over the mail states sorted all of them: 10,000 in a campaign)."""
+    state = mail_state.expression()
+    visited = Invitation.visited_at.is_not(None)
+    figures = {
+        "invited": func.count(Invitation.id),
+        # `ranked` of invitations without a send is their own number (Funnel.add)
+        "chosen": count_if(Invitation.send_id.is_(None)),
+        **{name: count_if(state == name) for name in mail_state.STATES},
+        **{name: count_if(Invitation.status == status) for status, name in ANSWERED.items()},
+        "visited": count_if(visited),
+        "visited_accepted": count_if(visited & (Invitation.status == InvitationStatus.ACCEPTED)),
+        **{
+            f"{source.value}:{name}": count_if(answered_on(source) & (Invitation.status == status))
+            for source in AnswerSource
+            for status, name in ANSWERED.items()
+        },
+    }
+    statement = (
+        select(*figures.values())
+        .select_from(Invitation)
+        .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
+        .where(Invitation.market_id == bindparam("market_id"))
+    )
+    return tuple(figures), statement
+
+
+_GLANCE = _glance_statement()
+
+
 def glance(market_id: int) -> Funnel:
-    """The dashboard's line for one market: the invitations only, one statement."""
+    """The dashboard's line for one market: the invitations only, one
+    statement of one row (the same figures as the market's funnel)."""
+    names, statement = _GLANCE
+    row = db.session.execute(statement, {"market_id": market_id}).one()
     total = Funnel()
-    for funnel in _groups(Invitation.market_id == market_id, None, with_sends=False).values():
-        total.add(funnel)
+    for name, number in zip(names, row, strict=True):
+        source, _, answer = name.partition(":")
+        if answer:
+            setattr(total.by_source[source], answer, number)
+        else:
+            setattr(total, name, number)
     return total

@@ -7,7 +7,7 @@ others by their newest mail: bounced, failed, waiting (an invitation or
 update that will still go out) or withdrawn (none will: no mail left, or
 only a cancellation for an invitation that had not arrived)."""
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, case
 
 from market.invitations.models import Invitation
 from market.outbox.models import OutboxMessage, OutboxStatus
@@ -49,3 +49,20 @@ def state(status, category, bounced: bool, arrived: bool) -> str:
     if status in (OutboxStatus.QUEUED, OutboxStatus.SENDING):
         return "waiting"
     return "withdrawn"
+
+
+def expression() -> ColumnElement[str]:
+    """`state` as SQL, over the same joined columns, for counting in the
+    database without a GROUP BY over them (a GROUP BY sorts every
+    invitation: a campaign of 10,000 made that the dashboard's cost). The
+    same order of rules as `state`; a NULL (no mail row) matches no WHEN,
+    as None matches no comparison there."""
+    return case(
+        (OutboxMessage.bounced_at.is_not(None), "bounced"),
+        (Invitation.delivered_at.is_not(None), "delivered"),
+        (OutboxMessage.category == CANCEL_CATEGORY, "withdrawn"),
+        (OutboxMessage.status == OutboxStatus.SENT, "delivered"),
+        (OutboxMessage.status == OutboxStatus.FAILED, "failed"),
+        (OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING)), "waiting"),
+        else_="withdrawn",
+    )

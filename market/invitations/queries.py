@@ -4,7 +4,7 @@ invited, each in one query."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, bindparam, case, func, select
 
 from market.accounts.models import User
 from market.customers.models import Customer
@@ -62,8 +62,55 @@ ANSWERED = {
 }
 
 
+def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows meet the condition, as an aggregate (no GROUP BY needed)."""
+    return func.count(case((condition, 1)))
+
+
+def answered_on(source: AnswerSource) -> ColumnElement[bool]:
+    # An answer without a recorded source came from the page.
+    if source is AnswerSource.PAGE:
+        return Invitation.answer_source.is_(None) | (Invitation.answer_source == source)
+    return Invitation.answer_source == source
+
+
+def _counts_statement():
+    """Built once: per market one row of conditional counts, grouped by the
+    market alone (the index's order: nothing to sort). Grouping by every
+    state and answer column sorted each invitation, 10,000 in a campaign."""
+    state = mail_state.expression()
+    answered = Invitation.status.in_(tuple(ANSWERED))
+    figures = {
+        "invited": func.count(Invitation.id),
+        # the states of market.invitations.mail_state, "waiting" as queued
+        **{
+            ("queued" if name == "waiting" else name): count_if(state == name)
+            for name in mail_state.STATES
+        },
+        **{name: count_if(Invitation.status == status) for status, name in ANSWERED.items()},
+        "outdated": count_if(answered & Invitation.answer_outdated),
+        "unsubscribed": count_if(Customer.unsubscribed_at.is_not(None)),
+        **{
+            f"{source.value}:{name}": count_if(answered_on(source) & (Invitation.status == status))
+            for source in AnswerSource
+            for status, name in ANSWERED.items()
+        },
+    }
+    statement = (
+        select(Invitation.market_id, *figures.values())
+        .join(Customer, Customer.id == Invitation.customer_id)
+        .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
+        .where(Invitation.market_id.in_(bindparam("market_ids", expanding=True)))
+        .group_by(Invitation.market_id)
+    )
+    return tuple(figures), statement
+
+
+_COUNTS = _counts_statement()
+
+
 def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
-    """Per market, in one grouped query. Where each invitation's mail stands
+    """Per market, in one query. Where each invitation's mail stands
     follows the funnel's rule (market.invitations.mail_state): delivered
     once an invitation or update mail of it arrived (Invitation.delivered_at),
     even while a later update waits or failed."""
@@ -71,49 +118,15 @@ def invitation_counts(market_ids: Iterable[int]) -> dict[int, InvitationCounts]:
     counts = {market_id: InvitationCounts() for market_id in market_ids}
     if not market_ids:
         return counts
-    # no bound parameters in it: PostgreSQL must see the same expression in GROUP BY
-    unsubscribed = Customer.unsubscribed_at.is_not(None)
-    grouped = (
-        Invitation.market_id,
-        Invitation.status,
-        Invitation.answer_source,
-        Invitation.answer_outdated,
-        *mail_state.columns(),  # status, category, bounced, arrived
-        unsubscribed,
-    )
-    rows = db.session.execute(
-        select(*grouped, func.count(Invitation.id))
-        .join(Customer, Customer.id == Invitation.customer_id)
-        .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
-        .where(Invitation.market_id.in_(market_ids))
-        .group_by(*grouped)
-    ).all()
-    for (
-        market_id,
-        answer_status,
-        source,
-        outdated,
-        mail_status,
-        category,
-        is_bounced,
-        arrived,
-        is_unsubscribed,
-        number,
-    ) in rows:
+    names, statement = _COUNTS
+    for market_id, *row in db.session.execute(statement, {"market_ids": market_ids}):
         tally = counts[market_id]
-        tally.invited += number
-        if answer_status in ANSWERED:
-            name = ANSWERED[answer_status]
-            setattr(tally, name, getattr(tally, name) + number)
-            by_source = tally.by_source[(source or AnswerSource.PAGE).value]
-            setattr(by_source, name, getattr(by_source, name) + number)
-            if outdated:
-                tally.outdated += number
-        state = mail_state.state(mail_status, category, is_bounced, arrived)
-        name = "queued" if state == "waiting" else state
-        setattr(tally, name, getattr(tally, name) + number)
-        if is_unsubscribed:
-            tally.unsubscribed += number
+        for name, number in zip(names, row, strict=True):
+            source, _, answer = name.partition(":")
+            if answer:
+                setattr(tally.by_source[source], answer, number)
+            else:
+                setattr(tally, name, number)
     return counts
 
 
