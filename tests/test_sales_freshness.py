@@ -4,6 +4,7 @@ the fingerprint follows the audit log; what is not audited is caught by the
 small tables' aggregates."""
 
 import csv
+import re
 from dataclasses import fields
 from datetime import UTC, date, datetime
 
@@ -163,3 +164,44 @@ def test_attaching_an_unmatched_seller_is_audited(world, staff, staff_client):  
     db.session.commit()
     _changes(before, "customers.attach_seller")
     assert "₩1,127,000" in _page(staff_client)  # 100,000 more online
+
+
+def _over_orders(statements: list[str]) -> list[str]:
+    return [s for s in statements if re.search(r"\bFROM orders\b", s)]
+
+
+def test_a_takings_entry_does_not_count_the_orders_again(world, staff, staff_client, count_queries):  # noqa: F811
+    """The report's two halves are kept apart (market.sales.cache): a
+    corrected takings entry, or any other audited change that is not about
+    orders, rebuilds the takings half, while the orders half (every order of
+    two years: seconds on ten years of data) stays kept. The only statement
+    over the orders is the fingerprint's newest order."""
+    assert "₩1,027,000" in _page(staff_client)
+    save_by_staff(world["b"], _april_market(world), TakingsValues(151_000), staff, "고침")
+    db.session.commit()
+    with count_queries() as again:
+        text = _page(staff_client)
+    assert "₩1,028,000" in text  # 나래공방 150,000 -> 151,000 at the market
+    # The login, the fingerprint, takings per enterprise and per month.
+    assert again.count == 4, again.statements
+    (newest,) = _over_orders(again.statements)
+    assert "max(orders.id)" in newest and "GROUP BY" not in newest
+    db.session.add(AuditEntry(actor_label="시험", action="user.invite", object_type="users"))
+    db.session.commit()
+    with count_queries() as again:
+        assert "₩1,028,000" in _page(staff_client)
+    assert len(_over_orders(again.statements)) == 1, again.statements
+
+
+def test_an_order_change_counts_the_orders_again(world, staff, staff_client, count_queries):  # noqa: F811
+    """A new order, a purge or an attached seller changes the orders half's
+    fingerprint: the orders are counted again (and the takings half too,
+    since every audited change moves it)."""
+    from market.customers.sellers import attach_seller
+
+    assert "₩1,027,000" in _page(staff_client)
+    attach_seller("모르는상점", world["a"].id, staff)
+    db.session.commit()
+    with count_queries() as again:
+        assert "₩1,127,000" in _page(staff_client)
+    assert len(_over_orders(again.statements)) == 3, again.statements  # + per enterprise, month

@@ -74,6 +74,33 @@ def monthly_channels(
     Two statements: one per table."""
     if start > end:
         return []
+    return month_rows(
+        start,
+        end,
+        offline_months(start, end, vendor_id),
+        online_months(start, end, vendor_id, matched_only),
+    )
+
+
+def month_rows(
+    start: date, end: date, offline: dict[date, tuple], online: dict[date, tuple]
+) -> list[MonthChannels]:
+    """Every month of [start, end] from the per-month (market days, takings)
+    and (orders, sales)."""
+    return [
+        MonthChannels(
+            month=first,
+            offline=int(offline.get(first, (0, 0))[1]),
+            online=int(online.get(first, (0, 0))[1]),
+            online_orders=int(online.get(first, (0, 0))[0]),
+            market_days=int(offline.get(first, (0, 0))[0]),
+        )
+        for first in months_between(start, end)
+    ]
+
+
+def offline_months(start: date, end: date, vendor_id: int | None = None) -> dict[date, tuple]:
+    """First day of a Seoul month -> (distinct market days with takings, takings)."""
     month = date_month(Market.market_date)
     offline = (
         select(month, func.count(func.distinct(Takings.market_id)), sum_won(Takings.amount))
@@ -81,6 +108,15 @@ def monthly_channels(
         .where(Market.market_date >= start, Market.market_date <= end)
         .group_by(month)
     )
+    if vendor_id is not None:
+        offline = offline.where(Takings.vendor_id == vendor_id)
+    return {_month_key(key): (days, total) for key, days, total in db.session.execute(offline)}
+
+
+def online_months(
+    start: date, end: date, vendor_id: int | None = None, matched_only: bool = False
+) -> dict[date, tuple]:
+    """First day of a Seoul month -> (orders, sales)."""
     opens, closes = seoul_bounds(start, end)
     order_month = seoul_month(Order.ordered_at)
     online = (
@@ -89,22 +125,10 @@ def monthly_channels(
         .group_by(order_month)
     )
     if vendor_id is not None:
-        offline = offline.where(Takings.vendor_id == vendor_id)
         online = online.where(Order.vendor_id == vendor_id)
     elif matched_only:
         online = online.where(Order.vendor_id.is_not(None))
-    takings = {_month_key(key): (days, total) for key, days, total in db.session.execute(offline)}
-    orders = {_month_key(key): (count, total) for key, count, total in db.session.execute(online)}
-    return [
-        MonthChannels(
-            month=first,
-            offline=int(takings.get(first, (0, 0))[1]),
-            online=int(orders.get(first, (0, 0))[1]),
-            online_orders=int(orders.get(first, (0, 0))[0]),
-            market_days=int(takings.get(first, (0, 0))[0]),
-        )
-        for first in months_between(start, end)
-    ]
+    return {_month_key(key): (count, total) for key, count, total in db.session.execute(online)}
 
 
 # -- per enterprise --------------------------------------------------------------------
@@ -211,23 +235,97 @@ class PeriodFigures:
     previous_end: date
     enterprises: list[EnterpriseFigures]  # highest current total first
     unmatched: list[SellerFigures]  # highest current sales first
+    months: list[MonthChannels] = field(default_factory=list)  # enterprises' (matched) orders
 
 
-def enterprise_figures(start: date, end: date) -> PeriodFigures:
+@dataclass(frozen=True)
+class OnlinePart:
+    """The marketplace's half of a period and the year before: what the
+    orders give, by enterprise id and by unmatched seller, and the months.
+    The costly half (every order of both periods), so it is kept apart from
+    the takings (market.sales.cache): it changes only with the orders and
+    their matching, never with a takings entry. Names come with the
+    takings half, read live."""
+
+    months: dict[date, tuple[int, int]]  # Seoul month -> (orders, sales), matched orders
+    enterprises: dict[int, tuple[int, ...]]  # vendor id -> the 8 _ONLINE_COLUMNS
+    unmatched: list[SellerFigures]  # highest current sales first
+
+    def to_json(self) -> dict:
+        return {
+            "months": [[first.isoformat(), *values] for first, values in self.months.items()],
+            "enterprises": [[vendor_id, *values] for vendor_id, values in self.enterprises.items()],
+            "unmatched": [
+                [row.seller_name, *_values(row.current), *_values(row.previous)]
+                for row in self.unmatched
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "OnlinePart":
+        return cls(
+            months={date.fromisoformat(key): tuple(values) for key, *values in data["months"]},
+            enterprises={row[0]: tuple(row[1:]) for row in data["enterprises"]},
+            unmatched=[
+                SellerFigures(name, Online(*values[:4]), Online(*values[4:]))
+                for name, *values in data["unmatched"]
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class OfflinePart:
+    """The market's half: takings by enterprise and month (a few thousand
+    rows: cheap, read afresh whenever takings change), and every
+    enterprise's name, type and category as they are now."""
+
+    months: dict[date, tuple[int, int]]  # Seoul month -> (market days, takings)
+    enterprises: dict[int, tuple[int, ...]]  # vendor id -> 7 numbers (_offline_rows)
+    vendors: dict[int, tuple]  # vendor id -> (name, type, category), every enterprise
+
+
+def online_part(start: date, end: date) -> OnlinePart:
+    """Two statements over the orders: per month, and per enterprise and
+    unmatched seller with the year before."""
+    matched, unmatched = _online_rows(start, end, year_earlier(start), year_earlier_end(end))
+    return OnlinePart(
+        months=online_months(start, end, matched_only=True),
+        enterprises={row[0]: tuple(row[1:]) for row in matched},
+        unmatched=unmatched,
+    )
+
+
+def offline_part(start: date, end: date) -> OfflinePart:
+    """Two statements over the takings: per month, and per enterprise with
+    the year before (joined to every enterprise, for the names)."""
+    rows = _offline_rows(start, end, year_earlier(start), year_earlier_end(end))
+    return OfflinePart(
+        months=offline_months(start, end),
+        enterprises={row[0]: tuple(row[4:]) for row in rows if row[4] is not None},
+        vendors={row[0]: tuple(row[1:4]) for row in rows},
+    )
+
+
+def enterprise_figures(
+    start: date, end: date, online: OnlinePart | None = None, offline: OfflinePart | None = None
+) -> PeriodFigures:
     """Per enterprise, both channels, for [start, end] and the same dates a
-    year earlier: two statements (takings, orders) whatever the data size.
+    year earlier, and the months: four statements (two per table) whatever
+    the data size, fewer when a half is given (kept, market.sales.cache).
     Enterprises that sold in either period are listed; unmatched sellers
     apart, by name."""
     previous_start, previous_end = year_earlier(start), year_earlier_end(end)
-    offline = _offline_rows(start, end, previous_start, previous_end)
-    online, unmatched = _online_rows(start, end, previous_start, previous_end)
-    vendors = {**{row[0]: row[1:4] for row in online}, **{row[0]: row[1:4] for row in offline}}
-    takings = {row[0]: row[4:] for row in offline}
-    orders = {row[0]: row[4:] for row in online}
+    online = online or online_part(start, end)
+    offline = offline or offline_part(start, end)
     enterprises = []
-    for vendor_id, (name, kind, category) in vendors.items():
-        days, total, cash, card, voucher, prev_days, prev_total = takings.get(vendor_id, (0,) * 7)
-        sold = orders.get(vendor_id, (0,) * 8)
+    for vendor_id in {**offline.enterprises, **online.enterprises}:
+        if vendor_id not in offline.vendors:
+            continue  # deleted meanwhile (its orders fall back to no enterprise)
+        name, kind, category = offline.vendors[vendor_id]
+        days, total, cash, card, voucher, prev_days, prev_total = offline.enterprises.get(
+            vendor_id, (0,) * 7
+        )
+        sold = online.enterprises.get(vendor_id, (0,) * 8)
         enterprises.append(
             EnterpriseFigures(
                 vendor_id=vendor_id,
@@ -241,14 +339,23 @@ def enterprise_figures(start: date, end: date) -> PeriodFigures:
     enterprises.sort(
         key=lambda row: (-row.current.total, -row.previous.total, row.name, row.vendor_id)
     )
-    return PeriodFigures(start, end, previous_start, previous_end, enterprises, unmatched)
+    return PeriodFigures(
+        start,
+        end,
+        previous_start,
+        previous_end,
+        enterprises,
+        list(online.unmatched),
+        month_rows(start, end, offline.months, online.months),
+    )
 
 
 def _offline_rows(start: date, end: date, previous_start: date, previous_end: date) -> list[tuple]:
     """(vendor_id, name, type, category, days, total, cash, card, voucher,
-    previous days, previous total) for every enterprise with takings in
-    either period. Grouped by vendor_id alone, joined to the vendors after
-    (as market.takings.reports does: narrower keys to sort)."""
+    previous days, previous total) for every enterprise, the numbers None
+    where it has no takings in either period. Grouped by vendor_id alone,
+    joined to the vendors after (as market.takings.reports does: narrower
+    keys to sort)."""
     now = and_(Market.market_date >= start, Market.market_date <= end)
     before = and_(Market.market_date >= previous_start, Market.market_date <= previous_end)
     per_vendor = (
@@ -274,9 +381,11 @@ def _offline_rows(start: date, end: date, previous_start: date, previous_end: da
             Vendor.enterprise_type,
             Vendor.category,
             *(column for name, column in per_vendor.c.items() if name != "vendor_id"),
-        ).join(per_vendor, per_vendor.c.vendor_id == Vendor.id)
+        ).outerjoin(per_vendor, per_vendor.c.vendor_id == Vendor.id)
     )
-    return [(row[0], row[1], row[2], row[3], *(int(v) for v in row[4:])) for row in rows]
+    return [
+        (*row[:4], *((None,) * 7 if row[4] is None else (int(v) for v in row[4:]))) for row in rows
+    ]
 
 
 def _online_rows(
@@ -306,42 +415,27 @@ def _online_rows(
         .subquery("per_buyer")
     )
     b = per_buyer.c
-    per_seller = (
-        select(
-            b.vendor_id,
-            b.seller,
-            cast(func.sum(b.orders), BigInteger).label("orders"),
-            cast(func.sum(b.total), BigInteger).label("total"),
-            func.count(_when(b.orders > 0, b.orders)).label("buyers"),
-            func.count(_when(b.orders > 1, b.orders)).label("repeat_buyers"),
-            cast(func.sum(b.previous_orders), BigInteger).label("previous_orders"),
-            cast(func.sum(b.previous_total), BigInteger).label("previous_total"),
-            func.count(_when(b.previous_orders > 0, b.previous_orders)).label("previous_buyers"),
-            func.count(_when(b.previous_orders > 1, b.previous_orders)).label("previous_repeat"),
-        )
-        .group_by(b.vendor_id, b.seller)
-        .subquery("per_seller")
-    )
-    s = per_seller.c
-    rows = db.session.execute(
-        select(
-            s.vendor_id,
-            Vendor.name,
-            Vendor.enterprise_type,
-            Vendor.category,
-            s.seller,
-            *(s[name] for name in _ONLINE_COLUMNS),
-        ).outerjoin(Vendor, Vendor.id == s.vendor_id)
-    )
+    per_seller = select(
+        b.vendor_id,
+        b.seller,
+        cast(func.sum(b.orders), BigInteger).label("orders"),
+        cast(func.sum(b.total), BigInteger).label("total"),
+        func.count(_when(b.orders > 0, b.orders)).label("buyers"),
+        func.count(_when(b.orders > 1, b.orders)).label("repeat_buyers"),
+        cast(func.sum(b.previous_orders), BigInteger).label("previous_orders"),
+        cast(func.sum(b.previous_total), BigInteger).label("previous_total"),
+        func.count(_when(b.previous_orders > 0, b.previous_orders)).label("previous_buyers"),
+        func.count(_when(b.previous_orders > 1, b.previous_orders)).label("previous_repeat"),
+    ).group_by(b.vendor_id, b.seller)
     matched, unmatched = [], []
-    for vendor_id, name, kind, category, seller_name, *numbers in rows:
+    for vendor_id, seller_name, *numbers in db.session.execute(per_seller):
         numbers = [int(value or 0) for value in numbers]
         if vendor_id is None:
             unmatched.append(
                 SellerFigures(seller_name or "", Online(*numbers[:4]), Online(*numbers[4:]))
             )
         else:
-            matched.append((vendor_id, name, kind, category, *numbers))
+            matched.append((vendor_id, *numbers))
     unmatched.sort(key=lambda row: (-row.current.total, -row.previous.total, row.seller_name))
     return matched, unmatched
 

@@ -18,9 +18,9 @@ from market.sales.figures import (
     Figures,
     MonthChannels,
     Online,
+    PeriodFigures,
     SellerFigures,
     enterprise_figures,
-    monthly_channels,
 )
 from market.timeutil import format_won
 from market.vendors.labels import category_label, enterprise_type_label
@@ -188,10 +188,11 @@ def _type_groups() -> tuple[list[Group], dict[EnterpriseType, Group]]:
     return groups, of_type
 
 
-def build_report(start: date, end: date) -> SalesReport:
+def build_report(start: date, end: date, figures: PeriodFigures | None = None) -> SalesReport:
     """Four statements whatever the data size: takings and orders per month,
-    takings and orders per enterprise (both with the year before)."""
-    figures = enterprise_figures(start, end)
+    takings and orders per enterprise (both with the year before); none
+    when the figures are given (market.sales.cache keeps their halves)."""
+    figures = figures or enterprise_figures(start, end)
     total = Group("all", _("All enterprises"))
     types, type_of = _type_groups()
     categories: dict[Category, Group] = {}
@@ -207,7 +208,7 @@ def build_report(start: date, end: date) -> SalesReport:
         previous_end=figures.previous_end,
         enterprises=figures.enterprises,
         unmatched=figures.unmatched,
-        months=monthly_channels(start, end, matched_only=True),
+        months=figures.months,
         total=total,
         by_type=types[:-1] + [group for group in types[-1:] if group.rows],  # 기타 if any
         by_category=sorted(
