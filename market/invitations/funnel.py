@@ -39,10 +39,17 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, bindparam, func, select
 
+from market.core.indexhints import sqlite_index
 from market.extensions import db
 from market.invitations import mail_state
 from market.invitations.models import AnswerSource, Invitation, InvitationSend, InvitationStatus
-from market.invitations.queries import ANSWERED, AnswerTally, answered_on, count_if
+from market.invitations.queries import (
+    ANSWERED,
+    MAIL_STATE_INDEX,
+    AnswerTally,
+    answered_on,
+    count_if,
+)
 from market.markets.models import Market
 from market.outbox.models import OutboxMessage
 
@@ -316,7 +323,7 @@ def _glance_statement():
         .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
         .where(Invitation.market_id == bindparam("market_id"))
     )
-    return tuple(figures), statement
+    return tuple(figures), sqlite_index(statement, OutboxMessage, MAIL_STATE_INDEX)
 
 
 _GLANCE = _glance_statement()

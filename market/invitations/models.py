@@ -70,6 +70,8 @@ class Invitation(db.Model):
     __table_args__ = (
         UniqueConstraint("customer_id", "market_id", name="uq_invitations_customer_market"),
         Index("ix_invitations_market_status", "market_id", "status"),
+        # The staff list, newest first, one page at a time (no sort of all)
+        Index("ix_invitations_market_created", "market_id", "created_at", "id"),
         Index("ix_invitations_customer_created", "customer_id", "created_at"),
         # The pass code identifies the invitation only together with its
         # market: it means nothing without the database.

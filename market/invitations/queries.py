@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, bindparam, case, func, select
 
 from market.accounts.models import User
+from market.core.indexhints import sqlite_index
 from market.customers.models import Customer
 from market.extensions import db
 from market.invitations import mail_state
@@ -62,6 +63,10 @@ ANSWERED = {
 }
 
 
+# The mails' states without their rows (market.core.indexhints)
+MAIL_STATE_INDEX = "ix_outbox_messages_mail_state"
+
+
 def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     """How many rows meet the condition, as an aggregate (no GROUP BY needed)."""
     return func.count(case((condition, 1)))
@@ -103,7 +108,7 @@ def _counts_statement():
         .where(Invitation.market_id.in_(bindparam("market_ids", expanding=True)))
         .group_by(Invitation.market_id)
     )
-    return tuple(figures), statement
+    return tuple(figures), sqlite_index(statement, OutboxMessage, MAIL_STATE_INDEX)
 
 
 _COUNTS = _counts_statement()
