@@ -135,6 +135,7 @@ class RowSource:
     def __init__(self, path: Path, filename: str):
         self.path = Path(path)
         self.is_xlsx = filename.lower().endswith((".xlsx", ".xlsm"))
+        self.keys: list[str | None] = []  # the header's canonical keys, once read
         self._position = 0
         self._handle = None
         self.size = self.path.stat().st_size
@@ -149,7 +150,16 @@ class RowSource:
         return self._position
 
     def __iter__(self) -> Iterator[tuple[int, dict]]:
+        for number, values in self.lists():
+            yield number, self.as_dict(values)
+
+    def lists(self) -> Iterator[tuple[int, list | tuple]]:
+        """(line number, the row's values as read): text for CSV, typed
+        cells for XLSX; `keys` names them once the first row is out."""
         yield from (self._xlsx_rows() if self.is_xlsx else self._csv_rows())
+
+    def as_dict(self, values) -> dict:
+        return _row_dict(self.keys, values)
 
     def _csv_rows(self):
         try:
@@ -157,7 +167,7 @@ class RowSource:
                 self._handle = handle
                 reader = csv.reader(handle)
                 header = next(reader, None)
-                keys = _map_header(header)
+                self.keys = _map_header(header)
                 # A row is named by its row number in the spreadsheet (the
                 # header is 1, a blank line counts), as for XLSX below. Not
                 # reader.line_num: that is the text line a row ends on, one
@@ -166,7 +176,7 @@ class RowSource:
                 for number, values in enumerate(reader, start=2):
                     if not "".join(values).strip():
                         continue
-                    yield number, _row_dict(keys, values)
+                    yield number, values
         except (UnicodeDecodeError, csv.Error) as error:
             # Not text in either encoding (a binary file renamed .csv, say),
             # or not CSV at all: the whole file is refused, nothing saved.
@@ -197,14 +207,14 @@ class RowSource:
             self.size = max(sheet.max_row or 1, 1)
             sheet.reset_dimensions()
             rows = sheet.iter_rows(values_only=True)
-            keys = _map_header(next(rows, None))
+            self.keys = _map_header(next(rows, None))
             for number, values in enumerate(rows, start=2):
                 self._position = number
                 if number > self.size:
                     self.size = number
                 if not any(v not in (None, "") for v in values):
                     continue
-                yield number, _row_dict(keys, values)
+                yield number, values
         finally:
             workbook.close()
         self._position = self.size

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 from zlib import crc32
 
 from flask import current_app
@@ -108,13 +109,42 @@ def _unescape(value: str) -> str:
     return _UNESCAPE.sub(lambda match: _UNESCAPED[match.group(1)], value)
 
 
-class StagingWriter:
-    """Writes checked rows to a `.part` file, renamed into place only when
-    the whole check pass has finished (a half-checked file is never used).
+class Staged(NamedTuple):
+    """A good row as the check pass keeps it: what the pass still asks of
+    it (duplicates, the seller) and its staging line without the sequence
+    number (`fields`)."""
 
-    One line per row in COPY text format, made by hand: csv.writer cost more
+    line: int
+    order_no: str
+    seller: str
+    fields: str
+
+
+def staged(row: OrderRow) -> Staged:
+    """One line in COPY text format, made by hand: csv.writer cost more
     than the rest of the row together. Only the five free texts can hold a
-    tab, newline or backslash; they are escaped when one of them does."""
+    tab, newline or backslash; they are escaped when one of them does.
+    (market.customers.fast_rows writes the same line for the common row.)"""
+    free = f"{row.order_no}\t{row.buyer_name}\t{row.email}\t{row.seller}\t{row.product}"
+    if free.count("\t") != 4 or "\\" in free or "\n" in free or "\r" in free:
+        free = "\t".join(
+            map(_escape, (row.order_no, row.buyer_name, row.email, row.seller, row.product))
+        )
+    consent_at = _consent_text(row.consent_at) if row.consent_at else NULL
+    return Staged(
+        row.line,
+        row.order_no,
+        row.seller,
+        f"{crc32(row.email.encode()) % PARTS}\t{row.line}"
+        f"\t{_utc_text(row.ordered_at)}\t{row.phone or NULL}"
+        f"\t{row.amount}\t{1 if row.consent else 0}\t{consent_at}\t{free}",
+    )
+
+
+class StagingWriter:
+    """Writes checked rows (`staged`) to a `.part` file, renamed into place
+    only when the whole check pass has finished (a half-checked file is
+    never used); each line starts with its sequence number."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -123,19 +153,9 @@ class StagingWriter:
         self._handle = open_private(self.partial)
         self._write = self._handle.write
 
-    def add(self, row: OrderRow) -> None:
+    def add(self, fields: str) -> None:
         self.count += 1
-        free = f"{row.order_no}\t{row.buyer_name}\t{row.email}\t{row.seller}\t{row.product}"
-        if free.count("\t") != 4 or "\\" in free or "\n" in free or "\r" in free:
-            free = "\t".join(
-                map(_escape, (row.order_no, row.buyer_name, row.email, row.seller, row.product))
-            )
-        consent_at = _consent_text(row.consent_at) if row.consent_at else NULL
-        self._write(
-            f"{self.count}\t{crc32(row.email.encode()) % PARTS}\t{row.line}"
-            f"\t{_utc_text(row.ordered_at)}\t{row.phone or NULL}"
-            f"\t{row.amount}\t{1 if row.consent else 0}\t{consent_at}\t{free}\n"
-        )
+        self._write(f"{self.count}\t{fields}\n")
 
     def finish(self) -> None:
         self._handle.close()
