@@ -4,9 +4,10 @@ only; the rules are in `services`, `changes`, `withdrawals` and `attendance`."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from market.booths.assignment import MINIMUM_VENDORS
 from market.booths.loading import applications_with_vendors, booth_rows
@@ -93,16 +94,22 @@ def staff_map(market: Market, source: Plan | Current) -> BoothMap:
     return _map(market.booth_count, occupied)
 
 
+# Built once: building a statement and its cache key cost more than running it.
+_PUBLIC_MAP = (
+    select(Booth.number, Vendor.name, Vendor.category)
+    .join(Vendor, Vendor.id == Booth.vendor_id)
+    .where(Booth.market_id == bindparam("market_id"), Booth.number <= bindparam("booth_count"))
+    .order_by(Booth.number)
+)
+
+
 def public_map(market: Market, mine: int | None = None) -> BoothMap | None:
     """Enterprise names and categories only; None until booths are assigned.
     `mine`: the viewing enterprise's booth number, highlighted as theirs."""
     if market.status not in PUBLIC_MAP_STATUSES:
         return None
     rows = db.session.execute(
-        select(Booth.number, Vendor.name, Vendor.category)
-        .join(Vendor, Vendor.id == Booth.vendor_id)
-        .where(Booth.market_id == market.id, Booth.number <= market.booth_count)
-        .order_by(Booth.number)
+        _PUBLIC_MAP, {"market_id": market.id, "booth_count": market.booth_count}
     ).all()
     if not rows:
         return None
@@ -132,6 +139,13 @@ def under_minimum(today: date, weeks: int | None = None) -> list[MarketCount]:
     assigned ones by their booths, open ones by the applications still in play
     (one query: each market counts what its status calls for)."""
     weeks = weeks or current_app.config["BOOTH_WARNING_WEEKS"]
+    rows = db.session.execute(_under_minimum_statement(today, weeks))
+    return [MarketCount(m, n, m.status is MarketStatus.ASSIGNED) for m, n in rows]
+
+
+@lru_cache(maxsize=4)
+def _under_minimum_statement(today: date, weeks: int):
+    # Kept per day: building it cost more than running it.
     until = today + timedelta(weeks=weeks)
     in_play = (ApplicationStatus.APPLIED, ApplicationStatus.ASSIGNED, ApplicationStatus.WAITLISTED)
     booths = select(func.count(Booth.id)).where(Booth.market_id == Market.id).scalar_subquery()
@@ -141,7 +155,7 @@ def under_minimum(today: date, weeks: int | None = None) -> list[MarketCount]:
         .scalar_subquery()
     )
     count = case((Market.status == MarketStatus.ASSIGNED, booths), else_=applications)
-    rows = db.session.execute(
+    return (
         select(Market, count)
         .where(
             Market.market_date >= today,
@@ -151,7 +165,6 @@ def under_minimum(today: date, weeks: int | None = None) -> list[MarketCount]:
         )
         .order_by(Market.market_date, Market.id)
     )
-    return [MarketCount(m, n, m.status is MarketStatus.ASSIGNED) for m, n in rows]
 
 
 def booth_numbers(application_ids: list[int]) -> dict[int, int]:

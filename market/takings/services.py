@@ -10,6 +10,7 @@ the first's entry."""
 
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -109,6 +110,16 @@ def market_total(market_id: int, except_vendor_id: int | None = None) -> int:
 def latest_market_day(today: date) -> dict | None:
     """For the staff dashboard: the latest market day up to today, its total
     and how many of its vendors have not reported yet (one query)."""
+    row = db.session.execute(_latest_market_day_statement(today)).first()
+    if row is None:
+        return None
+    market, expected, reported, total = row
+    return {"market": market, "total": int(total), "missing": expected - reported}
+
+
+@lru_cache(maxsize=4)
+def _latest_market_day_statement(today: date):
+    # Kept per day: building it cost more than running it.
     part = participants()
     of_market = part.c.market_id == Market.id
     expected = select(func.count(part.c.vendor_id)).where(of_market).scalar_subquery()
@@ -123,16 +134,12 @@ def latest_market_day(today: date) -> dict | None:
         .scalar_subquery()
     )
     total = select(func.coalesce(func.sum(Takings.amount), 0)).where(Takings.market_id == Market.id)
-    row = db.session.execute(
+    return (
         select(Market, expected, reported, total.scalar_subquery())
         .where(Market.market_date <= today, Market.status != MarketStatus.CANCELLED)
         .order_by(Market.market_date.desc(), Market.id.desc())
         .limit(1)
-    ).first()
-    if row is None:
-        return None
-    market, expected, reported, total = row
-    return {"market": market, "total": int(total), "missing": expected - reported}
+    )
 
 
 def best_market_day() -> tuple[date, int] | None:
