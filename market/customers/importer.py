@@ -13,6 +13,7 @@ customers are keyed by email (nothing is counted twice)."""
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from time import monotonic
 
@@ -112,26 +113,25 @@ def check_file(job: CustomerImport, progress: Progress | None = None) -> None:
         source = RowSource(path, job.filename)
         matcher = SellerMatcher.load()
         staging = StagingWriter(staged_path(job))
+        known = KnownOrders()
         try:
-            _check(job, source, matcher, staging, progress)
+            _check(job, source, matcher, staging, known, progress)
         except BaseException:
             staging.discard()
             raise
+        finally:
+            known.close()
         staging.finish()
 
 
-def _check(job, source, matcher, staging: StagingWriter, progress: Progress | None) -> None:
+def _check(
+    job, source, matcher, staging: StagingWriter, known: "KnownOrders", progress: Progress | None
+) -> None:
     seen: dict[str, int] = {}
     bad: list[dict] = []
-    bad_count = total = known = 0
+    bad_count = total = 0
     unmatched: Counter[str] = Counter()
     pending: list[str] = []
-
-    def count_known() -> int:
-        found = _count_known(pending)
-        pending.clear()
-        return found
-
     for row in _rows(source, progress):
         total += 1
         if row.__class__ is Staged and row.order_no in seen:
@@ -159,13 +159,14 @@ def _check(job, source, matcher, staging: StagingWriter, progress: Progress | No
         staging.add(row.fields)
         pending.append(row.order_no)
         if len(pending) >= KNOWN_BATCH:
-            known += count_known()
-    if pending:
-        known += count_known()
+            known.count(pending)
+            pending = []
+    known.count(pending)
     if not total:  # only the column names: nothing to check or import
         raise FileProblem(_("The file has no orders: there are no rows below the column names."))
     job.rows_total, job.rows_bad = total, bad_count
-    job.orders_known, job.orders_new = known, total - bad_count - known
+    job.orders_known = known.total()
+    job.orders_new = total - bad_count - job.orders_known
     job.report = {
         "encoding": source.encoding or "xlsx",
         "bad_rows": bad,
@@ -195,6 +196,42 @@ def _ambiguous(matcher: SellerMatcher, unmatched: Counter[str]) -> list[dict]:
         {"seller": seller, "orders": count, "vendors": [[id_, names.get(id_, "")] for id_ in ids]}
         for seller, (count, ids) in found.items()
     ]
+
+
+class KnownOrders:
+    """Counts the order numbers already imported, KNOWN_BATCH at a time.
+    On PostgreSQL the counts run in a thread (its own app context, so its
+    own session and connection): the database looks them up while the
+    check goes on with the next rows (they were a tenth of the check pass).
+    SQLite counts in the caller's session."""
+
+    def __init__(self):
+        self._found = 0
+        self._counts: list[Future] = []
+        self._pool = None
+        if db.session.get_bind().dialect.name == "postgresql":
+            self._app = current_app._get_current_object()
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-known")
+
+    def count(self, order_nos: list[str]) -> None:
+        if not order_nos:
+            return
+        if self._pool is None:
+            self._found += _count_known(order_nos)
+        else:
+            self._counts.append(self._pool.submit(self._count, order_nos))
+
+    def _count(self, order_nos: list[str]) -> int:
+        with self._app.app_context():
+            return _count_known(order_nos)
+
+    def total(self) -> int:
+        return self._found + sum(count.result() for count in self._counts)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 def _count_known(order_nos: list[str]) -> int:
