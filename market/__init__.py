@@ -57,6 +57,7 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext
 
     from market import models  # noqa: F401  (every model known to Alembic)
+    from market.core import pagecache
     from market.core.i18n import select_locale
     from market.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -66,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
+    pagecache.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = lazy_gettext("Please log in to open this page.")
     login_manager.login_message_category = "info"

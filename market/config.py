@@ -121,6 +121,15 @@ class DefaultConfig:
     # changes (market.sales.cache). False builds each afresh (the benchmark
     # measures both).
     SALES_REPORT_CACHE = True
+    # Whole public and invitation-answer pages for visitors not logged in
+    # (market.core.pagecache, Flask-Caching): kept in each process by
+    # default; CACHE_REDIS_URL=redis://HOST:6379/1 keeps them in Redis, shared
+    # by every worker and host. Either way a change of the data shows at once.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_REDIS_URL = None
+    CACHE_KEY_PREFIX = "market-page:"
+    CACHE_DEFAULT_TIMEOUT = 600  # seconds; a page of old data ages out after this
+    CACHE_THRESHOLD = 1000  # pages per process (SimpleCache); ~10 KB each
 
 
 ENV_STRINGS = (
@@ -139,6 +148,7 @@ ENV_STRINGS = (
     "IMAP_SECURITY",
     "INVITATION_REPLY_ADDRESS",
     "IMAP_CA_FILE",
+    "CACHE_REDIS_URL",
 )
 ENV_INTS = ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "IMAP_PORT", "WEB_WORKERS")
 ENV_BOOLS = ("MAIL_USE_TLS", "SALES_REPORT_CACHE")
@@ -236,6 +246,7 @@ def finalise(config: dict, instance_path: str) -> None:
     if config.get("PUBLIC_BASE_URL"):
         check_public_base_url(config["PUBLIC_BASE_URL"])
     check_imap(config)
+    check_page_cache(config)
     if not config.get("SECRET_KEY"):
         if production:
             raise ConfigError(
@@ -298,6 +309,22 @@ def check_limiter_store(config: dict) -> None:
         "every web worker on every host reaches; or, if the app runs as exactly one "
         "process on one host (gunicorn -w 1), declare it with WEB_WORKERS=1."
     )
+
+
+def check_page_cache(config: dict) -> None:
+    """CACHE_REDIS_URL moves the page cache into Redis (Flask-Caching's
+    RedisCache) unless CACHE_TYPE names another store."""
+    url = config.get("CACHE_REDIS_URL")
+    if not url:
+        return
+    if urlsplit(str(url)).scheme not in SHARED_LIMITER_SCHEMES:
+        raise ConfigError(
+            f"CACHE_REDIS_URL={url!r} is not a Redis address. Give one such as "
+            "redis://HOST:6379/1 (or rediss:// for TLS), or leave it unset to keep pages "
+            "in each web process."
+        )
+    if config.get("CACHE_TYPE") in (None, "SimpleCache"):
+        config["CACHE_TYPE"] = "RedisCache"
 
 
 IMAP_SECURITIES = ("imaps", "starttls", "plain")

@@ -8,6 +8,8 @@ it is viewed with some options, which only fills what it reads. The
 unsubscribe POST also takes the RFC 8058 one-click request that mail
 providers send, which carries no CSRF token."""
 
+from datetime import datetime, time, timedelta
+
 from flask import (
     Blueprint,
     Flask,
@@ -26,8 +28,10 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from market.accounts.decorators import staff_required
+from market.core import pagecache, versions
 from market.core.converters import parse_id
 from market.core.exports import send_table
+from market.core.fragments import cached
 from market.core.pagination import paginate_rows
 from market.core.transaction import saving
 from market.customers.models import Customer
@@ -43,16 +47,32 @@ from market.invitations.messages import (
     mask_email,
     preview_parts,
 )
-from market.invitations.models import InvitationStatus
+from market.invitations.models import Invitation, InvitationStatus
 from market.invitations.ranking import RankingOptions
-from market.markets.models import Market
+from market.markets.models import Market, Venue
+from market.markets.services import ends_at
 from market.outbox.mime import parse, with_images
 from market.outbox.models import OutboxStatus
 from market.outbox.views import HTML_PART_POLICY
-from market.timeutil import next_send_time, utcnow
+from market.timeutil import SEOUL, next_send_time, utcnow
 from market.validators import has_control_characters
+from market.vendors.models import Application, Vendor
 
 bp = Blueprint("invitations", __name__)
+
+# What the answer page shows (market.core.pagecache keeps it per address):
+# the invitation and its customer, the market and its venue, the enterprises
+# with an assigned application. A change to any of them moves this version.
+ANSWER_PAGES = "invitations"
+versions.watch(
+    ANSWER_PAGES,
+    Invitation.__table__,
+    Customer.__table__,
+    Market.__table__,
+    Venue.__table__,
+    Application.__table__,
+    Vendor.__table__,
+)
 
 PREVIEW_TOKEN = "preview"  # links in a preview lead nowhere
 # The visitor pass a preview shows, the size of a real one; no invitation
@@ -381,6 +401,7 @@ def _skipped_text(skipped: dict[str, list[int]]) -> str:
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
+@pagecache.whole_page(ANSWER_PAGES, public=False)
 def rsvp(token: str):
     found = answers.get_invitation(token) or abort(404)
     invitation, customer, market = found
@@ -395,6 +416,7 @@ def rsvp(token: str):
             flash(str(THANKS[form.answer.data]), "success")
         return _private(redirect(url_for("invitations.rsvp", token=token), code=303))
     suggested = request.args.get("answer")
+    pagecache.valid_until(_changes_by_the_clock(market, now))
     response = Response(
         render_template(
             "invitations/rsvp.html",
@@ -411,12 +433,20 @@ def rsvp(token: str):
     return _private(response)
 
 
+def _changes_by_the_clock(market: Market, now: datetime) -> datetime | None:
+    """When the answer page changes with no change of the data: the answer
+    buttons go when the market is over, the pass after its day (Korea's)."""
+    day_after = datetime.combine(market.market_date + timedelta(days=1), time(0), SEOUL)
+    return min((moment for moment in (ends_at(market), day_after) if moment > now), default=None)
+
+
 def _visitor_pass(invitation, customer: Customer, market: Market, now):
-    """The pass's QR code as inline SVG, where the page shows one."""
+    """The pass's QR code as inline SVG, where the page shows one: made once
+    per address and language (a pass's code never changes)."""
     if not passes.shows_pass(market, customer, now):
         return None
     url = passes.check_in_url(market.id, invitation.pass_code)
-    return passes.qr_svg(url, title=_("Visitor pass QR code"))
+    return cached("visitor-pass", url, lambda: passes.qr_svg(url, title=_("Visitor pass QR code")))
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])

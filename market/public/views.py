@@ -6,14 +6,32 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 
 from market import calendar
 from market.booths import screens as booth_screens
+from market.booths.models import Booth
+from market.core import versions
 from market.core.fragments import render_cached
+from market.core.pagecache import unlimited, whole_page
 from market.core.pagination import paginate
 from market.extensions import db
 from market.markets import services
-from market.markets.models import Market, MarketStatus
+from market.markets.models import Market, MarketStatus, Venue
 from market.timeutil import today_seoul, utcnow
+from market.vendors.models import Application, Vendor
 
 bp = Blueprint("public", __name__)
+
+# What the public pages show: markets with their venues, booths and the
+# enterprises in them (names, categories); the invitation answer page shows
+# the enterprises with an assigned application. A change to any of these
+# tables moves the "public" version, and the kept pages with it.
+PUBLIC = "public"
+versions.watch(
+    PUBLIC,
+    Market.__table__,
+    Venue.__table__,
+    Booth.__table__,
+    Vendor.__table__,
+    Application.__table__,
+)
 
 ICS_MIMETYPE = "text/calendar"  # Flask adds "; charset=utf-8"
 
@@ -59,7 +77,13 @@ def _listed(query):
     return query.where(Market.status != MarketStatus.CANCELLED) if _hiding_cancelled() else query
 
 
+def _today() -> tuple:
+    """The lists start or end at today (Korea's date)."""
+    return (today_seoul(),)
+
+
 @bp.route("/")
+@whole_page(PUBLIC, vary=_today)
 def schedule():
     page = paginate(_listed(services.upcoming_markets(today_seoul())), per_page=20)
     feed_url = url_for("public.calendar_feed", _external=True)
@@ -73,6 +97,7 @@ def schedule():
 
 
 @bp.route("/markets/past")
+@whole_page(PUBLIC, vary=_today)
 def past():
     return render_template(
         "public/past.html",
@@ -82,6 +107,7 @@ def past():
 
 
 @bp.route("/markets/<int:market_id>")
+@whole_page(PUBLIC)
 def market(market_id: int):
     market = db.get_or_404(Market, market_id)
     return render_template(
@@ -104,45 +130,48 @@ def market_ics(market_id: int):
 
 
 @bp.route("/calendar.ics")
+@unlimited
 def calendar_feed():
     """The public feed. Clients poll it; an unchanged feed answers 304 after
-    one small query (ETag from the markets' count and newest change)."""
+    one primary-key SELECT (the public data version, market.core.versions)."""
     today = today_seoul()
-    count, changed = services.feed_version(today)
-    changed = changed or datetime(2000, 1, 1, tzinfo=UTC)
-    etag = f"{today.isoformat()}-{count}-{int(changed.timestamp() * 1000)}"
+    version = versions.current(PUBLIC)
+    etag = f"{today.isoformat()}-{version or 0:x}"
     response = Response(mimetype=ICS_MIMETYPE)
     response.set_etag(etag)
-    response.last_modified = changed
     response.cache_control.public = True
     response.cache_control.max_age = 300
-    if request.if_none_match.contains(etag) or (
-        not request.if_none_match
-        and request.if_modified_since
-        and request.if_modified_since >= changed.replace(microsecond=0)
-    ):
+    cache = current_app.extensions.setdefault("market_feed_cache", {})
+    key = (etag, request.host_url)
+    if request.if_none_match.contains(etag):
+        if key in cache:
+            response.last_modified = cache[key][0]
         response.status_code = 304
         return response
-    response.set_data(_feed_body(etag, today, changed))
+    changed, body = cache.get(key) or _feed(cache, key, today)
+    response.last_modified = changed
+    since = request.if_modified_since
+    if not request.if_none_match and since and since >= changed.replace(microsecond=0):
+        response.status_code = 304
+        return response
+    response.set_data(body)
     return response
 
 
-def _feed_body(etag: str, today, changed: datetime) -> bytes:
+def _feed(cache: dict, key: tuple, today) -> tuple[datetime, bytes]:
     """The feed is a function of what its ETag stands for (and the host in
     its links), so each process keeps the last one built and serves it again
     to clients that poll without If-None-Match; building it took most of a
-    feed request (benchmarks/results.md)."""
-    cache = current_app.extensions.setdefault("market_feed_cache", {})
-    key = (etag, request.host_url)
-    body = cache.get(key)
-    if body is None:
-        feed = calendar.market_feed(
-            services.feed_markets(today),
-            name=current_app.config["CALENDAR_NAME"],
-            stamp=changed,
-            url_for=_market_url,
-        )
-        body = feed.to_ical()
-        cache.clear()  # only the newest version is ever asked for
-        cache[key] = body
-    return body
+    feed request (benchmarks/results.md). Its Last-Modified is the newest
+    change of the feed's markets and venues, read once per version."""
+    _count, changed = services.feed_version(today)
+    changed = changed or datetime(2000, 1, 1, tzinfo=UTC)
+    feed = calendar.market_feed(
+        services.feed_markets(today),
+        name=current_app.config["CALENDAR_NAME"],
+        stamp=changed,
+        url_for=_market_url,
+    )
+    cache.clear()  # only the newest version is ever asked for
+    cache[key] = (changed, feed.to_ical())
+    return cache[key]
