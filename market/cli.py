@@ -6,6 +6,7 @@ from flask import Flask
 def register_commands(app: Flask) -> None:
     from market.accounts.cli import create_user, user_group
     from market.booths.cli import booths
+    from market.core.pagecache import cache_group
     from market.customers.cli import customers
     from market.demo import seed_demo_command
     from market.inbox.cli import inbox
@@ -24,5 +25,6 @@ def register_commands(app: Flask) -> None:
         customers,
         booths,
         worker_command,
+        cache_group,
     ):
         app.cli.add_command(command)

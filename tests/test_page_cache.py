@@ -255,3 +255,19 @@ def test_a_kept_page_costs_one_version_read_and_no_other_statement(
         with count_queries() as counter:
             assert client.get(url).status_code == 200
         assert counter.count == 0 and len(reads) == 1, (url, counter.statements)
+
+
+def test_flask_cache_clear_forgets_pages_after_a_change_by_hand(app, client, runner, assigned):
+    """A change made by hand in the database moves no version; the command
+    makes every worker build its pages again."""
+    page = f"/markets/{assigned.id}"
+    vendor_id = _vendor_in_booth(assigned, 1).id
+    assert client.get(page).status_code == 200
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE vendors SET name = '손으로바꾼이름' WHERE id = {int(vendor_id)}"
+        )
+    assert "손으로바꾼이름" not in client.get(page).text, "kept: nothing told the cache"
+    result = runner.invoke(args=["cache", "clear"])
+    assert result.exit_code == 0, result.output
+    assert "손으로바꾼이름" in client.get(page).text

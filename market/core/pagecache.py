@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 
+import click
 from flask import Flask, Response, current_app, g, request, session
+from flask.cli import with_appcontext
 from flask_babel import get_locale
 from flask_caching import Cache
 from flask_login.config import COOKIE_NAME
@@ -174,7 +176,21 @@ def _set(key: str, page: Page) -> None:
 
 
 def clear() -> None:
-    """Every kept page forgotten (`flask cache clear`), here and, by moving
-    the data versions, in every other worker and host."""
+    """Every kept page forgotten, here and, by moving the data versions, in
+    every other worker and host."""
     versions.clear_all()
     cache.clear()
+
+
+@click.group("cache")
+def cache_group() -> None:
+    """The kept public pages (market.core.pagecache)."""
+
+
+@cache_group.command("clear")
+@with_appcontext
+def clear_command() -> None:
+    """Forget every kept page: after a change made by hand in the database,
+    which moves no data version."""
+    clear()
+    click.echo("Kept pages cleared.")

@@ -13,7 +13,7 @@ What moves a version:
 - anything else that writes such a table on a connection of its own calls
   `changed(connection, table)` itself (the order file import's SQL does).
 A change made by hand in the database moves nothing: cached pages of the
-old data stay until they expire (pagecache.MAX_AGE) or `flask cache clear`.
+old data stay until they expire (CACHE_DEFAULT_TIMEOUT) or `flask cache clear`.
 
 The value is random, not a counter: a counter restarts when its row is
 deleted (tests empty every table), and a restarted counter would meet
