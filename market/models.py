@@ -13,6 +13,7 @@ from market.invitations.models import (
 )
 from market.markets.models import Market, MarketStatus, Venue
 from market.outbox.models import OutboxMessage, OutboxStatus
+from market.sales.models import OnlineSnapshot
 from market.takings.models import Takings
 from market.vendors.models import (
     Application,
@@ -41,6 +42,7 @@ __all__ = [
     "InvitationStatus",
     "Market",
     "MarketStatus",
+    "OnlineSnapshot",
     "Order",
     "OutboxMessage",
     "OutboxStatus",

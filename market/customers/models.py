@@ -1,20 +1,24 @@
 import enum
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Computed,
+    Date,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     String,
     Text,
+    literal_column,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from market.dbtypes import value_enum
+from market.dbtypes import seoul_date, value_enum
 from market.extensions import db
 from market.timeutil import UTCDateTime, utcnow
 from market.validators import normalise_email
@@ -74,11 +78,34 @@ class Order(db.Model):
         # Covers the ranking's aggregate (window, customer, amount); see migration 0007.
         Index("ix_orders_ordered_customer_amount", "ordered_at", "customer_id", "amount"),
         Index("ix_orders_vendor_ordered", "vendor_id", "ordered_at"),
+        # 판로지원 실적 (market.sales.figures), migration 0019_a: orders of a
+        # range of Seoul days, read from the index alone (per day, matched or
+        # not); and each enterprise's orders by buyer, in the order its
+        # per-buyer aggregate groups them, so a long period needs no sort.
+        Index("ix_orders_seoul_day", "seoul_day", "vendor_id", "customer_id", "amount"),
+        Index("ix_orders_vendor_customer_day", "vendor_id", "customer_id", "seoul_day", "amount"),
+        # And the orders whose seller matched no enterprise (a few percent),
+        # with the seller's name: read without the table.
+        Index(
+            "ix_orders_unmatched_day",
+            "seoul_day",
+            "seller_name",
+            "customer_id",
+            "amount",
+            sqlite_where=text("vendor_id IS NULL"),
+            postgresql_where=text("vendor_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_no: Mapped[str] = mapped_column(String(64), unique=True)
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Its Seoul date, kept by the database (nobody writes it): reports group
+    # and pick periods on it without converting every order's time. Virtual
+    # on SQLite (the index keeps it), stored on PostgreSQL.
+    seoul_day: Mapped[date | None] = mapped_column(
+        Date, Computed(seoul_date(literal_column("ordered_at")))
+    )
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id", ondelete="SET NULL"))
     seller_name: Mapped[str] = mapped_column(String(100))

@@ -7,19 +7,21 @@ hundred enterprises, never orders).
 
 Periods are inclusive Seoul dates. Takings belong to a market, whose date is
 already a Seoul date. Orders carry `ordered_at` in UTC (stored naive, see
-market.timeutil.UTCDateTime): a period's bounds are Seoul midnights turned
-into UTC in Python (market.sales.periods), and months are grouped in SQL on
-ordered_at + 9 hours. Korea has kept UTC+9 without daylight saving since
-1988, so a fixed nine hours is exact for every order the marketplace can
-have, and neither database needs a time-zone table.
+market.timeutil.UTCDateTime) and their Seoul date in `seoul_day`, which
+the database generates from it (ordered_at + 9 hours, market.dbtypes.
+seoul_date): periods and months are picked and grouped on that stored day,
+so no order's time is converted when a report is counted. Korea has kept
+UTC+9 without daylight saving since 1988, so a fixed nine hours is exact for
+every order the marketplace can have, and neither database needs a
+time-zone table.
 
 Money is integer won; sums are cast to BIGINT (PostgreSQL returns
 SUM(bigint) as numeric)."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, null, or_, select, union_all
 
 from market.core.aggregates import sum_won
 from market.customers.models import Order
@@ -28,8 +30,7 @@ from market.markets.models import Market
 from market.sales.periods import (
     date_month,
     months_between,
-    seoul_bounds,
-    seoul_month,
+    seoul_bounds,  # noqa: F401 (the periods' UTC bounds, imported from here too)
     year_earlier,
     year_earlier_end,
 )
@@ -116,19 +117,25 @@ def offline_months(start: date, end: date, vendor_id: int | None = None) -> dict
 def online_months(
     start: date, end: date, vendor_id: int | None = None, matched_only: bool = False
 ) -> dict[date, tuple]:
-    """First day of a Seoul month -> (orders, sales)."""
-    opens, closes = seoul_bounds(start, end)
-    order_month = seoul_month(Order.ordered_at)
+    """First day of a Seoul month -> (orders, sales). Grouped by the orders'
+    stored Seoul day (orders.seoul_day: nothing converted per order; read
+    from ix_orders_seoul_day in its order, no sort) and added up into months
+    here: ten years are some 3,650 rows."""
     online = (
-        select(order_month, func.count(Order.id), sum_won(Order.amount))
-        .where(Order.ordered_at >= opens, Order.ordered_at < closes)
-        .group_by(order_month)
+        select(Order.seoul_day, func.count(), sum_won(Order.amount))
+        .where(Order.seoul_day >= start, Order.seoul_day <= end)
+        .group_by(Order.seoul_day)
     )
     if vendor_id is not None:
         online = online.where(Order.vendor_id == vendor_id)
     elif matched_only:
         online = online.where(Order.vendor_id.is_not(None))
-    return {_month_key(key): (count, total) for key, count, total in db.session.execute(online)}
+    months: dict[date, tuple] = {}
+    for day, count, total in db.session.execute(online):
+        first = day.replace(day=1)
+        orders, sales = months.get(first, (0, 0))
+        months[first] = (orders + count, sales + int(total))
+    return months
 
 
 # -- per enterprise --------------------------------------------------------------------
@@ -388,56 +395,88 @@ def _offline_rows(start: date, end: date, previous_start: date, previous_end: da
     ]
 
 
+# Periods whose two years together span more days than this read a
+# SQLite enterprise's orders in buyer order (ix_orders_vendor_customer_day:
+# every order once, no sort); shorter ones read their days alone
+# (ix_orders_seoul_day) and sort those. PostgreSQL chooses by its statistics.
+LONG_PERIOD_DAYS = 3 * 366
+
+
 def _online_rows(
     start: date, end: date, previous_start: date, previous_end: date
 ) -> tuple[list[tuple], list[SellerFigures]]:
-    """One statement over the orders of both periods. The inner query groups
-    by enterprise (or, unmatched, by the seller's name) and buyer, counting
-    each buyer's orders in either period; the outer one adds the buyers up,
-    so buyers and repeat buyers (two or more orders) come from the same pass."""
-    opens, closes = seoul_bounds(start, end)
-    previous_opens, previous_closes = seoul_bounds(previous_start, previous_end)
-    now = and_(Order.ordered_at >= opens, Order.ordered_at < closes)
-    before = and_(Order.ordered_at >= previous_opens, Order.ordered_at < previous_closes)
-    # Matched orders group by enterprise; the rest by the seller's name in the file.
-    seller = case((Order.vendor_id.is_(None), Order.seller_name))
-    per_buyer = (
-        select(
-            Order.vendor_id.label("vendor_id"),
-            seller.label("seller"),
-            func.count(_when(now, Order.id)).label("orders"),
-            sum_won(_when(now, Order.amount)).label("total"),
-            func.count(_when(before, Order.id)).label("previous_orders"),
-            sum_won(_when(before, Order.amount)).label("previous_total"),
-        )
-        .where(or_(now, before))
-        .group_by(Order.vendor_id, seller, Order.customer_id)
-        .subquery("per_buyer")
+    """One statement over the orders of both periods, in two branches:
+    orders of an enterprise, grouped by enterprise and buyer, and orders
+    whose seller matched none, by the seller's name in the file and buyer.
+    The inner queries count each buyer's orders in either period; the outer
+    ones add the buyers up, so buyers and repeat buyers (two or more orders)
+    come from the same pass. Periods are Seoul days (orders.seoul_day)."""
+    day = Order.seoul_day
+    # Every order read lies in [previous_start, end] (the year before starts
+    # and ends no later than the period): within it, the period is the days
+    # from `start` on and the year before those up to `previous_end`, one
+    # comparison each. Between two periods shorter than a year lies a gap.
+    within = [day >= previous_start, day <= end]
+    if previous_end + timedelta(days=1) < start:
+        within.append(or_(day >= start, day <= previous_end))
+    now, before = day >= start, day <= previous_end
+    figures = (
+        func.count(_when(now, 1)).label("orders"),
+        sum_won(_when(now, Order.amount)).label("total"),
+        func.count(_when(before, 1)).label("previous_orders"),
+        sum_won(_when(before, Order.amount)).label("previous_total"),
     )
-    b = per_buyer.c
-    per_seller = select(
-        b.vendor_id,
-        b.seller,
-        cast(func.sum(b.orders), BigInteger).label("orders"),
-        cast(func.sum(b.total), BigInteger).label("total"),
-        func.count(_when(b.orders > 0, b.orders)).label("buyers"),
-        func.count(_when(b.orders > 1, b.orders)).label("repeat_buyers"),
-        cast(func.sum(b.previous_orders), BigInteger).label("previous_orders"),
-        cast(func.sum(b.previous_total), BigInteger).label("previous_total"),
-        func.count(_when(b.previous_orders > 0, b.previous_orders)).label("previous_buyers"),
-        func.count(_when(b.previous_orders > 1, b.previous_orders)).label("previous_repeat"),
-    ).group_by(b.vendor_id, b.seller)
-    matched, unmatched = [], []
-    for vendor_id, seller_name, *numbers in db.session.execute(per_seller):
+    matched = (
+        select(Order.vendor_id.label("vendor_id"), *figures)
+        .where(Order.vendor_id.is_not(None), *within)
+        .group_by(Order.vendor_id, Order.customer_id)
+        # In the order the outer query groups: PostgreSQL then streams both
+        # levels (or sorts once) rather than hash two years of buyers
+        # beyond work_mem onto disk; SQLite's grouping already gives it.
+        .order_by(Order.vendor_id, Order.customer_id)
+    )
+    if (end - previous_start).days > LONG_PERIOD_DAYS:
+        matched = matched.with_hint(Order, "INDEXED BY ix_orders_vendor_customer_day", "sqlite")
+    unmatched = (
+        select(Order.seller_name.label("seller"), *figures)
+        .where(Order.vendor_id.is_(None), *within)
+        .group_by(Order.seller_name, Order.customer_id)
+        .order_by(Order.seller_name, Order.customer_id)
+        # The partial index of unmatched orders holds the seller's name;
+        # SQLite would otherwise read every unmatched order from the table.
+        .with_hint(Order, "INDEXED BY ix_orders_unmatched_day", "sqlite")
+    )
+    branches = []
+    for key, per_buyer in (
+        ("vendor_id", matched.subquery("matched")),
+        ("seller", unmatched.subquery("unmatched")),
+    ):
+        b = per_buyer.c
+        branches.append(
+            select(
+                b[key] if key == "vendor_id" else null().label("vendor_id"),
+                b[key] if key == "seller" else null().label("seller"),
+                cast(func.sum(b.orders), BigInteger).label("orders"),
+                cast(func.sum(b.total), BigInteger).label("total"),
+                func.count(_when(b.orders > 0, 1)).label("buyers"),
+                func.count(_when(b.orders > 1, 1)).label("repeat_buyers"),
+                cast(func.sum(b.previous_orders), BigInteger).label("previous_orders"),
+                cast(func.sum(b.previous_total), BigInteger).label("previous_total"),
+                func.count(_when(b.previous_orders > 0, 1)).label("previous_buyers"),
+                func.count(_when(b.previous_orders > 1, 1)).label("previous_repeat"),
+            ).group_by(b[key])
+        )
+    matched_rows, unmatched_rows = [], []
+    for vendor_id, seller_name, *numbers in db.session.execute(union_all(*branches)):
         numbers = [int(value or 0) for value in numbers]
         if vendor_id is None:
-            unmatched.append(
+            unmatched_rows.append(
                 SellerFigures(seller_name or "", Online(*numbers[:4]), Online(*numbers[4:]))
             )
         else:
-            matched.append((vendor_id, *numbers))
-    unmatched.sort(key=lambda row: (-row.current.total, -row.previous.total, row.seller_name))
-    return matched, unmatched
+            matched_rows.append((vendor_id, *numbers))
+    unmatched_rows.sort(key=lambda row: (-row.current.total, -row.previous.total, row.seller_name))
+    return matched_rows, unmatched_rows
 
 
 _ONLINE_COLUMNS = (
