@@ -1,7 +1,7 @@
 """Form pieces more than one area uses."""
 
-from flask import flash
-from flask_babel import get_translations, gettext, ngettext
+from flask import flash, has_request_context
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
@@ -9,6 +9,7 @@ from wtforms import Form, PasswordField, TextAreaField
 from wtforms.fields import DateField, DateTimeLocalField, SelectFieldBase
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from market.extensions import request_catalogue
 from market.validators import MAX_PASSWORD_LENGTH, DatesThatExist, NoControlCharacters
 
 _SINGLE_LINE, _MULTI_LINE = NoControlCharacters(), NoControlCharacters(multiline=True)
@@ -39,14 +40,31 @@ def _wtforms_messages_for_the_catalogue():  # pragma: no cover - never called
 
 class _Translations:
     """WTForms' built-in messages through the app's catalogue first (where
-    messages.po corrects their Korean), then through WTForms' own."""
+    messages.po corrects their Korean), then through WTForms' own.
+
+    Every field a form binds asks for a text (a field without a label, its
+    name), and Flask-WTF reads WTForms' catalogue from disk once per request
+    to answer: in a request the answer is kept with the app's catalogue
+    (market.extensions.request_catalogue), so each is worked out once per
+    process and language. Outside a request WTForms' catalogue is not used."""
 
     def gettext(self, string):
-        translated = get_translations().ugettext(string)
-        return translated if translated != string else wtforms_translations.gettext(string)
+        translations, texts = request_catalogue()
+        key = ("wtforms", string)
+        text = texts.get(key)
+        if text is None:
+            translated = translations.ugettext(string)
+            if translated != string:
+                text = translated
+            elif not has_request_context():
+                return wtforms_translations.gettext(string)
+            else:
+                text = wtforms_translations.gettext(string)
+            texts[key] = text
+        return text
 
     def ngettext(self, singular, plural, n):
-        translated = get_translations().ungettext(singular, plural, n)
+        translated = request_catalogue()[0].ungettext(singular, plural, n)
         if translated not in (singular, plural):
             return translated
         return wtforms_translations.ngettext(singular, plural, n)

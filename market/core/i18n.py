@@ -1,5 +1,8 @@
 from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from jinja2 import pass_context
+from markupsafe import Markup
+
+from market.extensions import request_catalogue
 
 
 def select_locale() -> str:
@@ -17,18 +20,79 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-# (language, id of the lazy label) -> (the label, its text). The label is kept
-# in the value so its id cannot be reused by another object.
-_LABEL_TEXTS: dict[tuple[str, int], tuple[object, str]] = {}
-
-
 def label_text(label) -> str:
     """A fixed catalogue label (a module-level lazy string) in the current
     language, looked up once per process and language. str() of a lazy string
     asks the catalogue again every time (~50 µs), and long lists and maps call
-    the label functions for every row (benchmarks/results.md)."""
-    key = (str(get_locale()), id(label))
-    cached = _LABEL_TEXTS.get(key)
+    the label functions for every row (benchmarks/results.md). Kept with the
+    request's catalogue (market.extensions.request_catalogue), under the
+    label's id next to the label itself, so the id cannot be reused by
+    another object."""
+    texts = request_catalogue()[1]
+    cached = texts.get(id(label))
     if cached is None or cached[0] is not label:
-        cached = _LABEL_TEXTS[key] = (label, str(label))
+        cached = texts[id(label)] = (label, str(label))
     return cached[1]
+
+
+def install_template_gettext(app) -> None:
+    """Templates' `_()`, gettext, ngettext, pgettext and npgettext with the
+    catalogue bound once per request (market.extensions.request_catalogue)
+    in place of Flask-Babel's, which looked it up again for each string:
+    a third to half of a staff page's time went there, a label in a table's
+    loop being translated once per row. They behave as Jinja's "newstyle"
+    gettext Flask-Babel installs: the translation, Markup in an autoescaped
+    template, always %-formatted with the (escaped) variables; particles are
+    fitted when the text is printed (market.core.web). A text without
+    variables is kept per catalogue, finished, so a label in a loop costs a
+    dict lookup from its second row on."""
+    app.jinja_env.newstyle_gettext = True  # as Flask-Babel installs them
+    app.jinja_env.globals.update(
+        _=_template_gettext,
+        gettext=_template_gettext,
+        ngettext=_template_ngettext,
+        pgettext=_template_pgettext,
+        npgettext=_template_npgettext,
+    )
+
+
+@pass_context
+def _template_gettext(context, string, /, **variables):
+    translations, texts = request_catalogue()
+    if not variables and type(string) is str and context.eval_ctx.autoescape:
+        text = texts.get(string)
+        if text is None:
+            text = texts[string] = Markup(translations.ugettext(string)) % variables
+        return text
+    text = translations.ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
+@pass_context
+def _template_ngettext(context, singular, plural, num, /, **variables):
+    variables.setdefault("num", num)
+    text = request_catalogue()[0].ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
+@pass_context
+def _template_pgettext(context, string_context, string, /, **variables):
+    variables.setdefault("context", string_context)
+    text = request_catalogue()[0].upgettext(string_context, string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
+@pass_context
+def _template_npgettext(context, string_context, singular, plural, num, /, **variables):
+    variables.setdefault("context", string_context)
+    variables.setdefault("num", num)
+    text = request_catalogue()[0].unpgettext(string_context, singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from market import timeutil
 from market.config import is_production
+from market.core.i18n import install_template_gettext
 from market.josa import josa, resolve_particles
 from market.validators import CONTROL_CHARACTERS
 
@@ -152,6 +153,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(link_args)
     app.add_template_global(this_page)
     app.add_template_filter(josa)
+    install_template_gettext(app)
     _fit_particles(app)
 
     @app.context_processor
