@@ -138,17 +138,38 @@ def _market_totals(start: date, end: date):
     )
 
 
+@lru_cache(maxsize=16)
+def _statements(start: date, end: date) -> dict:
+    """The report's statements for one period, built once and kept: building
+    them (the per-market subquery four times over) and walking them for
+    SQLAlchemy's cache key cost about as much as running them on a season.
+    A few periods are asked for again and again (this season, this year)."""
+    per_market = _market_totals(start, end)
+    vendors = _vendor_rows_query(start, end)
+    return {
+        "summary": _summary_statement(start, end),
+        "markets": _market_rows_query(per_market).order_by(Market.market_date, Market.id),
+        "best_day": _best_day_statement(per_market),
+        "vendors": vendors,
+        "top_vendors": vendors.limit(TOP_VENDORS),
+        "categories": _groups_statement(Vendor.category, start, end),
+        "enterprise_types": _groups_statement(Vendor.enterprise_type, start, end),
+        "venues": _venues_statement(per_market),
+        "months": _months_statement(per_market),
+    }
+
+
 def build_report(start: date, end: date) -> Report:
     """Every figure and every row, for the exports."""
-    per_market = _market_totals(start, end)
-    report = Report(start=start, end=end, summary=_summary(start, end))
-    report.markets = _markets(per_market)
-    report.best_day = _best_day(per_market)
-    report.vendors = _vendors(start, end)
-    report.categories = _groups(Vendor.category, category_label, start, end)
-    report.enterprise_types = _groups(Vendor.enterprise_type, enterprise_type_label, start, end)
-    report.venues = _venues(per_market)
-    report.months = _months(per_market)
+    statements = _statements(start, end)
+    report = Report(start=start, end=end, summary=_summary(statements))
+    report.markets = _markets(statements)
+    report.best_day = _best_day(statements)
+    report.vendors = _vendors(statements["vendors"])
+    report.categories = _groups(statements["categories"], category_label)
+    report.enterprise_types = _groups(statements["enterprise_types"], enterprise_type_label)
+    report.venues = _venues(statements)
+    report.months = _months(statements)
     report.days = report.markets if len(report.markets) <= DAY_COLUMNS else []
     report.top_vendors = report.vendors[:TOP_VENDORS]
     return report
@@ -159,21 +180,26 @@ def build_overview(start: date, end: date) -> Report:
     page at a time). Seven queries whatever the period: the summary's counts
     say whether the chart needs the days or the months, so only one of the
     two is asked for."""
-    per_market = _market_totals(start, end)
-    report = Report(start=start, end=end, summary=_summary(start, end))
-    report.best_day = _best_day(per_market)
-    report.top_vendors = _vendors(start, end, limit=TOP_VENDORS)
-    report.categories = _groups(Vendor.category, category_label, start, end)
-    report.enterprise_types = _groups(Vendor.enterprise_type, enterprise_type_label, start, end)
-    report.venues = _venues(per_market)
+    statements = _statements(start, end)
+    report = Report(start=start, end=end, summary=_summary(statements))
+    report.best_day = _best_day(statements)
+    report.top_vendors = _vendors(statements["top_vendors"])
+    report.categories = _groups(statements["categories"], category_label)
+    report.enterprise_types = _groups(statements["enterprise_types"], enterprise_type_label)
+    report.venues = _venues(statements)
     if report.summary.markets <= DAY_COLUMNS:
-        report.days = _markets(per_market)
+        report.days = _markets(statements)
     else:
-        report.months = _months(per_market)
+        report.months = _months(statements)
     return report
 
 
-def _summary(start: date, end: date) -> Summary:
+def _summary(statements: dict) -> Summary:
+    row = db.session.execute(statements["summary"]).one()
+    return Summary(*(int(value or 0) for value in row))
+
+
+def _summary_statement(start: date, end: date):
     market_days = func.count(distinct(Takings.market_id))
     # The mean of the market days' totals is the total over their number, so
     # one pass over the entries does (no second pass over per-market totals).
@@ -188,7 +214,7 @@ def _summary(start: date, end: date) -> Summary:
         ),
         BigInteger,
     )
-    row = db.session.execute(
+    return (
         select(
             sum_won(Takings.amount),
             func.count(Takings.id),
@@ -203,8 +229,7 @@ def _summary(start: date, end: date) -> Summary:
         )
         .join(Market, Market.id == Takings.market_id)
         .where(_in_period(start, end))
-    ).one()
-    return Summary(*(int(value or 0) for value in row))
+    )
 
 
 def _market_rows_query(per_market):
@@ -222,27 +247,16 @@ def _market_rows_query(per_market):
 
 def market_rows_query(start: date, end: date):
     """Market days in date order, for paging (one row per market day with takings)."""
-    per_market = _market_totals(start, end)
-    return _market_rows_query(per_market).order_by(Market.market_date, Market.id)
+    return _statements(start, end)["markets"]
 
 
-def _markets(per_market) -> list[MarketRow]:
-    rows = db.session.execute(
-        _market_rows_query(per_market).order_by(Market.market_date, Market.id)
-    )
-    return [MarketRow(*row) for row in rows]
+def _markets(statements: dict) -> list[MarketRow]:
+    return [MarketRow(*row) for row in db.session.execute(statements["markets"])]
 
 
 def market_days(start: date, end: date) -> list[MarketRow]:
     """Each market day's takings, for a short period such as the dashboard's year."""
-    return [MarketRow(*row) for row in db.session.execute(_market_days_statement(start, end))]
-
-
-@lru_cache(maxsize=4)
-def _market_days_statement(start: date, end: date):
-    # Kept per period (the dashboard asks for the same year all day): building
-    # the statement cost more than running it.
-    return _market_rows_query(_market_totals(start, end)).order_by(Market.market_date, Market.id)
+    return _markets(_statements(start, end))
 
 
 def months_of(days: list[MarketRow]) -> list[MonthRow]:
@@ -253,15 +267,26 @@ def months_of(days: list[MarketRow]) -> list[MonthRow]:
     return [MonthRow(y, m, len(totals), sum(totals)) for (y, m), totals in sorted(months.items())]
 
 
-def _best_day(per_market) -> MarketRow | None:
-    query = _market_rows_query(per_market).order_by(
-        per_market.c.total.desc(), Market.market_date, Market.id
-    )
-    row = db.session.execute(query.limit(1)).first()
+def _best_day(statements: dict) -> MarketRow | None:
+    row = db.session.execute(statements["best_day"]).first()
     return MarketRow(*row) if row else None
 
 
+def _best_day_statement(per_market):
+    return (
+        _market_rows_query(per_market)
+        .order_by(per_market.c.total.desc(), Market.market_date, Market.id)
+        .limit(1)
+    )
+
+
 def vendor_rows_query(start: date, end: date):
+    """Enterprises by takings, highest first; labelled like VendorRow (kept
+    per period, see _statements)."""
+    return _statements(start, end)["vendors"]
+
+
+def _vendor_rows_query(start: date, end: date):
     """Enterprises by takings, highest first; labelled like VendorRow.
     Grouped by the takings' vendor_id alone and joined to the vendors after:
     grouping by the vendors' text columns made SQLite sort wide keys, about
@@ -295,13 +320,19 @@ def vendor_rows_query(start: date, end: date):
     )
 
 
-def _vendors(start: date, end: date, limit: int | None = None) -> list[VendorRow]:
-    rows = db.session.execute(vendor_rows_query(start, end).limit(limit))
-    return [VendorRow(*row) for row in rows]
+def _vendors(statement) -> list[VendorRow]:
+    return [VendorRow(*row) for row in db.session.execute(statement)]
 
 
-def _groups(column, label, start: date, end: date) -> list[GroupRow]:
-    rows = db.session.execute(
+def _groups(statement, label) -> list[GroupRow]:
+    return [
+        GroupRow(key, label(key), count, entries, total, average)
+        for key, count, entries, total, average in db.session.execute(statement)
+    ]
+
+
+def _groups_statement(column, start: date, end: date):
+    return (
         select(
             column,
             func.count(distinct(Takings.vendor_id)),
@@ -315,14 +346,15 @@ def _groups(column, label, start: date, end: date) -> list[GroupRow]:
         .group_by(column)
         .order_by(sum_won(Takings.amount).desc(), column)
     )
-    return [
-        GroupRow(key, label(key), count, entries, total, average)
-        for key, count, entries, total, average in rows
-    ]
 
 
-def _venues(per_market) -> list[GroupRow]:
-    rows = db.session.execute(
+def _venues(statements: dict) -> list[GroupRow]:
+    rows = db.session.execute(statements["venues"])
+    return [GroupRow(key, name, *numbers) for key, name, *numbers in rows]
+
+
+def _venues_statement(per_market):
+    return (
         select(
             Venue.id,
             Venue.name,
@@ -335,21 +367,24 @@ def _venues(per_market) -> list[GroupRow]:
         .group_by(Venue.id, Venue.name)
         .order_by(sum_won(per_market.c.total).desc(), Venue.name)
     )
-    return [GroupRow(key, name, *numbers) for key, name, *numbers in rows]
 
 
-def _months(per_market) -> list[MonthRow]:
+def _months(statements: dict) -> list[MonthRow]:
+    rows = db.session.execute(statements["months"])
+    return [MonthRow(int(y), int(m), markets, total) for y, m, markets, total in rows]
+
+
+def _months_statement(per_market):
     """From the per-market totals: taking the month of ~500 market days
     rather than of ~5,000 entries halves the cost on SQLite."""
     year = extract("year", Market.market_date)
     month = extract("month", Market.market_date)
-    rows = db.session.execute(
+    return (
         select(year, month, func.count(per_market.c.market_id), sum_won(per_market.c.total))
         .select_from(per_market.join(Market, Market.id == per_market.c.market_id))
         .group_by(year, month)
         .order_by(year, month)
     )
-    return [MonthRow(int(y), int(m), markets, total) for y, m, markets, total in rows]
 
 
 def years_with_takings() -> list[int]:
