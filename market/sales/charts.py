@@ -100,9 +100,11 @@ def months(rows: list[MonthChannels], lang: str = "ko") -> StackedChart:
         x = chart.plot_left + index * slot + slot * 0.15
         width = slot * 0.7
         bottom, segments = chart.baseline, []
+        month = None  # worked out once for both segments (ten years: 120 months)
         for channel, value in (("offline", row.offline), ("online", row.online)):
             height = PLOT_HEIGHT * value / top if top else 0
             if height > 0:
+                month = month or _month_label(row)
                 segments.append(
                     Segment(
                         channel,
@@ -110,7 +112,7 @@ def months(rows: list[MonthChannels], lang: str = "ko") -> StackedChart:
                         bottom - height,
                         width,
                         height,
-                        f"{_month_label(row)} {names[channel]}: {format_won(value)}",
+                        f"{month} {names[channel]}: {format_won(value)}",
                     )
                 )
                 bottom -= height

@@ -9,6 +9,7 @@ apart (`unmatched`), never added in silently and never dropped."""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -101,19 +102,20 @@ class Group:
     previous: Figures = field(default_factory=Figures)
     parts: list["Group"] = field(default_factory=list)  # 예비사회적기업: 지역형, 부처형
     kinds: tuple[EnterpriseType, ...] = ()  # a type group's enterprise types
+    # Enterprises that sold anything in the period, counted as rows are added:
+    # the page reads it several times per group, and the whole report's group
+    # holds every enterprise (thousands on ten years).
+    enterprises: int = 0
 
     def add(self, row: EnterpriseFigures) -> None:
         self.rows.append(row)
         self.current += row.current
         self.previous += row.previous
+        if row.active:
+            self.enterprises += 1
         for part in self.parts:
             if part.key == row.enterprise_type:
                 part.add(row)
-
-    @property
-    def enterprises(self) -> int:
-        """Enterprises that sold anything in the period."""
-        return sum(1 for row in self.rows if row.active)
 
     def change(self, channel: str = "total") -> float | None:
         if channel == "total":
@@ -122,6 +124,9 @@ class Group:
         return change(now.total, before.total)
 
 
+# The report is built once and kept (market.sales.cache) and read many times
+# per page: what it works out from its rows is worked out once (cached_property;
+# nothing changes a report after build_report returns it).
 @dataclass
 class SalesReport:
     start: date
@@ -137,7 +142,7 @@ class SalesReport:
     unmatched_current: Online = field(default_factory=Online)
     unmatched_previous: Online = field(default_factory=Online)
 
-    @property
+    @cached_property
     def coverage(self) -> Coverage:
         """Whether the year before has takings and orders at all (any
         enterprise's, or an unmatched seller's order)."""
@@ -150,27 +155,27 @@ class SalesReport:
     def compare(self, now: Figures, before: Figures) -> Comparison:
         return compare_total(now, before, self.coverage)
 
-    @property
+    @cached_property
     def market_days(self) -> int:
         """Distinct market days with takings: months never share a market day."""
         return sum(month.market_days for month in self.months)
 
-    @property
+    @cached_property
     def unmatched_now(self) -> list[SellerFigures]:
         """Unmatched sellers with orders in the period (`unmatched` also holds
         those with orders only a year earlier, for the comparison)."""
         return [row for row in self.unmatched if row.current.orders]
 
-    @property
+    @cached_property
     def top(self) -> list[EnterpriseFigures]:
         return [row for row in self.enterprises if row.current.total][:TOP_ENTERPRISES]
 
-    @property
+    @cached_property
     def by_type_rows(self) -> list[EnterpriseFigures]:
         """Every enterprise, grouped by type (REPORT_TYPES), highest first within."""
         return [row for group in self.by_type for row in group.rows]
 
-    @property
+    @cached_property
     def type_of(self) -> dict[EnterpriseType, Group]:
         """The report's type group of each enterprise type."""
         return {kind: group for group in self.by_type for kind in group.kinds}
