@@ -213,19 +213,56 @@ def invitation_calendar(
     event.pop("STATUS", None)
     event.add("STATUS", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     event.add("ORGANIZER", _address(organizer_email, CN=organizer_name))
-    event.add(
-        "ATTENDEE",
-        _address(
-            attendee_email,
-            CN=attendee_name,
-            CUTYPE="INDIVIDUAL",
-            ROLE="REQ-PARTICIPANT",
-            PARTSTAT="NEEDS-ACTION",
-            RSVP="TRUE",
-        ),
-    )
+    event.add("ATTENDEE", _attendee(attendee_email, attendee_name))
     calendar.add_component(event)
     return _finish(calendar)
+
+
+def _attendee(email: str, name: str) -> vCalAddress:
+    return _address(
+        email,
+        CN=name,
+        CUTYPE="INDIVIDUAL",
+        ROLE="REQ-PARTICIPANT",
+        PARTSTAT="NEEDS-ACTION",
+        RSVP="TRUE",
+    )
+
+
+# A campaign sends the same invitation to thousands: the calendar is made
+# once (invitation_frame) and only the two lines that name the customer are
+# written for each (invitation_lines), as invitation_calendar would write
+# them. icalendar writes ATTENDEE and DESCRIPTION next to each other (the
+# properties after SEQUENCE go in name order, and nothing of ours sorts
+# between the two).
+_FRAME_ATTENDEE = "attendee@frame.invalid"
+
+
+def invitation_frame(market: Market, **values) -> tuple[bytes, bytes]:
+    """invitation_calendar(market, **values).to_ical() before and after its
+    ATTENDEE and DESCRIPTION lines (the attendee and the description given
+    are stand-ins, left out)."""
+    values.update(attendee_email=_FRAME_ATTENDEE, attendee_name="-", description="-")
+    lines = invitation_calendar(market, **values).to_ical().split(b"\r\n")
+    start = next(n for n, line in enumerate(lines) if line.startswith(b"ATTENDEE"))
+    end = start + 1
+    while lines[end].startswith((b" ", b"DESCRIPTION")):  # folded lines go on with a space
+        end += 1
+    return b"\r\n".join(lines[:start]) + b"\r\n", b"\r\n".join(lines[end:])
+
+
+def invitation_lines(
+    *, organizer_email: str, attendee_email: str, attendee_name: str, description: str
+) -> bytes:
+    """The ATTENDEE and DESCRIPTION lines of invitation_calendar for these
+    values (escaped and folded by icalendar as there), ending in CRLF: what
+    goes between the two halves of invitation_frame."""
+    if organizer_email.strip().lower() == attendee_email.strip().lower():
+        raise ValueError("the ORGANIZER and the ATTENDEE must be different addresses")
+    event = Event()
+    event.add("ATTENDEE", _attendee(attendee_email, attendee_name))
+    event.add("DESCRIPTION", plain_lines(description))
+    return event.to_ical().removeprefix(b"BEGIN:VEVENT\r\n").removesuffix(b"END:VEVENT\r\n")
 
 
 def _address(email: str, **params: str) -> vCalAddress:

@@ -15,16 +15,18 @@ from datetime import datetime, time
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from market.audit.services import describe_actions, record
-from market.core.rules import RuleError, flush_or_refuse
+from market.core.rules import RuleError
 from market.customers.consent import refusal
 from market.customers.models import Customer
 from market.extensions import db
 from market.invitations import passes
 from market.invitations.messages import (
     AttendingVendor,
+    InvitationBatch,
     MailKind,
     attending_vendors,
     invitation_message,
@@ -40,7 +42,7 @@ from market.invitations.ranking import RankingOptions
 from market.markets.models import Market, MarketStatus
 from market.markets.services import lock_market, starts_at
 from market.outbox.models import OutboxMessage, OutboxStatus
-from market.outbox.services import enqueue
+from market.outbox.services import enqueue, enqueue_rows
 from market.timeutil import next_send_time, parse_window
 
 MAX_BATCH = 1000  # customers in one "send invitations"
@@ -168,35 +170,48 @@ def invite(
     result.send, result.held_back, eligible = _hold_back(
         market, eligible, actor, now, control_percent, options
     )
-    vendors = attending_vendors(market)
-    pending: list[tuple[Invitation, OutboxMessage]] = []
     # The visitor passes, unique in the market (a clash with someone else's
-    # send at this moment is refused with the flush below).
-    codes = iter(passes.new_codes(market, len(eligible)))
-    for customer in eligible:
-        invitation = Invitation(
-            customer_id=customer.id,
-            market_id=market.id,
-            status=InvitationStatus.INVITED,
-            sequence_sent=market.sequence,
-            created_at=now,
-            token=new_token(),
-            pass_code=next(codes),
-            send_id=result.send.id,
-        )
-        row = queue_mail(
-            invitation, customer, market, vendors, MailKind.INVITE, now, result.not_before
-        )
-        db.session.add(invitation)
-        pending.append((invitation, row))
-        result.invitations.append(invitation)
-    if pending:
-        # uq_invitations_customer_market: someone else invited them at the same moment
-        flush_or_refuse(
-            InvitationError(_("Someone else sent invitations at the same time. Please try again."))
-        )
-        for invitation, row in pending:
-            invitation.outbox_message_id = row.id
+    # send at this moment is refused with the insert below).
+    codes = passes.new_codes(market, len(eligible))
+    rows = [
+        {
+            "customer_id": customer.id,
+            "market_id": market.id,
+            "status": InvitationStatus.INVITED,
+            "sequence_sent": market.sequence,
+            "created_at": now,
+            "token": new_token(),
+            "pass_code": code,
+            "send_id": result.send.id,
+        }
+        for customer, code in zip(eligible, codes, strict=True)
+    ]
+    if rows:
+        # Their mail, made once for the batch but for each one's own parts
+        # (InvitationBatch), and queued with them in two INSERTs, the outbox
+        # rows and then the invitations naming theirs, whatever their number
+        # (it was two statements per customer).
+        batch = InvitationBatch(market, attending_vendors(market), MailKind.INVITE, now)
+        mails = [
+            batch.message(customer, row["token"], row["sequence_sent"], row["pass_code"])
+            for customer, row in zip(eligible, rows, strict=True)
+        ]
+        try:
+            with db.session.begin_nested():
+                category = MailKind.INVITE.category
+                queued = enqueue_rows(mails, category=category, not_before=result.not_before)
+                for row, outbox_id in zip(rows, queued, strict=True):
+                    row["outbox_message_id"] = outbox_id
+                db.session.execute(insert(Invitation), rows)
+        except IntegrityError as error:
+            # uq_invitations_customer_market (or a pass code): someone else
+            # invited them at the same moment. This send's mail goes with them.
+            raise InvitationError(
+                _("Someone else sent invitations at the same time. Please try again.")
+            ) from error
+        made = db.session.scalars(select(Invitation).where(Invitation.send_id == result.send.id))
+        by_customer = {invitation.customer_id: invitation for invitation in made}
+        result.invitations = [by_customer[customer.id] for customer in eligible]
         record(
             actor,
             "invitation.send",

@@ -26,7 +26,13 @@ from sqlalchemy.exc import OperationalError
 from market.audit.services import record
 from market.core.rules import RuleError
 from market.extensions import db
-from market.outbox.mime import UNBUILDABLE_ERRORS, Unbuildable, recipients, unbuildable
+from market.outbox.mime import (
+    UNBUILDABLE_ERRORS,
+    Prepared,
+    Unbuildable,
+    recipients,
+    unbuildable,
+)
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import in_window, parse_window, utcnow
 
@@ -82,23 +88,52 @@ def enqueue(
 
 
 def enqueue_many(
-    messages: Iterable[EmailMessage | Unbuildable],
+    messages: Iterable[EmailMessage | Unbuildable | Prepared],
     category: str = "general",
     not_before: datetime | None = None,
 ) -> int:
     """Like `enqueue` for many messages, in one INSERT whatever their number
     (the ORM would insert row by row on SQLite). Runs at once, inside the
     caller's transaction; the caller commits. Returns how many were queued."""
+    return len(enqueue_rows(messages, category, not_before))
+
+
+def enqueue_rows(
+    messages: Iterable[EmailMessage | Unbuildable | Prepared],
+    category: str = "general",
+    not_before: datetime | None = None,
+) -> list[int]:
+    """`enqueue_many` that returns the new rows' ids, in the order of the
+    messages (one INSERT ... RETURNING, executemany on both databases)."""
     when = not_before or utcnow()
     rows = [_outbox_values(message, category, when) for message in messages]
-    if rows:
-        db.session.execute(insert(OutboxMessage), rows)
-    return len(rows)
+    if not rows:
+        return []
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLAlchemy sends an INSERT whose RETURNING must follow the rows'
+        # order one row at a time on SQLite. It need not: an INSERT gives
+        # its rows the next rowids in the order of its VALUES (one writer
+        # at a time), so its ids, sorted, are in the messages' order.
+        statement = insert(OutboxMessage).returning(OutboxMessage.id)
+        return sorted(db.session.scalars(statement, rows))
+    statement = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
+    return list(db.session.scalars(statement, rows))
 
 
 def _outbox_values(
-    message: EmailMessage | Unbuildable, category: str, not_before: datetime
+    message: EmailMessage | Unbuildable | Prepared, category: str, not_before: datetime
 ) -> dict:
+    if isinstance(message, Prepared):
+        return {
+            "category": category,
+            "to_address": message.to_address[:254],
+            "subject": message.subject[:500],
+            "mime": message.mime,
+            "status": OutboxStatus.QUEUED,
+            "attempts": 0,
+            "next_attempt_at": not_before,
+            "last_error": None,
+        }
     if not isinstance(message, Unbuildable):
         try:  # some headers are only refused when the message is written
             return {

@@ -1,0 +1,176 @@
+"""Invitations by the thousand (issue 20): `invite` writes each customer's
+mail from what the batch shares (messages.InvitationBatch, outbox.mime.
+Layout) and queues the mail and the invitations in a fixed number of
+statements. The mail is the one invitation_message builds for a single
+customer, byte for byte but for what is random in it (Message-ID, Content-ID,
+boundaries) and the Date of the second it was made."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from market.customers.models import Customer, email_hash
+from market.extensions import db
+from market.invitations import messages, sending
+from market.invitations.messages import AttendingVendor, InvitationBatch, MailKind
+from market.invitations.models import Invitation
+from market.outbox import mime
+from market.outbox.models import OutboxMessage, OutboxStatus
+from market.timeutil import SEOUL
+from tests.markets_factories import make_market, make_venue, next_thursday
+from tests.test_invitations import CONSENT_AT
+
+PUBLIC = "https://market.example.kr"
+
+
+@pytest.fixture
+def market(app):
+    app.config["PUBLIC_BASE_URL"] = PUBLIC
+    venue = make_venue("경기도청, 본관; 1층", 10)
+    return make_market(venue, next_thursday(datetime.now(SEOUL).date(), weeks=2))
+
+
+def _customers(count: int, start: int = 0) -> list[int]:
+    db.session.execute(
+        insert(Customer),
+        [
+            {
+                "email": f"buyer{n}@example.com",
+                "email_hash": email_hash(f"buyer{n}@example.com"),
+                "name": f"구매자{n}",
+                "consent": True,
+                "consent_at": CONSENT_AT,
+                "consent_source": "orders.csv",
+                "consent_wording": "v1",
+                "details_as_of": CONSENT_AT,
+            }
+            for n in range(start, start + count)
+        ],
+    )
+    db.session.commit()
+    return list(
+        db.session.scalars(
+            select(Customer.id).where(Customer.email.like("buyer%")).order_by(Customer.id)
+        )
+    )[start:]
+
+
+def test_inviting_5_or_500_customers_takes_the_same_statements(app, market, count_queries):
+    """One INSERT for the outbox rows and one for the invitations, whatever
+    their number (it was two per customer: 1,000 statements for 500)."""
+    ids = _customers(505)
+    now = datetime.combine(market.market_date - timedelta(days=7), datetime.min.time(), SEOUL)
+    now = now.replace(hour=11)
+    counts = []
+    for chunk in (ids[:5], ids[5:]):
+        db.session.refresh(market)  # loaded again after a commit: not the send's
+        with count_queries() as counter:
+            result = sending.invite(market, chunk, None, now)
+            db.session.commit()
+        assert result.invited == len(chunk)
+        counts.append(len(counter.statements))
+    assert counts[0] == counts[1], counts
+    invitations = db.session.scalars(select(Invitation)).all()
+    assert len(invitations) == 505
+    rows = {row.id: row for row in db.session.scalars(select(OutboxMessage))}
+    assert len(rows) == 505
+    for invitation in invitations:  # each names its own mail, to its own customer
+        row = rows[invitation.outbox_message_id]
+        assert row.status is OutboxStatus.QUEUED and row.category == "invitation"
+        assert row.to_address == f"buyer{ids.index(invitation.customer_id)}@example.com"
+        assert invitation.token.encode() in row.mime
+
+
+def _normalised(raw: bytes) -> bytes:
+    seen: dict[bytes, bytes] = {}
+    raw = re.sub(rb"={15}\d{19}==", lambda m: seen.setdefault(m[0], b"B%d" % len(seen)), raw)
+    return re.sub(rb"Date: [^\r]+", b"Date: -", raw)
+
+
+# Names and addresses the To header and the calendar must write as the
+# email package and icalendar do: Korean, a comma and quotes, none, one
+# that folds, a plus address, a line break stored before the forms refused it.
+PEOPLE = [
+    ("김하나", "hana@example.com"),
+    ('Kim, J. "Q"', "kim.j@example.com"),
+    ("", "noname@example.com"),
+    ("아주 긴 이름을 가진 고객님 " * 3, "long.name.person@a-very-long-domain-name.example.com"),
+    ("이 둘", "dul+market@example.co.kr"),
+    ("박\n셋", "set@example.com"),
+    ("Plain Name", "plain@example.com"),
+]
+
+
+@pytest.mark.parametrize("kind", list(MailKind))
+def test_a_batch_writes_the_bytes_invitation_message_writes(app, market, kind, monkeypatch):
+    fixed = iter(range(10**6))
+    ids: list[str] = []
+
+    def msgid(idstring=None, domain=None):
+        ids.append(f"<{next(fixed)}.{idstring or ''}@{domain}>")
+        return ids[-1]
+
+    monkeypatch.setattr(messages, "make_msgid", msgid)
+    monkeypatch.setattr(mime, "make_msgid", msgid)
+    vendors = [AttendingVendor(f"기업 {n} & <협동조합>", "식품") for n in range(12)]
+    stamp = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    changed = ("시간",) if kind is MailKind.UPDATE else ()
+    batch = InvitationBatch(market, vendors, kind, stamp, changed=changed)
+    pass_code = None if kind is MailKind.CANCEL else "HK4P7Q"
+    for sequence in (1, 2):
+        for name, email in PEOPLE:
+            customer = SimpleNamespace(name=name, email=email, consent_at=CONSENT_AT)
+            token = f"token-{sequence}_{len(ids)}"
+            fast = batch.message(customer, token, sequence, pass_code)
+            assert isinstance(fast, mime.Prepared), (name, email)
+            # The same Content-ID and Message-ID for the single build.
+            first = ids[-1 if kind is MailKind.CANCEL else -2]
+            fixed = iter(range(int(first.split(".")[0][1:]), 10**6))
+            single = messages.invitation_message(
+                customer=customer,
+                market=market,
+                token=token,
+                vendors=vendors,
+                kind=kind,
+                sequence=sequence,
+                stamp=stamp,
+                changed=changed,
+                pass_code=pass_code,
+            )
+            assert _normalised(fast.mime) == _normalised(bytes(single)), (name, email)
+            assert fast.to_address == mime.recipients(single)[0]
+            assert fast.subject == str(single["Subject"])
+
+
+def test_a_customer_the_batch_cannot_write_gets_the_single_result(app, market):
+    """An address the email package refuses is the same failed row as before
+    (an Unbuildable), and the others of the batch are written."""
+    batch = InvitationBatch(market, [], MailKind.INVITE, datetime.now(UTC))
+    refused = SimpleNamespace(name="홍길동", email="홍@example.com", consent_at=CONSENT_AT)
+    fine = SimpleNamespace(name="홍길동", email="hong@example.com", consent_at=CONSENT_AT)
+    assert isinstance(batch.message(refused, "token", 1, "HK4P7Q"), mime.Unbuildable)
+    assert isinstance(batch.message(fine, "token", 1, "HK4P7Q"), mime.Prepared)
+
+
+def test_a_clash_withdraws_the_mail_with_the_invitations(app, market, monkeypatch):
+    """Someone else invited the same customer at the same moment: the clear
+    refusal, and none of this send's mail stays queued."""
+    ids = _customers(3)
+    now = datetime.combine(market.market_date - timedelta(days=7), datetime.min.time(), SEOUL)
+    now = now.replace(hour=11)
+    sending.invite(market, ids[:1], None, now)
+    db.session.commit()
+    # As if the other send had not been seen when this one checked.
+    monkeypatch.setattr(
+        sending,
+        "classify",
+        lambda market, wanted: ([db.session.get(Customer, cid) for cid in wanted], {}),
+    )
+    with pytest.raises(sending.InvitationError):
+        sending.invite(market, ids, None, now)
+    db.session.commit()  # what the send did before the clash is kept, its mail is not
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Invitation)) == 1
