@@ -14,6 +14,7 @@ PAGE_FACTOR = 4  # median within 4x /healthz
 IMPORT_FACTOR, IMPORT_MIB = 3, 300
 RANKING_FACTOR = 2
 SPEEDUP, ONE_VS_BARE = 3, 2
+QUEUE_SECONDS, QUEUE_COUNT, QUEUE_VS_BARE = 10, 10_000, 2  # ≤ 10 s per 10,000, ≤ 2× bare
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
@@ -137,22 +138,34 @@ def _ceiling(d: dict) -> str:
     return f"; 4 bare smtplib connections {d['bare_four']['per_s']:,.0f}/s"
 
 
+def _queue_row(db: str, queue: dict, bounded: str) -> tuple:
+    """The app's invite() against the bare loop (benchmarks.mailing.bare_queue);
+    the 10 s are for 10,000, so a smaller run is held to its share of them."""
+    count, seconds = queue["invitations"], queue["seconds"]
+    limit = QUEUE_SECONDS * count / QUEUE_COUNT
+    result = f"{seconds:.1f} s, {queue['per_s']:,.0f}/s"
+    if "bare_seconds" not in queue:  # runs saved before the bare loop
+        return (f"build and queue {count:,} invitations{bounded}", db, result, "", "", "")
+    ratio = seconds / queue["bare_seconds"]
+    result += (
+        f"; bare loop {queue['bare_seconds']:.1f} s for {queue['bare_count']:,} "
+        f"({queue['bare_count'] / queue['bare_seconds']:,.0f}/s)"
+    )
+    return (
+        f"build and queue {count:,} invitations{bounded}",
+        db,
+        result,
+        f"{ratio:.1f}×",
+        f"≤ {limit:g} s and ≤ {QUEUE_VS_BARE}× bare",
+        _ok(seconds <= limit and ratio <= QUEUE_VS_BARE),
+    )
+
+
 def mail_rows(db: str, mail) -> list[tuple]:
     problem = _error(mail)
     if problem:
         return [("invitations and delivery", db, problem, "", "", "")]
-    queue = mail["queue"]
-    bounded = " (bounded run)" if mail.get("light") else ""
-    rows = [
-        (
-            f"build and queue {queue['invitations']:,} invitations{bounded}",
-            db,
-            f"{queue['seconds']:.0f} s, {queue['per_s']:,.0f}/s",
-            "",
-            "",
-            "",
-        )
-    ]
+    rows = [_queue_row(db, mail["queue"], " (bounded run)" if mail.get("light") else "")]
     for key, label in (("delivery", "instant SMTP server"), ("relay", "relay, 20 ms/message")):
         if key not in mail:
             continue
