@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SECRET_KEY = "bench-secret-key-not-for-production"
 TINY_SCALE = 0.01  # the small twin used to see whether query counts grow with the data
+FRIDAY = 4  # date.weekday()
 STARTED = time.perf_counter()
 
 
@@ -43,10 +44,19 @@ def free_port() -> int:
 
 
 def anchor_day(today: date | None = None) -> date:
-    """The Monday of this week: cached data stays valid all week (the next
-    market is still ahead of it, the open ones still open)."""
-    today = today or date.today()
-    return today - timedelta(days=today.weekday())
+    """The Friday on or before today (in Korea): cached data stays valid for
+    the week from it. Markets are on Thursdays, so the first market on or
+    after the anchor (the bench's next market, with the seeded invitations)
+    is the one the app calls next all week long, the staff dashboard's
+    funnel and the RSVP page included. With the Monday it was until issue
+    20, from Friday to Sunday the app's next market was the week after,
+    whose dashboard showed no invitations and whose RSVP page said the
+    market was over."""
+    if today is None:
+        from market.timeutil import today_seoul
+
+        today = today_seoul()
+    return today - timedelta(days=(today.weekday() - FRIDAY) % 7)
 
 
 def code_version() -> str:
@@ -150,12 +160,59 @@ def pg_databases(admin_url: str) -> list[str]:
         return [row[0] for row in c.execute("SELECT datname FROM pg_database")]
 
 
+def migration_head() -> str:
+    """The newest migration of this checkout. Several heads (two new
+    migrations on the same parent, before they are chained) cannot be
+    upgraded to, so the bench stops here with the reason rather than half-way
+    through `flask db upgrade`."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory(str(ROOT / "market" / "migrations")).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(
+            f"the migrations have {len(heads)} heads ({', '.join(sorted(heads))}): "
+            "chain them (one down_revision after the other) before benchmarking"
+        )
+    return heads[0]
+
+
+def database_head(db: Database) -> str | None:
+    """The migration a bench database was seeded at (its alembic_version),
+    or None when it has none or cannot be read."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(db.url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def cache_is_current(db: Database, head: str) -> bool:
+    """A cached database is used only at the schema this checkout migrates
+    to. Its name already holds a digest of the migrations and the seed code
+    (code_version), so a new or changed migration gives a new name and a
+    fresh seed; this checks the database itself as well, in case it was
+    migrated or changed by hand since: then it is seeded again."""
+    found = database_head(db)
+    if found == head:
+        return True
+    say(f"cached {db.kind} database {db.key} is at migration {found}, not {head}: seeding again")
+    return False
+
+
 def ensure_seeded(ctx: Context, db: Database) -> Database:
-    """Seeds the database unless the cache already holds it. A seed that
-    stops half-way leaves only a `_part` copy, never a usable-looking one."""
+    """Seeds the database unless the cache already holds it at this
+    checkout's migration head. A seed that stops half-way leaves only a
+    `_part` copy, never a usable-looking one."""
+    head = migration_head()
     if db.kind == "sqlite":
         target = Path(db.url.removeprefix("sqlite:///"))
-        if target.exists():
+        if target.exists() and cache_is_current(db, head):
             say(f"cached {db.kind} database {target.name}")
             return db
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +224,7 @@ def ensure_seeded(ctx: Context, db: Database) -> Database:
         partial.rename(target)
         return db
     names = pg_databases(db.admin_url)
-    if db.key in names:
+    if db.key in names and cache_is_current(db, head):
         say(f"cached {db.kind} database {db.key}")
         return db
     stale = [n for n in names if n.startswith(key_prefix(db.seed, db.scale))]

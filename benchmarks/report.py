@@ -52,10 +52,15 @@ def page_rows(db: str, pages) -> list[tuple]:
         if page["key"] == "healthz":
             rows.append((page["title"], db, result, "1×", "the ceiling", ""))
             continue
-        ratio = page["p50_ms"] / healthz["p50_ms"]
         factor = page.get("target") or PAGE_FACTOR  # runs saved before pages had one
-        met = ratio <= factor and not grows
         target = f"≤ {factor}× /healthz, SQL count flat"
+        if not page["requests"]:  # none answered within the run: no median to compare
+            rows.append(
+                (page["title"], db, result + "; no request finished", "", target, _ok(False))
+            )
+            continue
+        ratio = page["p50_ms"] / healthz["p50_ms"]
+        met = ratio <= factor and not grows
         rows.append((page["title"], db, result, f"{ratio:.1f}×", target, _ok(met)))
     return rows
 
@@ -249,7 +254,53 @@ def table(results: list[dict]) -> str:
     for result in results:
         for row in rows_for(result):
             lines.append("| " + " | ".join(str(cell) for cell in row) + " |")
+    lines += profile_table(results)
     return "\n".join(lines) + "\n"
+
+
+PROFILE_SHOWN = 3  # frames per cell; the JSON keeps benchmarks.profiles.TOP
+
+
+def _frames(frames: list[dict]) -> str:
+    return "<br>".join(
+        f"{frame['percent']:.0f}% `{frame['function']}` ({frame['where']})"
+        for frame in frames[:PROFILE_SHOWN]
+    )
+
+
+def profile_table(results: list[dict]) -> list[str]:
+    """The second table, "where the time goes": the top of each page's
+    in-process profile (benchmarks.profiles) beside the page's name."""
+    lines = [
+        "",
+        "### Where the time goes",
+        "",
+        "Each page rendered in-process (Flask test client) on the same data under "
+        "pyinstrument for a few seconds: its median time without the profiler, the "
+        "functions with the most time of their own, and this project's functions and "
+        "templates with the most time under them (leaving out those that cover "
+        "nearly the whole request). Percent of the page's profiled time.",
+        "",
+        "| page | database | in-process | most own time | most time in market/ and templates/ |",
+        "|---|---|---|---|---|",
+    ]
+    for result in results:
+        db = NAMES.get(result["kind"], result["kind"])
+        profile = result.get("profile")
+        problem = _error(profile)
+        if problem:
+            lines.append(f"| every page | {db} | {problem} |  |  |")
+            continue
+        for row in profile:
+            if row.get("path", "") is None:
+                lines.append(f"| {row['title']} | {db} | not available yet |  |  |")
+                continue
+            measured = f"{row['plain_ms']:.1f} ms ({row['renders']} profiled)"
+            lines.append(
+                f"| {row['title']} | {db} | {measured} | {_frames(row['own'])} "
+                f"| {_frames(row['cumulative'])} |"
+            )
+    return lines
 
 
 def write(path: Path, text: str) -> None:

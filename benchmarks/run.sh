@@ -8,7 +8,7 @@
 #   BENCH_SEED=1         same seed, same data
 #   BENCH_SECONDS=10     wrk duration per page
 #   BENCH_DATABASES="sqlite postgresql"
-#   BENCH_STEPS=pages,ranking,assign,import,mail
+#   BENCH_STEPS=pages,profile,ranking,assign,import,mail
 #   BENCH_CACHE=/tmp/market-bench   seeded databases, order files, logs
 #   BENCH_RESULTS=benchmarks/results.md
 set -uo pipefail
@@ -20,7 +20,7 @@ SECONDS_PER_PAGE=${BENCH_SECONDS:-10}
 DATABASES=${BENCH_DATABASES:-sqlite postgresql}
 CACHE=${BENCH_CACHE:-/tmp/market-bench}
 RESULTS=${BENCH_RESULTS:-benchmarks/results.md}
-STEPS=${BENCH_STEPS:-pages,ranking,assign,import,mail}
+STEPS=${BENCH_STEPS:-pages,profile,ranking,assign,import,mail}
 OUT="$CACHE/run-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 status=0
