@@ -62,9 +62,10 @@ class Current:
         return sorted(found, key=lambda a: (a.vendor.name, a.id))
 
 
-def current(market: Market) -> Current:
-    """Two queries: the applications with vendors, the booths."""
-    applications = applications_with_vendors(market)
+def current(market: Market, names_only: bool = False) -> Current:
+    """Two queries: the applications with vendors, the booths. `names_only`:
+    of the vendors only their names and categories (the staff screen)."""
+    applications = applications_with_vendors(market, names_only)
     by_id = {a.id: a for a in applications}
     booths = {
         booth.number: booth

@@ -54,7 +54,7 @@ def register_template_helpers(app: Flask) -> None:
 def index(market_id: int):
     market = db.get_or_404(Market, market_id)
     confirmed = services.booths_confirmed(market)
-    current = screens.current(market) if confirmed else None
+    current = screens.current(market, names_only=True) if confirmed else None
     plan = None
     if market.status in services.ASSIGNABLE and (not confirmed or request.args.get("preview")):
         try:
