@@ -1,5 +1,5 @@
 from flask import current_app, has_request_context, request, session
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from market.extensions import request_catalogue
@@ -45,7 +45,9 @@ def install_template_gettext(app) -> None:
     template, always %-formatted with the (escaped) variables; particles are
     fitted when the text is printed (market.core.web). A text without
     variables is kept per catalogue, finished, so a label in a loop costs a
-    dict lookup from its second row on."""
+    dict lookup from its second row on. They take Jinja's evaluation context
+    (for autoescape), not the template context: a function that takes the
+    context gets a new derived context at every call inside a loop."""
     app.jinja_env.newstyle_gettext = True  # as Flask-Babel installs them
     app.jinja_env.globals.update(
         _=_template_gettext,
@@ -56,43 +58,43 @@ def install_template_gettext(app) -> None:
     )
 
 
-@pass_context
-def _template_gettext(context, string, /, **variables):
+@pass_eval_context
+def _template_gettext(eval_context, string, /, **variables):
     translations, texts = request_catalogue()
-    if not variables and type(string) is str and context.eval_ctx.autoescape:
+    if not variables and type(string) is str and eval_context.autoescape:
         text = texts.get(string)
         if text is None:
             text = texts[string] = Markup(translations.ugettext(string)) % variables
         return text
     text = translations.ugettext(string)
-    if context.eval_ctx.autoescape:
+    if eval_context.autoescape:
         text = Markup(text)
     return text % variables
 
 
-@pass_context
-def _template_ngettext(context, singular, plural, num, /, **variables):
+@pass_eval_context
+def _template_ngettext(eval_context, singular, plural, num, /, **variables):
     variables.setdefault("num", num)
     text = request_catalogue()[0].ungettext(singular, plural, num)
-    if context.eval_ctx.autoescape:
+    if eval_context.autoescape:
         text = Markup(text)
     return text % variables
 
 
-@pass_context
-def _template_pgettext(context, string_context, string, /, **variables):
+@pass_eval_context
+def _template_pgettext(eval_context, string_context, string, /, **variables):
     variables.setdefault("context", string_context)
     text = request_catalogue()[0].upgettext(string_context, string)
-    if context.eval_ctx.autoescape:
+    if eval_context.autoescape:
         text = Markup(text)
     return text % variables
 
 
-@pass_context
-def _template_npgettext(context, string_context, singular, plural, num, /, **variables):
+@pass_eval_context
+def _template_npgettext(eval_context, string_context, singular, plural, num, /, **variables):
     variables.setdefault("context", string_context)
     variables.setdefault("num", num)
     text = request_catalogue()[0].unpgettext(string_context, singular, plural, num)
-    if context.eval_ctx.autoescape:
+    if eval_context.autoescape:
         text = Markup(text)
     return text % variables
