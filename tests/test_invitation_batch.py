@@ -92,7 +92,8 @@ def _normalised(raw: bytes) -> bytes:
 
 # Names and addresses the To header and the calendar must write as the
 # email package and icalendar do: Korean, a comma and quotes, none, one
-# that folds, a plus address, a line break stored before the forms refused it.
+# that folds, a plus address, a line break stored before the forms refused
+# it, Korean words with spaces, a Korean name whose line folds.
 PEOPLE = [
     ("김하나", "hana@example.com"),
     ('Kim, J. "Q"', "kim.j@example.com"),
@@ -101,6 +102,8 @@ PEOPLE = [
     ("이 둘", "dul+market@example.co.kr"),
     ("박\n셋", "set@example.com"),
     ("Plain Name", "plain@example.com"),
+    ("남궁 민수 님", "namgung@example.com"),
+    ("가나다라마바사아자차카타파하가", "someone.with.a.long.address@example.com"),
 ]
 
 
