@@ -7,7 +7,10 @@ loop, thread and app context (so each has its own database session):
 - imports: claims a waiting order-file job and checks or writes it
   (market.customers.services.run_next), taking over a job whose worker died;
 - inbox: reads the center's mailbox (market.inbox.cli.one_pass), only where
-  IMAP_HOST is set.
+  IMAP_HOST is set;
+- sales: once no order import is waiting or running, counts the orders half
+  of 판로지원 실적's default periods where the orders changed since
+  (market.sales.cache.warm), so staff rarely wait for a first look.
 
 Several workers may run at once, on one host or many: each loop claims its
 work from the database. SIGTERM or Ctrl-C lets every loop finish its
@@ -31,6 +34,8 @@ from market.extensions import db
 from market.inbox import cli as inbox
 from market.outbox import cli as outbox
 from market.outbox.cli import StopRequest, keep_running
+from market.sales import cache as sales
+from market.timeutil import today_seoul
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,26 @@ def _import_pass(stop: StopRequest) -> bool:
         db.session.remove()
 
 
+def _sales_pass(stop: StopRequest) -> bool:
+    """Counts the report's default periods after the orders changed; not
+    while an import is under way (each part it commits changes them again).
+    Never busy: the loop then waits its interval."""
+    if not current_app.config.get("SALES_REPORT_CACHE", True):
+        return False
+    try:
+        sales.warm(today_seoul())
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        current_app.logger.error("sales: pass failed: %s", error)
+    finally:
+        db.session.remove()
+    return False
+
+
 LOOPS = [
     Loop("mail", lambda stop: outbox.one_pass(), "OUTBOX_POLL_SECONDS"),
     Loop("imports", _import_pass, "IMPORT_POLL_SECONDS"),
+    Loop("sales", _sales_pass, "IMPORT_POLL_SECONDS"),
     # The center's mailbox (calendar replies, bounces), where one is configured.
     Loop(
         "inbox",
@@ -73,7 +95,8 @@ LOOPS = [
 @click.command("worker")
 @with_appcontext
 def worker_command() -> None:
-    """Run the background work: mail delivery, order imports, the mailbox."""
+    """Run the background work: mail delivery, order imports, the mailbox,
+    the sales report's default periods."""
     app = current_app._get_current_object()
     loops = [loop for loop in LOOPS if loop.wanted(app.config)]
     outbox.configure_logging()

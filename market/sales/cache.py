@@ -42,9 +42,11 @@ from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from market.audit.models import AuditEntry
-from market.customers.models import Order
+from market.customers.jobs import PENDING
+from market.customers.models import CustomerImport, Order
 from market.extensions import db
 from market.markets.models import Market
+from market.sales import snapshots
 from market.sales.figures import OnlinePart, enterprise_figures, online_part
 from market.sales.report import SalesReport, build_report
 from market.takings.models import Takings
@@ -93,6 +95,11 @@ def _kept() -> _Kept:
 class Fingerprint:
     offline: tuple  # what the takings half and the names are built from
     online: tuple  # what the orders half is built from
+    stored: str | None = None  # the one the period's stored orders half was counted under
+
+    @property
+    def online_text(self) -> str:
+        return snapshots.fingerprint_text(self.online)
 
 
 def _audit_figures(*where) -> tuple:
@@ -107,8 +114,9 @@ def _audit_figures(*where) -> tuple:
     )
 
 
-def fingerprints() -> Fingerprint:
-    """What each half of the report is built from, cheaply, in one statement.
+def fingerprints(period: tuple[date, date] | None = None) -> Fingerprint:
+    """What each half of the report is built from, cheaply, in one statement
+    (with, for a period, the fingerprint of its stored orders half).
     Takings half: the whole audit log's newest id and its count of entries
     among the newest AUDIT_WINDOW ids; markets, takings and enterprises are a
     few thousand rows each (their sums catch a correction made within the
@@ -138,8 +146,13 @@ def fingerprints() -> Fingerprint:
         *_audit_figures(AuditEntry.action.in_(ORDER_ACTIONS)),
         select(func.count(Vendor.id)).scalar_subquery(),
     )
-    row = tuple(db.session.execute(select(*offline, *online)).one())
-    return Fingerprint(offline=row[: len(offline)], online=row[len(offline) :])
+    stored = () if period is None else (snapshots.stored_fingerprint(*period),)
+    row = tuple(db.session.execute(select(*offline, *online, *stored)).one())
+    return Fingerprint(
+        offline=row[: len(offline)],
+        online=row[len(offline) : len(offline) + len(online)],
+        stored=row[-1] if period else None,
+    )
 
 
 def fingerprint() -> tuple:
@@ -149,16 +162,46 @@ def fingerprint() -> tuple:
     return found.offline + found.online
 
 
-def online_figures(start: date, end: date, online_key: tuple) -> OnlinePart:
-    """The orders half of [start, end], kept while `online_key` (the orders
-    half's fingerprint) holds, else counted afresh."""
+def online_figures(start: date, end: date, prints: Fingerprint) -> OnlinePart:
+    """The orders half of [start, end] while its fingerprint holds: kept in
+    this process, or stored (by another worker, the background worker, or
+    before a restart: one statement), else counted afresh and stored."""
     kept, now = _kept(), time.monotonic()
-    key = (start, end, online_key)
+    key = (start, end, prints.online)
     found = kept.get(kept.online, key, now)
     if found is None:
-        found = online_part(start, end)
+        if prints.stored == prints.online_text:
+            found = snapshots.load(start, end, prints.online_text)
+        if found is None:
+            found = online_part(start, end)
+            snapshots.store(start, end, prints.online_text, found)
         kept.put(kept.online, key, found, now)
     return found
+
+
+def warm(today: date) -> int:
+    """Counts and stores the orders half of the periods staff open first
+    (this year so far, the page's default, and this whole year, its
+    shortcut) where the stored one is missing or stale, and drops halves
+    counted under an older fingerprint. The background worker calls it
+    (market.worker) when no order import is waiting or running; returns
+    how many it counted."""
+    under_way = select(CustomerImport.id).where(CustomerImport.status.in_(PENDING)).exists()
+    if db.session.scalar(select(under_way)):
+        return 0  # each part an import commits changes the orders again: after it
+    counted = 0
+    for start, end in (
+        (date(today.year, 1, 1), today),
+        (date(today.year, 1, 1), date(today.year, 12, 31)),
+    ):
+        prints = fingerprints((start, end))
+        if prints.stored != prints.online_text:
+            snapshots.store(start, end, prints.online_text, online_part(start, end))
+            counted += 1
+        db.session.rollback()  # ends the read: the next period's fingerprint is read afresh
+    if counted:
+        snapshots.drop_stale(prints.online_text)
+    return counted
 
 
 def sales_report(start: date, end: date) -> SalesReport:
@@ -169,12 +212,12 @@ def sales_report(start: date, end: date) -> SalesReport:
     changed."""
     if not current_app.config.get("SALES_REPORT_CACHE", True):
         return build_report(start, end)
-    prints = fingerprints()
+    prints = fingerprints((start, end))
     key = (start, end, str(get_locale()), prints.offline, prints.online)
     kept, now = _kept(), time.monotonic()
     report = kept.get(kept.reports, key, now)
     if report is None:
-        online = online_figures(start, end, prints.online)
+        online = online_figures(start, end, prints)
         report = build_report(start, end, enterprise_figures(start, end, online=online))
         kept.put(kept.reports, key, report, now)
     return report
