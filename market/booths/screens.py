@@ -168,13 +168,16 @@ def _under_minimum_statement(today: date, weeks: int):
     )
 
 
+_BOOTH_NUMBERS = select(Booth.application_id, Booth.number).where(
+    Booth.application_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def booth_numbers(application_ids: list[int]) -> dict[int, int]:
     """application id -> booth number, for the vendor home (one query)."""
     if not application_ids:
         return {}
-    rows = db.session.execute(
-        select(Booth.application_id, Booth.number).where(Booth.application_id.in_(application_ids))
-    )
+    rows = db.session.execute(_BOOTH_NUMBERS, {"ids": application_ids})
     return dict(rows.all())
 
 

@@ -4,7 +4,7 @@ now, its history and a summary. Every query is bound to one vendor."""
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from market.extensions import db
 from market.markets.models import Market, Venue
@@ -16,11 +16,8 @@ from market.vendors.models import Vendor
 def open_entries(vendor: Vendor, today: date) -> list[tuple[Market, Takings | None]]:
     """Markets the enterprise may enter takings for today, with its entry."""
     days = int(current_app.config["TAKINGS_WINDOW_DAYS"])
-    rows = db.session.execute(
-        _vendor_markets(vendor)
-        .where(Market.market_date <= today, Market.market_date >= today - timedelta(days=days))
-        .order_by(Market.market_date.desc(), Market.id.desc())
-    )
+    params = {"vendor_id": vendor.id, "today": today, "since": today - timedelta(days=days)}
+    rows = db.session.execute(_OPEN_ENTRIES, params)
     return [(market, takings) for market, takings in rows if not market.is_cancelled]
 
 
@@ -83,19 +80,29 @@ def vendor_summary(vendor: Vendor, today: date) -> dict:
     }
 
 
-def _vendor_markets(vendor: Vendor, with_stray: bool = False):
+def _vendor_markets(vendor: Vendor | None, with_stray: bool = False):
     """Markets the enterprise takes part in, each with its takings; with
-    `with_stray` also one it no longer takes part in but has takings for."""
+    `with_stray` also one it no longer takes part in but has takings for.
+    `vendor` None: the bound parameter vendor_id stands for it."""
+    vendor_id = bindparam("vendor_id") if vendor is None else vendor.id
     part = participants()
-    on_part = and_(part.c.market_id == Market.id, part.c.vendor_id == vendor.id)
+    on_part = and_(part.c.market_id == Market.id, part.c.vendor_id == vendor_id)
     query = select(Market, Takings)
     query = query.outerjoin(part, on_part) if with_stray else query.join(part, on_part)
     query = query.outerjoin(
-        Takings, and_(Takings.market_id == Market.id, Takings.vendor_id == vendor.id)
+        Takings, and_(Takings.market_id == Market.id, Takings.vendor_id == vendor_id)
     )
     if with_stray:
         query = query.where(or_(part.c.vendor_id.is_not(None), Takings.id.is_not(None)))
     return query
+
+
+# The vendor home's statement, built once: building it cost more than running it.
+_OPEN_ENTRIES = (
+    _vendor_markets(None)
+    .where(Market.market_date <= bindparam("today"), Market.market_date >= bindparam("since"))
+    .order_by(Market.market_date.desc(), Market.id.desc())
+)
 
 
 def recent_points(vendor: Vendor, today: date, limit: int = 20) -> list[tuple[date, str, int]]:

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager
 
 from market.audit.services import describe_actions, record
@@ -44,12 +44,16 @@ REMOVED_LINK = ""
 OUTBOX_CATEGORY = "vendor-change"
 
 
+# Built once (the vendor home asks on every look): building cost more than running it.
+_PENDING = select(VendorChange).where(VendorChange.vendor_id == bindparam("vendor_id"))
+
+
 def pending_change(vendor: Vendor, lock: bool = False) -> VendorChange | None:
     """The request waiting for this enterprise; `lock` holds its row (on
     PostgreSQL) until the transaction ends, so a decision and a withdrawal,
     or two staff deciding at once, take turns: the second finds it gone."""
-    query = select(VendorChange).where(VendorChange.vendor_id == vendor.id)
-    return db.session.scalar(query.with_for_update() if lock else query)
+    query = _PENDING.with_for_update() if lock else _PENDING
+    return db.session.scalar(query, {"vendor_id": vendor.id})
 
 
 def requested_values(vendor: Vendor, change: VendorChange | None) -> dict:
