@@ -6,7 +6,7 @@ customer, byte for byte but for what is random in it (Message-ID, Content-ID,
 boundaries) and the Date of the second it was made."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -17,11 +17,12 @@ from market.extensions import db
 from market.invitations import messages, sending
 from market.invitations.messages import AttendingVendor, InvitationBatch, MailKind
 from market.invitations.models import Invitation
+from market.markets import services as market_services
 from market.outbox import mime
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL
 from tests.markets_factories import make_market, make_venue, next_thursday
-from tests.test_invitations import CONSENT_AT
+from tests.test_invitations import CONSENT_AT, market_details
 
 PUBLIC = "https://market.example.kr"
 
@@ -177,3 +178,43 @@ def test_a_clash_withdraws_the_mail_with_the_invitations(app, market, monkeypatc
     db.session.commit()  # what the send did before the clash is kept, its mail is not
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
     assert db.session.scalar(select(func.count()).select_from(Invitation)) == 1
+
+
+def test_an_update_to_5_or_60_invited_takes_the_same_statements(app, count_queries):
+    """A new time re-sends every invitation: one INSERT per kind of mail,
+    not one per customer (it was one INSERT each)."""
+    app.config["PUBLIC_BASE_URL"] = PUBLIC
+    ids = _customers(65)
+    venue = make_venue("경기도청", 10)
+    day = next_thursday(datetime.now(SEOUL).date(), weeks=2)
+    counts = []
+    for chunk, weeks in ((ids[:5], 2), (ids[5:], 3)):
+        market = make_market(venue, day + timedelta(weeks=weeks - 2))
+        now = datetime.combine(market.market_date - timedelta(days=7), time(11), SEOUL)
+        sending.invite(market, chunk, None, now)
+        db.session.commit()
+        for row in db.session.scalars(select(OutboxMessage)):  # as if sent
+            row.status = OutboxStatus.SENT
+        db.session.commit()
+        db.session.refresh(market)
+        with count_queries() as counter:
+            market_services.update_market(market, market_details(market, start_time=time(11)))
+            db.session.commit()
+        counts.append(len(counter.statements))
+        queued = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.QUEUED)
+        ).all()
+        assert len(queued) == len(chunk)
+        assert {row.category for row in queued} == {"invitation-update"}
+        for invitation in db.session.scalars(
+            select(Invitation).where(Invitation.market_id == market.id)
+        ):
+            row = db.session.get(OutboxMessage, invitation.outbox_message_id)
+            assert row.status is OutboxStatus.QUEUED and invitation.token.encode() in row.mime
+            assert b"SEQUENCE:1" in base64_calendar(row.mime)
+    assert counts[0] == counts[1], counts
+
+
+def base64_calendar(raw: bytes) -> bytes:
+    [part] = [p for p in mime.parse(raw).walk() if p.get_content_type() == "text/calendar"]
+    return part.get_payload(decode=True)

@@ -25,11 +25,9 @@ from market.customers.models import Customer
 from market.extensions import db
 from market.invitations import passes
 from market.invitations.messages import (
-    AttendingVendor,
     InvitationBatch,
     MailKind,
     attending_vendors,
-    invitation_message,
 )
 from market.invitations.models import (
     ControlCustomer,
@@ -42,7 +40,7 @@ from market.invitations.ranking import RankingOptions
 from market.markets.models import Market, MarketStatus
 from market.markets.services import lock_market, starts_at
 from market.outbox.models import OutboxMessage, OutboxStatus
-from market.outbox.services import enqueue, enqueue_rows
+from market.outbox.services import enqueue_rows
 from market.timeutil import next_send_time, parse_window
 
 MAX_BATCH = 1000  # customers in one "send invitations"
@@ -287,30 +285,6 @@ def _hold_back(
     )
     left = set(held)
     return send, held, [customer for customer in eligible if customer.id not in left]
-
-
-def queue_mail(
-    invitation: Invitation,
-    customer: Customer,
-    market: Market,
-    vendors: list[AttendingVendor],
-    kind: MailKind,
-    now: datetime,
-    not_before: datetime,
-    changed: tuple[str, ...] = (),
-) -> OutboxMessage:
-    message = invitation_message(
-        customer=customer,
-        market=market,
-        token=invitation.token,
-        pass_code=invitation.pass_code,
-        vendors=vendors,
-        kind=kind,
-        sequence=invitation.sequence_sent,
-        stamp=now,
-        changed=changed,
-    )
-    return enqueue(message, category=kind.category, not_before=not_before)
 
 
 # -- withdrawing mail still waiting in the queue -----------------------------------

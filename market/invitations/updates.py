@@ -14,18 +14,18 @@ from market.audit.services import record
 from market.customers.consent import may_receive_advertising
 from market.customers.models import Customer
 from market.extensions import db
-from market.invitations.messages import MailKind, attending_vendors
+from market.invitations.messages import InvitationBatch, MailKind, attending_vendors
 from market.invitations.models import Invitation, InvitationStatus
 from market.invitations.sending import (
     INVITABLE,
     delete_queued,
-    queue_mail,
     send_window,
     withdraw_if_waiting,
 )
 from market.markets.models import Market, MarketStatus
 from market.markets.services import ends_at
 from market.outbox.models import OutboxMessage, OutboxStatus
+from market.outbox.services import enqueue_rows
 from market.timeutil import next_send_time
 
 # Readable (Korean, it goes into the mail) names of what changed.
@@ -105,7 +105,10 @@ def queue_updates(market: Market, changed: Iterable[str], now: datetime) -> int:
     vendors = [] if kind is MailKind.CANCEL else attending_vendors(market)
     not_before = next_send_time(now, send_window())
     names = tuple(dict.fromkeys(CHANGE_NAMES_KO[name] for name in changed if name != "status"))
-    queued: list[tuple[Invitation, OutboxMessage]] = []
+    # The mail of each kind made once for all (InvitationBatch) and queued
+    # in one INSERT per kind, not one statement per customer.
+    batches: dict[MailKind, InvitationBatch] = {}
+    queued: list[tuple[Invitation, MailKind, object]] = []
     withdrawn = unreachable
     for invitation, customer, mail_status, mail_category in rows:
         # A mail still waiting in the queue is replaced, not followed by a second one.
@@ -127,21 +130,23 @@ def queue_updates(market: Market, changed: Iterable[str], now: datetime) -> int:
         # (market.invitations.answers): marked until the customer answers again.
         if invitation.answered_at is not None:
             invitation.answer_outdated = True
-        row = queue_mail(
-            invitation,
-            customer,
-            market,
-            vendors,
-            MailKind.INVITE if never_invited else kind,
-            now,
-            not_before,
-            changed=names,
+        mail_kind = MailKind.INVITE if never_invited else kind
+        batch = batches.get(mail_kind)
+        if batch is None:
+            batch = batches[mail_kind] = InvitationBatch(
+                market, vendors, mail_kind, now, changed=names
+            )
+        mail = batch.message(
+            customer, invitation.token, invitation.sequence_sent, invitation.pass_code
         )
-        queued.append((invitation, row))
-    if queued:
-        db.session.flush()
-        for invitation, row in queued:
-            invitation.outbox_message_id = row.id
+        queued.append((invitation, mail_kind, mail))
+    for mail_kind in batches:
+        group = [(invitation, mail) for invitation, k, mail in queued if k is mail_kind]
+        ids = enqueue_rows(
+            [mail for _, mail in group], category=mail_kind.category, not_before=not_before
+        )
+        for (invitation, _mail), outbox_id in zip(group, ids, strict=True):
+            invitation.outbox_message_id = outbox_id
     if queued or withdrawn:
         record(
             None,
