@@ -117,6 +117,7 @@ class FastRows:
             line,
             order_no,
             seller,
+            part,
             f"{part}\t{line}\t{ordered_at}\t{phone}\t{amount}"
             f"\t{1 if agreed else 0}\t{day if agreed else NULL}\t{free}",
         )

@@ -25,7 +25,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from market.customers.fast_rows import FastRows
 from market.customers.models import CustomerImport, ImportStatus, Order
 from market.customers.rows import BadRow, FileProblem, Limits, OrderRow, RowSource, parse_row
-from market.customers.staging import Staged, StagingWriter, staged, staged_path, write_staged
+from market.customers.staging import (
+    Staged,
+    StagingWriter,
+    staged,
+    staged_now,
+    staged_path,
+    write_staged,
+)
 from market.customers.uploads import local_copy
 from market.extensions import db
 from market.timeutil import utcnow
@@ -156,7 +163,7 @@ def _check(
         seen[row.order_no] = row.line
         if matcher.match(row.seller) is None:
             unmatched[row.seller] += 1
-        staging.add(row.fields)
+        staging.add(row)
         pending.append(row.order_no)
         if len(pending) >= KNOWN_BATCH:
             known.count(pending)
@@ -259,7 +266,7 @@ def import_file(job: CustomerImport, progress: Progress | None = None) -> None:
         job.status = ImportStatus.REFUSED
         return
     path = staged_path(job)
-    if not path.exists():  # checked before staging existed, or the file was removed
+    if not staged_now(path):  # checked before staging existed, or the file was removed
         _stage_again(job, path, progress)
     size = job.size_bytes  # the check pass's unit (bytes, or rows for xlsx), kept for the bar
 
@@ -284,7 +291,7 @@ def _stage_again(job: CustomerImport, path, progress: Progress | None) -> None:
             for row in _rows(RowSource(file, job.filename), progress):
                 if row.__class__ is Staged and row.order_no not in seen:
                     seen.add(row.order_no)
-                    staging.add(row.fields)
+                    staging.add(row)
     except BaseException:
         staging.discard()
         raise

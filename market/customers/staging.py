@@ -13,8 +13,10 @@ database connection; and a real table would need a migration for what is
 scratch data."""
 
 import hashlib
+import io
 import os
 import re
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -41,6 +43,12 @@ CHUNK = 50_000
 # once, not once per chunk; new customers' ids, and so the orders' index on
 # them, grow in step with the chunks.
 PARTS = 1024
+# The staging file keeps its rows grouped by part, in this many runs of
+# PARTS // RUNS parts each (the check pass writes each run to its own file
+# and joins them at the end), so a chunk is one stretch of the file: the
+# write pass loads one chunk at a time into a small temporary table instead
+# of loading every row and picking each chunk's rows out of all of them.
+RUNS = 64
 SQLITE_CACHE_KIB = 64 * 1024
 
 # The order of the staging file's fields: the five free texts last, where
@@ -71,11 +79,14 @@ def imports_dir() -> Path:
     return folder
 
 
-def open_private(path: Path):
-    """Opens a file of order data for writing as text, readable by the app's
-    user only (0600), whatever the umask, even if it was there before."""
+def open_private(path: Path, binary: bool = False):
+    """Opens a file of order data for writing as text (or bytes), readable
+    by the app's user only (0600), whatever the umask, even if it was there
+    before."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)
+    if binary:
+        return os.fdopen(fd, "wb")
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
@@ -117,6 +128,7 @@ class Staged(NamedTuple):
     line: int
     order_no: str
     seller: str
+    part: int
     fields: str
 
 
@@ -131,11 +143,13 @@ def staged(row: OrderRow) -> Staged:
             map(_escape, (row.order_no, row.buyer_name, row.email, row.seller, row.product))
         )
     consent_at = _consent_text(row.consent_at) if row.consent_at else NULL
+    part = crc32(row.email.encode()) % PARTS
     return Staged(
         row.line,
         row.order_no,
         row.seller,
-        f"{crc32(row.email.encode()) % PARTS}\t{row.line}"
+        part,
+        f"{part}\t{row.line}"
         f"\t{_utc_text(row.ordered_at)}\t{row.phone or NULL}"
         f"\t{row.amount}\t{1 if row.consent else 0}\t{consent_at}\t{free}",
     )
@@ -144,31 +158,88 @@ def staged(row: OrderRow) -> Staged:
 class StagingWriter:
     """Writes checked rows (`staged`) to a `.part` file, renamed into place
     only when the whole check pass has finished (a half-checked file is
-    never used); each line starts with its sequence number."""
+    never used); each line starts with its sequence number.
+
+    Rows go to one file per run of parts (RUNS); `finish` joins them behind
+    a first line that gives each run's rows and bytes: `#rows/bytes ...`."""
 
     def __init__(self, path: Path):
         self.path = path
         self.partial = path.with_suffix(".part")
         self.count = 0
-        self._handle = open_private(self.partial)
-        self._write = self._handle.write
+        self._run_paths = [path.with_suffix(f".part{run}") for run in range(RUNS)]
+        self._runs = []
+        try:
+            for run_path in self._run_paths:
+                self._runs.append(open_private(run_path))
+        except BaseException:
+            self.discard()
+            raise
+        self._writes = [run.write for run in self._runs]
+        self._rows = [0] * RUNS
 
-    def add(self, fields: str) -> None:
+    def add(self, row: Staged) -> None:
         self.count += 1
-        self._write(f"{self.count}\t{fields}\n")
+        run = row.part * RUNS // PARTS
+        self._rows[run] += 1
+        self._writes[run](f"{self.count}\t{row.fields}\n")
 
     def finish(self) -> None:
-        self._handle.close()
+        for run in self._runs:
+            run.close()
+        sizes = [run_path.stat().st_size for run_path in self._run_paths]
+        header = " ".join(f"{rows}/{size}" for rows, size in zip(self._rows, sizes, strict=True))
+        with open_private(self.partial, binary=True) as out:
+            out.write(f"#{header}\n".encode())
+            for run_path in self._run_paths:
+                with run_path.open("rb") as run:
+                    shutil.copyfileobj(run, out, 1 << 20)
+                run_path.unlink()
         self.partial.replace(self.path)
 
     def discard(self) -> None:
-        self._handle.close()
-        self.partial.unlink(missing_ok=True)
+        for run in self._runs:
+            run.close()
+        for run_path in (self.partial, *self._run_paths):
+            run_path.unlink(missing_ok=True)
+
+
+def staged_now(path: Path) -> bool:
+    """Whether the file is there, staged the way this version writes it
+    (rows grouped in runs behind a `#` line); one staged by an older
+    version is staged again."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(1) == b"#"
+    except FileNotFoundError:
+        return False
+
+
+class DamagedStage(ValueError):
+    """The staging file is not as the check pass left it."""
+
+
+def _stretches(path: Path) -> tuple[int, list[tuple[int, int]]]:
+    """The header's length and each run's (rows, bytes), checked against
+    the file's size."""
+    with path.open("rb") as handle:
+        header = handle.readline()
+    try:
+        if not header.startswith(b"#"):
+            raise ValueError("no header")
+        runs = [tuple(map(int, run.split(b"/"))) for run in header[1:].split()]
+        if len(runs) != RUNS or len(header) + sum(size for _rows, size in runs) != (
+            path.stat().st_size
+        ):
+            raise ValueError("sizes differ")
+    except ValueError as error:
+        raise DamagedStage(f"{path.name}: {error}") from error
+    return len(header), runs
 
 
 _TABLES = {
     "import_staging": """(
-        seq INTEGER PRIMARY KEY, part INTEGER NOT NULL, line INTEGER NOT NULL,
+        seq INTEGER NOT NULL, part INTEGER NOT NULL, line INTEGER NOT NULL,
         order_no VARCHAR(64) NOT NULL,
         ordered_at TIMESTAMP NOT NULL, buyer_name VARCHAR(100) NOT NULL,
         email VARCHAR(254) NOT NULL, phone VARCHAR(20),
@@ -275,9 +346,10 @@ def write_staged(
                 # default page cache made that a third slower (100,000 rows).
                 conn.exec_driver_sql(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
             _create_tables(conn)
-            total = _load(conn, path)
-            _map_sellers(conn, match_seller)
             conn.commit()
+            chunks = _chunks(path)
+            total = sum(rows for _first, _last, rows, _at, _size in chunks)
+            mapped: set[str] = set()
             done = 0
             if resume_at:
                 current_app.logger.info(
@@ -287,11 +359,13 @@ def write_staged(
                     PARTS,
                     written_before,
                 )
-            for first, last, rows in _chunks(conn):
+            for first, last, rows, at, size in chunks:
                 done += rows
                 if last < resume_at:  # written by an earlier run of this job
                     continue
                 chunk = {**params, "first": max(first, resume_at), "last": last}
+                _load(conn, path, at, size)
+                _map_sellers(conn, match_seller, mapped)
                 still_held(conn, job.id, me)
                 conn.execute(statements["newest"], chunk)
                 customers = conn.execute(statements["customers"], chunk).rowcount
@@ -319,21 +393,21 @@ def write_staged(
     return orders, customers
 
 
-def _chunks(conn: Connection) -> list[tuple[int, int, int]]:
-    """(first part, last part, rows): runs of whole parts of about CHUNK rows."""
-    counts = conn.exec_driver_sql(
-        "SELECT part, count(*) FROM import_staging GROUP BY part ORDER BY part"
-    ).all()
+def _chunks(path: Path) -> list[tuple[int, int, int, int, int]]:
+    """(first part, last part, rows, offset, bytes): runs of whole parts of
+    about CHUNK rows, each one stretch of the staging file."""
+    at, runs = _stretches(path)
     size = current_app.config.get("IMPORT_CHUNK_ROWS") or CHUNK  # tests: many small chunks
-    chunks, first, rows = [], None, 0
-    for part, count in counts:
-        first = part if first is None else first
+    width = PARTS // RUNS
+    chunks, first, rows, start = [], None, 0, at
+    for run, (count, length) in enumerate(runs):
+        first = run if first is None else first
         rows += count
-        if rows >= size:
-            chunks.append((first, part, rows))
-            first, rows = None, 0
-    if first is not None:
-        chunks.append((first, counts[-1][0], rows))
+        at += length
+        if rows >= size or run == RUNS - 1:
+            if rows:
+                chunks.append((first * width, (run + 1) * width - 1, rows, start, at - start))
+            first, rows, start = None, 0, at
     return chunks
 
 
@@ -349,7 +423,6 @@ def _create_tables(conn: Connection) -> None:
         )
     for name, columns in _TABLES.items():
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} {columns}")
-    conn.exec_driver_sql("CREATE INDEX import_staging_part ON import_staging (part)")
 
 
 def _drop_tables(conn: Connection) -> None:
@@ -358,29 +431,33 @@ def _drop_tables(conn: Connection) -> None:
     conn.commit()
 
 
-def _load(conn: Connection, path: Path) -> int:
-    """The staging file into the temporary table, through the driver: COPY
-    takes the file's bytes as they are; SQLite gets the split lines."""
+def _load(conn: Connection, path: Path, at: int, size: int) -> None:
+    """One chunk's stretch of the staging file into the emptied temporary
+    table, through the driver: COPY takes the file's bytes as they are;
+    SQLite gets the split lines."""
     columns = ", ".join(COLUMNS)
     cursor = conn.connection.driver_connection.cursor()
     try:
-        if conn.dialect.name == "postgresql":
-            copy = f"COPY import_staging ({columns}) FROM STDIN"
-            with path.open("rb") as handle, cursor.copy(copy) as out:
-                while block := handle.read(1 << 20):
-                    out.write(block)
-        else:
-            marks = ", ".join(
-                f"NULLIF(?, '{NULL}')" if c in ("phone", "consent_at") else "?" for c in COLUMNS
-            )
-            insert = f"INSERT INTO import_staging ({columns}) VALUES ({marks})"
-            with path.open(encoding="utf-8", newline="\n") as handle:
-                cursor.executemany(insert, map(_copy_fields, handle))
+        with path.open("rb") as handle:
+            handle.seek(at)
+            if conn.dialect.name == "postgresql":
+                cursor.execute("TRUNCATE import_staging")
+                with cursor.copy(f"COPY import_staging ({columns}) FROM STDIN") as out:
+                    while size > 0 and (block := handle.read(min(size, 1 << 20))):
+                        out.write(block)
+                        size -= len(block)
+            else:
+                cursor.execute("DELETE FROM import_staging")
+                marks = ", ".join(
+                    f"NULLIF(?, '{NULL}')" if c in ("phone", "consent_at") else "?" for c in COLUMNS
+                )
+                insert = f"INSERT INTO import_staging ({columns}) VALUES ({marks})"
+                lines = io.TextIOWrapper(
+                    io.BytesIO(handle.read(size)), encoding="utf-8", newline="\n"
+                )
+                cursor.executemany(insert, map(_copy_fields, lines))
     finally:
         cursor.close()
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("ANALYZE import_staging")  # temporary tables get no autovacuum
-    return conn.exec_driver_sql("SELECT count(*) FROM import_staging").scalar()
 
 
 def _sha256(email: str) -> str:
@@ -396,10 +473,15 @@ def _copy_fields(line: str) -> list[str]:
     return fields
 
 
-def _map_sellers(conn: Connection, match_seller: Callable[[str], int | None]) -> None:
+def _map_sellers(
+    conn: Connection, match_seller: Callable[[str], int | None], mapped: set[str]
+) -> None:
     """Sellers are few; matching them to vendors stays in Python (names are
-    normalised with rules SQL would only repeat) and is done once each."""
-    sellers = conn.exec_driver_sql("SELECT DISTINCT seller FROM import_staging").scalars()
+    normalised with rules SQL would only repeat) and is done once each:
+    `mapped` holds the sellers of the chunks loaded before."""
+    sellers = set(conn.exec_driver_sql("SELECT DISTINCT seller FROM import_staging").scalars())
+    sellers -= mapped
+    mapped |= sellers
     matched = [
         {"seller": seller, "vendor_id": vendor_id}
         for seller in sellers
