@@ -43,6 +43,7 @@ def queue_invitations(db: Database, ctx: Context, count: int) -> dict:
     from market.customers.models import Customer
     from market.extensions import db as sqla
     from market.invitations import sending
+    from market.invitations.models import ControlCustomer, Invitation
     from market.markets.models import Market
     from market.timeutil import SEOUL, utcnow
 
@@ -55,10 +56,16 @@ def queue_invitations(db: Database, ctx: Context, count: int) -> dict:
             .order_by(Market.market_date)
         )
         staff = sqla.session.scalar(select(User).where(User.email == "staff@bench.market.kr"))
+        # Not those the seeded campaign (benchmarks.dataset.invitations)
+        # already invited to this market or held back from it: invite()
+        # would skip them.
+        taken = select(Invitation.customer_id).where(Invitation.market_id == market.id)
+        held = select(ControlCustomer.customer_id).where(ControlCustomer.market_id == market.id)
         ids = list(
             sqla.session.scalars(
                 select(Customer.id)
-                .where(may_receive_advertising())
+                .where(may_receive_advertising(), Customer.id.not_in(taken))
+                .where(Customer.id.not_in(held))
                 .order_by(Customer.id)
                 .limit(count)
             )
