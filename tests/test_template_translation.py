@@ -1,17 +1,18 @@
 """Templates translate with the request's catalogue, looked up once per
 request (market.extensions.request_catalogue, market.core.i18n): a page's
 lookups do not grow with its rows, and the texts still follow the language
-of each request, force_locale inside one, particles and %-formatting.
-Counted, never timed."""
+of each request, force_locale inside one, particles and %-formatting. Long
+tables build their links once (core.web.row_links). Counted, never timed."""
 
 import re
 from datetime import date
 
 import flask_babel
 import pytest
-from flask import render_template_string
+from flask import render_template_string, url_for
 from flask_babel import force_locale
 
+from market.core.web import row_links
 from market.vendors.labels import category_label
 from market.vendors.models import Category
 from tests.booths_factories import applicants, open_market
@@ -120,3 +121,20 @@ def test_each_request_shows_its_own_language(client, login_as, staff):
     assert 'lang="en"' in english and button[0] in english and button[1] not in english
     assert all('lang="ko"' in page and button[1] in page for page in korean)
     assert korean[0] == korean[1]
+
+
+def test_row_links_are_the_addresses_url_for_builds(app):
+    """core.web.row_links builds a table's links once and puts each row's id
+    in: the same addresses, under a prefix too and for a query argument."""
+    for base_url in ("http://localhost/", "http://localhost/market-app/"):
+        with app.test_request_context("/", base_url=base_url):
+            vendor = row_links("vendors_staff.show", "vendor_id")
+            page = row_links("invitations.index", "page", market_id=7, top_n=50)
+            for row_id in (0, 1, 42, 2**31 - 1):
+                assert vendor(row_id) == url_for("vendors_staff.show", vendor_id=row_id)
+                assert page(row_id) == url_for(
+                    "invitations.index", market_id=7, top_n=50, page=row_id
+                )
+            # The id's digits elsewhere in the address: every link built by url_for.
+            same_digits = row_links("invitations.index", "page", market_id=2**31 - 1)
+            assert same_digits(3) == url_for("invitations.index", market_id=2**31 - 1, page=3)
