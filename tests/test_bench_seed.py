@@ -359,7 +359,7 @@ def test_the_profile_of_a_page_names_where_its_time_goes(runner, app, client):
         assert client.get(page.path).status_code == 200
 
     found = profile(render, view_location(app, page.path), budget=0.3)
-    assert found["renders"] >= 2 and found["plain_ms"] > 0
+    assert found["renders"] >= 1 and found["plain_ms"] > 0
     assert found["own"] and all(
         0 <= f["percent"] <= 100 and ":" in f["where"] for f in found["own"]
     )
