@@ -58,7 +58,9 @@ test: install-dev
 	@bash scripts/test.sh
 
 # Benchmarks, never part of `make test`: seeds large databases once
-# (cached in $(BENCH_CACHE)), then measures; about 18 minutes at scale 1.0.
+# (cached in $(BENCH_CACHE)), then measures; about 22 minutes at scale 1.0
+# (each page's profile adds ~1.5 minutes per database, more for a page that
+# takes seconds).
 # `make bench BENCH_SCALE=0.1` is a quick run. Results: benchmarks/results.md.
 BENCH_SCALE ?= 1.0
 BENCH_SEED ?= 1
