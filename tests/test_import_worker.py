@@ -419,7 +419,7 @@ def test_one_worker_delivers_mail_imports_and_reads_the_mailbox(
     finally:
         output = _stop(worker, signal.SIGTERM)
     assert worker.returncode == 0, output
-    assert "Worker running: mail, imports, inbox" in output
+    assert "Worker running: mail, imports, sales, inbox" in output
 
 
 def _count(model, *where) -> int:

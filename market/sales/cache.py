@@ -25,7 +25,12 @@ and the year before, the slow part) follows only what changes the orders
 and their enterprise (new orders, the import, purge and attach-seller audit
 entries, an enterprise deleted); the takings half, with the names, follows
 everything above. So a takings entry costs the takings half (two small
-statements), never the orders again. Venues are not part of the report
+statements), never the orders again. The orders half is also stored in
+the database (market.sales.snapshots) for the other workers and restarts,
+and counted ahead by `flask worker` after an import (`warm`). MAX_AGE bounds
+only what a process keeps: a stored half lasts while its fingerprint holds
+(an order changed by hand in the database, unaudited, outlives it until the
+next import, purge or new order). Venues are not part of the report
 (the vendor home's best days name them, and it is never kept).
 
 SALES_REPORT_CACHE = False in the config builds every report afresh (the
