@@ -13,6 +13,7 @@ from flask import render_template_string, url_for
 from flask_babel import force_locale
 
 from market.core.web import row_links
+from market.sales.figures import EnterpriseFigures
 from market.vendors.labels import category_label
 from market.vendors.models import Category
 from tests.booths_factories import applicants, open_market
@@ -138,3 +139,24 @@ def test_row_links_are_the_addresses_url_for_builds(app):
             # The id's digits elsewhere in the address: every link built by url_for.
             same_digits = row_links("invitations.index", "page", market_id=2**31 - 1)
             assert same_digits(3) == url_for("invitations.index", market_id=2**31 - 1, page=3)
+
+
+def test_a_kept_sales_report_counts_its_enterprises_once(client, login_as, staff, monkeypatch):
+    """Group.enterprises is counted while the report is built: showing the
+    kept report again reads an enterprise's `active` only for its own row on
+    the page, not once per group total the page prints (the whole report's
+    group holds every enterprise)."""
+    login_as(staff)
+    day = market_on(date(2026, 3, 5))
+    for n in range(30):
+        add_takings(make_vendor(f"기업{n:02d}"), day, 10_000 + n, cash=10_000 + n)
+    path = "/staff/sales?start=2026-01-01&end=2026-04-30"
+    assert client.get(path).status_code == 200  # built and kept
+    reads = []
+    active = EnterpriseFigures.active
+    monkeypatch.setattr(
+        EnterpriseFigures, "active", property(lambda row: reads.append(1) or active.fget(row))
+    )
+    page = client.get(path).get_data(as_text=True)
+    assert "기업29" in page
+    assert len(reads) <= 30
