@@ -602,4 +602,6 @@ def test_the_pages_run_a_bounded_number_of_queries(
     with count_queries() as counter:
         response = client.post(url(today_market, "/code"), data={"code": "HJKMNP"})
     assert response.status_code == 303
-    assert counter.count <= 8, counter.statements
+    # 8, and the commit's new data version for the kept answer pages (the
+    # pass shows the check-in): market.core.versions
+    assert counter.count <= 9, counter.statements
