@@ -6,8 +6,10 @@ by the background worker after an import (market.sales.snapshots). The
 figures themselves are checked by hand in test_sales_report.py."""
 
 import re
+import sqlite3
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from market.customers.models import CustomerImport, ImportStatus, Order
@@ -173,4 +175,20 @@ def test_the_worker_runs_the_sales_pass(world, app):  # noqa: F811
     db.session.execute(OnlineSnapshot.__table__.delete())
     db.session.commit()
     _sales_pass(StopRequest())
+    assert not db.session.scalar(select(func.count(OnlineSnapshot.id)))
+
+
+def test_a_locked_database_only_skips_storing(world, app, staff_client, caplog):  # noqa: F811
+    """SQLite: another connection holds the write lock (say, an import's
+    chunk): the page that counted the orders still answers, unstored."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single write lock")
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert "₩1,027,000" in _page(staff_client)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "orders half not stored" in caplog.text
     assert not db.session.scalar(select(func.count(OnlineSnapshot.id)))

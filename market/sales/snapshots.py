@@ -13,9 +13,11 @@ with one row, either being as fresh."""
 
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from market.extensions import db
 from market.sales.figures import OnlinePart
@@ -65,8 +67,13 @@ def store(start: date, end: date, fingerprint: str, part: OnlinePart) -> None:
         index_elements=[OnlineSnapshot.start_date, OnlineSnapshot.end_date],
         set_={name: statement.excluded[name] for name in ("fingerprint", "computed_at", "figures")},
     )
-    with db.engine.begin() as connection:
-        connection.execute(statement)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(statement)
+    except OperationalError as error:
+        # Storing only saves the next worker a count: a busy database (SQLite
+        # locked by a long import chunk) must not fail the page that counted.
+        current_app.logger.warning("sales: orders half not stored: %s", error)
 
 
 def drop_stale(fingerprint: str) -> int:
