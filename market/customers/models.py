@@ -78,7 +78,7 @@ class Order(db.Model):
         # Covers the ranking's aggregate (window, customer, amount); see migration 0007.
         Index("ix_orders_ordered_customer_amount", "ordered_at", "customer_id", "amount"),
         Index("ix_orders_vendor_ordered", "vendor_id", "ordered_at"),
-        # 판로지원 실적 (market.sales.figures), migration 0019_a: orders of a
+        # 판로지원 실적 (market.sales.figures), migration 0019: orders of a
         # range of Seoul days, read from the index alone (per day, matched or
         # not); and each enterprise's orders by buyer, in the order its
         # per-buyer aggregate groups them, so a long period needs no sort.

@@ -1,7 +1,7 @@
 """data versions for whole-page caches
 
-Revision ID: 0019_c
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06 11:20:00
 
 One row per kind of data a cached public or RSVP page shows, given a new
@@ -14,8 +14,8 @@ moved reads as none.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_c"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

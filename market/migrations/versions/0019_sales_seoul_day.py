@@ -1,6 +1,6 @@
 """orders' Seoul date and indexes for 판로지원 실적; stored online figures
 
-Revision ID: 0019_a
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-06 11:30:00
 
@@ -22,7 +22,7 @@ every web worker and across restarts (market.sales.models).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_a"
+revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None

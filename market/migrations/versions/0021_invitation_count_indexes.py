@@ -1,7 +1,7 @@
 """indexes for the invitation counts and list
 
-Revision ID: 0019_g
-Revises: 0018
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06 11:30:00
 
 A campaign of 10,000 invitations to one market: the invitations page
@@ -15,8 +15,8 @@ them; the counts name it on SQLite, market.core.indexhints).
 
 from alembic import op
 
-revision = "0019_g"
-down_revision = "0018"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
