@@ -148,8 +148,13 @@ def invitation_of(customer) -> Invitation:
 
 
 def send_all(now) -> None:
+    """Delivers what is queued at 10:00 Korea time on the day after `now`:
+    inside the sending hours whatever the hour the suite runs (a day later
+    at 21:00 KST or after, which `now + 1 day` gave from 12:00 UTC, is
+    still outside them and sent nothing)."""
     db.session.commit()
-    delivery.deliver_due(now=now + timedelta(days=1))
+    next_day = now.astimezone(SEOUL).date() + timedelta(days=1)
+    delivery.deliver_due(now=datetime.combine(next_day, time(10), tzinfo=SEOUL).astimezone(UTC))
 
 
 # --- the iMIP message, as docs/calendar.md has it ----------------------------------
