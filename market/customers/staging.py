@@ -17,7 +17,9 @@ import io
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +52,11 @@ PARTS = 1024
 # of loading every row and picking each chunk's rows out of all of them.
 RUNS = 64
 SQLITE_CACHE_KIB = 64 * 1024
+# Connections writing chunks at once on PostgreSQL, each with its own
+# temporary tables. The orders INSERT is the database's own work (the heap,
+# five indexes, three foreign keys: 3/4 of the write pass, one core): two
+# chunks are written at once while their commits keep the file's order.
+WRITERS = 2
 
 # The order of the staging file's fields: the five free texts last, where
 # one check per row tells whether any of them needs escaping.
@@ -316,8 +323,12 @@ def write_staged(
     a file staged again on another host spreads the same way. Were a part
     written twice, nothing would be counted twice (order numbers are
     unique, customers keyed by email; only rows actually inserted are
-    counted). Each chunk first confirms the job is still claimed by
-    job.claimed_by (jobs.still_held), so a worker that was taken over stops."""
+    counted). Each chunk, before it commits, confirms the job is still
+    claimed by job.claimed_by (jobs.still_held), so a worker that was taken
+    over stops and its chunk is rolled back. It does so only then, since
+    that UPDATE locks the job's row until the commit: the other writer's
+    chunk (WRITERS) goes on meanwhile, and commits only after this one
+    (Turns), so the resume mark never passes a part not yet written."""
     # As they are now: the job row is read again after each commit, when
     # another worker may have taken it over (and its claim is not ours).
     me, resume_at, written_before = job.claimed_by, job.parts_done, job.orders_written
@@ -336,61 +347,154 @@ def write_staged(
         "details": text(_NEWER_DETAILS),
         "orders": text(_NEW_ORDERS),
     }
-    # Its own connection: the temporary tables must outlive the commits the
-    # session makes to report progress.
-    with db.engine.connect() as conn:
-        cache = conn.exec_driver_sql("PRAGMA cache_size").scalar() if _sqlite(conn) else None
-        try:
-            if cache is not None:
-                # The orders indexes take rows in random order; SQLite's 2 MiB
-                # default page cache made that a third slower (100,000 rows).
-                conn.exec_driver_sql(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
-            _create_tables(conn)
+    chunks = _chunks(path)
+    total = sum(rows for _first, _last, rows, _at, _size in chunks)
+    done = sum(rows for _first, last, rows, _at, _size in chunks if last < resume_at)
+    todo = [chunk for chunk in chunks if chunk[1] >= resume_at]  # earlier runs wrote the rest
+    if resume_at:
+        current_app.logger.info(
+            "import %s: resuming at part %s of %s, after %s orders written",
+            job.id,
+            resume_at,
+            PARTS,
+            written_before,
+        )
+    engine = db.engine
+    writers = WRITERS if engine.dialect.name == "postgresql" and len(todo) > 1 else 1
+    turns = Turns()
+
+    def write(mine: list[tuple[int, tuple]]) -> None:
+        # Its own connection: the temporary tables must outlive the commits
+        # the session makes to report progress.
+        with engine.connect() as conn:
+            _write_chunks(
+                conn, path, mine, job.id, me, resume_at, params, statements, match_seller, turns
+            )
+
+    if writers == 1:
+
+        def report(index: int) -> None:
+            nonlocal done
+            done += todo[index][2]
+            progress(done, total)
+
+        turns.after = report
+        write(list(enumerate(todo)))
+    else:
+        with ThreadPoolExecutor(writers, thread_name_prefix="import-write") as pool:
+            shares = [
+                pool.submit(write, [(i, c) for i, c in enumerate(todo) if i % writers == w])
+                for w in range(writers)
+            ]
+            try:
+                for index, chunk in enumerate(todo):
+                    turns.wait_written(index)
+                    done += chunk[2]
+                    progress(done, total)
+            except BaseException as error:
+                turns.stop(error)
+                raise
+            finally:
+                for share in shares:
+                    share.exception()  # both connections are back before anything else
+            for share in shares:
+                share.result()
+    with engine.connect() as conn:
+        written = select(CustomerImport.orders_written, CustomerImport.customers_written)
+        return tuple(conn.execute(written.where(CustomerImport.id == job.id)).one())
+
+
+class Turns:
+    """The order chunks commit in: chunk i commits only after chunk i - 1
+    has, and its progress was reported, so the resume mark (parts_done)
+    only ever moves past parts that are written, as when one connection
+    wrote them all. The writers write their next chunk meanwhile."""
+
+    def __init__(self):
+        self._written = -1
+        self._reported = -1
+        self._error: BaseException | None = None
+        self._change = threading.Condition()
+        self.after: Callable[[int], None] | None = None  # one writer: reports itself
+
+    def wait_turn(self, index: int) -> None:
+        if self.after is not None:
+            return
+        with self._change:
+            while self._error is None and self._reported < index - 1:
+                self._change.wait()
+            if self._error is not None:
+                raise Stopped() from self._error
+
+    def written(self, index: int) -> None:
+        if self.after is not None:
+            self.after(index)
+            return
+        with self._change:
+            self._written = index
+            self._change.notify_all()
+
+    def wait_written(self, index: int) -> None:
+        with self._change:
+            self._reported = index - 1
+            self._change.notify_all()
+            while self._error is None and self._written < index:
+                self._change.wait()
+            if self._error is not None:
+                raise self._error
+
+    def stop(self, error: BaseException) -> None:
+        with self._change:
+            if self._error is None:
+                self._error = error
+            self._change.notify_all()
+
+
+class Stopped(Exception):
+    """Another writer of the same pass failed, or the pass was stopped."""
+
+
+def _write_chunks(conn, path, mine, job_id, me, resume_at, params, statements, match_seller, turns):
+    """Writes this connection's chunks, each in one transaction that commits
+    in its turn (Turns) with the job's resume mark and counts."""
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar() if _sqlite(conn) else None
+    try:
+        if cache is not None:
+            # The orders indexes take rows in random order; SQLite's 2 MiB
+            # default page cache made that a third slower (100,000 rows).
+            conn.exec_driver_sql(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
+        _create_tables(conn)
+        mapped: set[str] = set()
+        for index, (first, last, _rows, at, size) in mine:
+            chunk = {**params, "first": max(first, resume_at), "last": last}
+            _load(conn, path, at, size)
+            _map_sellers(conn, match_seller, mapped)
+            conn.execute(statements["newest"], chunk)
+            customers = conn.execute(statements["customers"], chunk).rowcount
+            conn.execute(statements["details"], chunk)
+            orders = conn.execute(statements["orders"], chunk).rowcount
+            conn.exec_driver_sql("DELETE FROM import_newest")
+            turns.wait_turn(index)
+            still_held(conn, job_id, me)
+            conn.execute(
+                update(CustomerImport)
+                .where(CustomerImport.id == job_id)
+                .values(
+                    parts_done=last + 1,
+                    orders_written=CustomerImport.orders_written + orders,
+                    customers_written=CustomerImport.customers_written + customers,
+                )
+            )
             conn.commit()
-            chunks = _chunks(path)
-            total = sum(rows for _first, _last, rows, _at, _size in chunks)
-            mapped: set[str] = set()
-            done = 0
-            if resume_at:
-                current_app.logger.info(
-                    "import %s: resuming at part %s of %s, after %s orders written",
-                    job.id,
-                    resume_at,
-                    PARTS,
-                    written_before,
-                )
-            for first, last, rows, at, size in chunks:
-                done += rows
-                if last < resume_at:  # written by an earlier run of this job
-                    continue
-                chunk = {**params, "first": max(first, resume_at), "last": last}
-                _load(conn, path, at, size)
-                _map_sellers(conn, match_seller, mapped)
-                still_held(conn, job.id, me)
-                conn.execute(statements["newest"], chunk)
-                customers = conn.execute(statements["customers"], chunk).rowcount
-                conn.execute(statements["details"], chunk)
-                orders = conn.execute(statements["orders"], chunk).rowcount
-                conn.exec_driver_sql("DELETE FROM import_newest")
-                conn.execute(
-                    update(CustomerImport)
-                    .where(CustomerImport.id == job.id)
-                    .values(
-                        parts_done=last + 1,
-                        orders_written=CustomerImport.orders_written + orders,
-                        customers_written=CustomerImport.customers_written + customers,
-                    )
-                )
-                conn.commit()
-                progress(done, total)
-            written = select(CustomerImport.orders_written, CustomerImport.customers_written)
-            orders, customers = conn.execute(written.where(CustomerImport.id == job.id)).one()
-        finally:
-            conn.rollback()
-            _drop_tables(conn)
-            if cache is not None:  # the connection goes back to the pool
-                conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
-    return orders, customers
+            turns.written(index)
+    except BaseException as error:
+        turns.stop(error)
+        raise
+    finally:
+        conn.rollback()
+        _drop_tables(conn)
+        if cache is not None:  # the connection goes back to the pool
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
 
 
 def _chunks(path: Path) -> list[tuple[int, int, int, int, int]]:
