@@ -32,6 +32,7 @@ from market.core import pagecache, versions
 from market.core.converters import parse_id
 from market.core.exports import send_table
 from market.core.fragments import cached
+from market.core.i18n import label_text
 from market.core.pagination import paginate_rows
 from market.core.transaction import saving
 from market.customers.models import Customer
@@ -111,6 +112,13 @@ MAIL_LABELS = {
     OutboxStatus.FAILED: _l("Failed"),
     None: _l("Withdrawn"),
 }
+
+
+def _texts(labels: dict) -> dict:
+    """The labels translated once for the request (market.core.i18n.label_text):
+    printed as lazy strings, each of the page's 50 invited rows asked the
+    catalogue again for its answer and its mail's state."""
+    return {key: label_text(label) for key, label in labels.items()}
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -231,9 +239,9 @@ def index(market_id: int):
         counts=counts,
         preview=preview,
         page=page,
-        answer_labels=ANSWER_LABELS,
-        source_labels=SOURCE_LABELS,
-        mail_labels=MAIL_LABELS,
+        answer_labels=_texts(ANSWER_LABELS),
+        source_labels=_texts(SOURCE_LABELS),
+        mail_labels=_texts(MAIL_LABELS),
         ranking_args=form.query_args() if valid else {},
         can_invite=sending.takes_invitations(market, now),
         not_before=next_send_time(now, sending.send_window()),
