@@ -46,6 +46,7 @@ KEYS = (
 CACHE_LIMIT = 200_000
 SIXTY = frozenset(f"{n:02d}" for n in range(60))
 _HOUR = timedelta(hours=1)
+_PART = tuple(range(PARTS))  # one int object per part, shared by the cached emails
 
 
 class FastRows:
@@ -63,7 +64,9 @@ class FastRows:
         self._days: dict[str, str | None] = {}  # consent date as written -> UTC text, None if blank
         self._amounts: dict[str, int] = {}
         self._consents: dict[str, bool] = {}
-        self._emails: dict[str, tuple[str, int]] = {}  # as written -> (as stored, part)
+        # An email already as stored (the common case) -> its part: only the
+        # part is kept per customer, the text is the row's own (memory).
+        self._parts: dict[str, int] = {}
 
     def __call__(self, line: int, values: list[str]) -> Staged | None:
         if len(values) != self._width or not "".join(values).isprintable():
@@ -86,7 +89,8 @@ class FastRows:
             and len(product) <= 200
         ):
             return None
-        customer = self._emails.get(email) or self._email(email)
+        part = self._parts.get(email)
+        customer = (email, part) if part is not None else self._email(email)
         ordered_at = self._ordered_at(when)
         amount = self._amounts.get(amount) or self._amount(amount)
         agreed = self._consents.get(consent)
@@ -133,9 +137,10 @@ class FastRows:
         stored, problem = checked_email(text)
         if problem:
             return None
-        found = (stored, crc32(stored.encode()) % PARTS)
-        self._keep(self._emails, value, found)
-        return found
+        part = _PART[crc32(stored.encode()) % PARTS]
+        if stored == value:
+            self._keep(self._parts, value, part)
+        return stored, part
 
     def _ordered_at(self, value: str) -> str | None:
         """'YYYY-MM-DD HH:MM' or 'YYYY-MM-DD HH:MM:SS' in Korea time, as UTC
