@@ -141,6 +141,22 @@ class SalesReport:
     by_category: list[Group]  # highest total first
     unmatched_current: Online = field(default_factory=Online)
     unmatched_previous: Online = field(default_factory=Online)
+    # The page's parts drawn from this report alone (market.sales.views),
+    # by language and what else they show: see kept_html.
+    rendered: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def kept_html(self, key: tuple | None, caller) -> str:
+        """The HTML of a `{% call report.kept_html(key) %}` block: rendered
+        the first time, then reused for as long as this report is kept (it
+        changes only when its fingerprint does, and then it is a new report).
+        `key` names what the block shows besides the report (its part, the
+        language, the page of the table); None renders it every time."""
+        if key is None:
+            return caller()
+        html = self.rendered.get(key)
+        if html is None:
+            html = self.rendered[key] = caller()
+        return html
 
     @cached_property
     def coverage(self) -> Coverage:

@@ -2,6 +2,7 @@
 
 from calendar import monthrange
 from datetime import date
+from functools import cached_property
 
 from flask import Blueprint, render_template, request
 from flask_babel import get_locale
@@ -54,6 +55,23 @@ def _shortcuts(report: SalesReport) -> dict:
     }
 
 
+class _Charts:
+    """The report's charts, worked out when the page draws them: only the
+    first time for a kept report (its parts are kept as HTML, see
+    SalesReport.kept_html)."""
+
+    def __init__(self, report: SalesReport, lang: str) -> None:
+        self.report, self.lang = report, lang
+
+    @cached_property
+    def months(self) -> charts.StackedChart:
+        return charts.months(self.report.months, self.lang)
+
+    @cached_property
+    def top(self) -> charts.StackedChart:
+        return charts.top_enterprises(self.report.top, TOP_ENTERPRISES)
+
+
 def _month_end(year: int, month: int) -> date:
     return date(year, month, monthrange(year, month)[1])
 
@@ -82,10 +100,8 @@ def report():
         change=change,
         change_label=change_label,
         comparison_label=comparison_label,
-        charts={
-            "months": charts.months(data.months, lang),
-            "top": charts.top_enterprises(data.top, TOP_ENTERPRISES),
-        },
+        charts=_Charts(data, lang),
+        lang=lang,
         shortcuts=_shortcuts(data),
         export_args={"start": start.isoformat(), "end": end.isoformat()},
     )
