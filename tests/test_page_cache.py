@@ -24,6 +24,7 @@ from market.timeutil import SEOUL, utcnow
 from market.vendors.models import Vendor
 from tests.booths_factories import applicants, open_market
 from tests.redis_fixtures import redis_server, redis_url  # noqa: F401
+from tests.test_customer_import import _csv_bytes
 from tests.test_invitations import invitation_of, make_customer
 
 
@@ -271,3 +272,20 @@ def test_flask_cache_clear_forgets_pages_after_a_change_by_hand(app, client, run
     result = runner.invoke(args=["cache", "clear"])
     assert result.exit_code == 0, result.output
     assert "손으로바꾼이름" in client.get(page).text
+
+
+def test_an_order_import_that_renames_a_customer_shows_on_their_answer_page(
+    app, client, runner, invited, tmp_path
+):
+    """The import writes customers on connections of its own (no session
+    events); it moves the version itself."""
+    url = f"/i/{invited.token}"
+    assert "김하나" in client.get(url).text
+    assert "김하나" in client.get(url).text  # kept
+    row = ["B-1", "2026-12-01", "김두리", "hana@example.com", "010-1234-5678"]
+    row += ["모르는상점", "비누", "15000", "N", ""]
+    path = tmp_path / "orders.csv"
+    path.write_bytes(_csv_bytes([row]))
+    result = runner.invoke(args=["customers", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "김두리" in client.get(url).text

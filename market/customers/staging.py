@@ -29,6 +29,7 @@ from zlib import crc32
 from flask import current_app
 from sqlalchemy import Connection, bindparam, select, text, update
 
+from market.core import versions
 from market.customers.consent import consent_source_text
 from market.customers.jobs import still_held
 from market.customers.models import CustomerImport
@@ -476,6 +477,10 @@ def _write_chunks(conn, path, mine, job_id, me, resume_at, params, statements, m
             conn.exec_driver_sql("DELETE FROM import_newest")
             turns.wait_turn(index)
             still_held(conn, job_id, me)
+            # Customers' names changed on this connection, past the session's
+            # events: the kept answer pages showing them must be drawn again.
+            # Here, in turn, so two writers never hold the version row at once.
+            versions.changed(conn, "customers")
             conn.execute(
                 update(CustomerImport)
                 .where(CustomerImport.id == job_id)

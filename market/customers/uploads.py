@@ -128,6 +128,8 @@ def discard_upload(job: CustomerImport) -> None:
     path = staged_path(job)
     path.unlink(missing_ok=True)
     path.with_suffix(".part").unlink(missing_ok=True)
+    for run in path.parent.glob(f"{path.stem}.part*"):  # a check pass's runs (staging.RUNS)
+        run.unlink(missing_ok=True)
 
 
 def purge_stale_uploads(now: datetime) -> int:
