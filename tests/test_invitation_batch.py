@@ -218,3 +218,23 @@ def test_an_update_to_5_or_60_invited_takes_the_same_statements(app, count_queri
 def base64_calendar(raw: bytes) -> bytes:
     [part] = [p for p in mime.parse(raw).walk() if p.get_content_type() == "text/calendar"]
     return part.get_payload(decode=True)
+
+
+def test_names_that_look_like_the_batch_gaps_are_written_as_typed(app, market):
+    """Enterprises and customers name themselves; a name shaped like a gap of
+    the batch's layout once raised KeyError and stopped every invitation of
+    its market."""
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    typed = ["@@mime-x@@", "@@mime-to@@", "@@mime-unsubscribe_url@@", f"{mime.gap('y')[:9]}"]
+    vendors = [AttendingVendor(name, "식품") for name in typed]
+    batch = InvitationBatch(market, vendors, MailKind.INVITE, datetime.now(UTC))
+    customer = SimpleNamespace(
+        name="@@mime-name@@", email="hana@example.com", consent_at=CONSENT_AT
+    )
+    written = batch.message(customer, "token", 1, "HK4P7Q")
+    raw = written.mime if isinstance(written, mime.Prepared) else bytes(written)
+    text = message_from_bytes(raw, policy=email_policy.default).get_body(("plain",)).get_content()
+    for name in typed:
+        assert name in text

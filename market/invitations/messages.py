@@ -336,7 +336,7 @@ PER_CUSTOMER = (
     "pass_image",
     "pass_size",
 )
-_GAPS = re.compile(r"@@mime-(\w+)@@")
+_GAPS = re.compile(mime.GAP_PATTERN)
 _URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")  # tokens and pass codes: no quoting in a URL
 
 
@@ -395,14 +395,15 @@ class InvitationBatch:
         self, customer: Customer, token: str, sequence: int, pass_code: str | None = None
     ) -> "mime.Prepared | EmailMessage | mime.Unbuildable":
         pass_code = pass_code if self.kind is not MailKind.CANCEL else None
-        frame = self._frame(sequence, bool(pass_code))
-        if not (frame.usable and _URL_SAFE.fullmatch(token)):
-            return self._single(customer, token, sequence, pass_code)
-        if pass_code and not _URL_SAFE.fullmatch(pass_code):
-            return self._single(customer, token, sequence, pass_code)
         try:
+            frame = self._frame(sequence, bool(pass_code))
+            if not (frame.usable and _URL_SAFE.fullmatch(token)):
+                return self._single(customer, token, sequence, pass_code)
+            if pass_code and not _URL_SAFE.fullmatch(pass_code):
+                return self._single(customer, token, sequence, pass_code)
             return self._write(frame, customer, token, sequence, pass_code)
-        except mime.UNBUILDABLE_ERRORS:
+        except (*mime.UNBUILDABLE_ERRORS, LookupError):
+            # What the batch cannot lay out is built one by one, as before it.
             return self._single(customer, token, sequence, pass_code)
 
     def _single(self, customer, token, sequence, pass_code):

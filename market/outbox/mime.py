@@ -12,6 +12,7 @@ import base64
 import logging
 import random
 import re
+import secrets
 import socket
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -248,8 +249,14 @@ def _cause(error: Exception) -> str:
 
 # --- one message for many recipients -------------------------------------------------
 
-# Where a Layout has a gap: @@mime-<name>@@ (nothing our mail says looks so).
-_GAP = re.compile(rb"@@mime-(\w+)@@")
+# Where a Layout has a gap: @@<mark>-<name>@@, the mark drawn afresh in each
+# process: the text around the gaps holds what people typed (an enterprise's
+# name, a venue, a note), and a fixed mark typed there would be taken for a
+# gap (a name "@@mime-x@@" stopped every invitation of its market).
+GAP_MARK = secrets.token_hex(8)
+GAP_PATTERN = f"@@{GAP_MARK}-(\\w+)@@"
+_GAP = re.compile(GAP_PATTERN.encode())
+_CONTENT_ID_GAP = re.compile(f"Content-ID: <{GAP_PATTERN}>\r\n".encode())
 LAYOUT_RECIPIENT = "recipient@layout.invalid"  # the To of the message a Layout is made of
 
 
@@ -264,7 +271,7 @@ class Prepared:
 
 
 def gap(name: str) -> str:
-    return f"@@mime-{name}@@"
+    return f"@@{GAP_MARK}-{name}@@"
 
 
 class Layout:
@@ -317,9 +324,9 @@ class Layout:
             raise ValueError("To or Message-ID not found as written")
         raw = raw.replace(message_id, gap("message_id").encode()).replace(to, gap("to").encode())
         self.content_ids = {}  # the gap of a Content-ID line: the gap of its value
-        for found in re.finditer(rb"Content-ID: <@@mime-(\w+)@@>\r\n", raw):
+        for found in _CONTENT_ID_GAP.finditer(raw):
             self.content_ids[f"{found[1].decode()}_line"] = found[1].decode()
-        raw = re.sub(rb"Content-ID: <@@mime-(\w+)@@>\r\n", rb"@@mime-\1_line@@", raw)
+        raw = _CONTENT_ID_GAP.sub(lambda found: gap(f"{found[1].decode()}_line").encode(), raw)
         pieces = _GAP.split(raw)
         self.pieces = [piece.decode() if n % 2 else piece for n, piece in enumerate(pieces)]
         self.uses = {name: self.pieces.count(name) for name in self.boundaries}
