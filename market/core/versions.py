@@ -25,6 +25,7 @@ import os
 import secrets
 from collections.abc import Iterable
 
+from flask import current_app
 from sqlalchemy import URL, BigInteger, Engine, String, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -72,7 +73,15 @@ def _reader() -> Engine:
     url = db.engine.url
     engine = _READERS.get(url)
     if engine is None:
-        engine = _READERS[url] = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=2)
+        # The app's own connection arguments (TLS for PostgreSQL, SQLite's
+        # timeout), so this engine reaches the database as the app's does.
+        options = current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+        engine = _READERS[url] = create_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=2,
+            connect_args=options.get("connect_args", {}),
+        )
     return engine
 
 
