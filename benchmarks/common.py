@@ -260,6 +260,11 @@ def copy_database(ctx: Context, source: Database, name: str) -> Database:
     pg_execute(
         source.admin_url,
         f'DROP DATABASE IF EXISTS "{name}"',
+        # A template must have no other session: the in-process steps before
+        # leave pooled connections to it (the app's data-version reader keeps
+        # its own, market.core.versions), and CREATE DATABASE refused it.
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        f" WHERE datname = '{source.key}' AND pid <> pg_backend_pid()",
         f'CREATE DATABASE "{name}" TEMPLATE "{source.key}"',
     )
     base = source.url.rsplit("/", 1)[0]
