@@ -18,6 +18,7 @@ from zlib import crc32
 
 from market.customers.rows import (
     _KR_MOBILE,
+    COLUMNS,
     Limits,
     _parse_amount,
     _parse_consent,
@@ -27,20 +28,10 @@ from market.customers.rows import (
 from market.customers.staging import NULL, PARTS, Staged, _consent_text, _escape, _utc_text
 from market.validators import checked_email
 
-# The row's values in this order; a file without one of these columns, or
-# with a value in an unnamed column, is checked by parse_row alone.
-KEYS = (
-    "order_no",
-    "ordered_at",
-    "buyer_name",
-    "email",
-    "phone",
-    "seller",
-    "product",
-    "amount",
-    "marketing_consent",
-    "consent_at",
-)
+# The row's values in this order (the import's columns, market.customers.rows);
+# a file without one of these columns, or with a value in an unnamed column,
+# is checked by parse_row alone.
+KEYS = tuple(COLUMNS)
 # Entries kept per cache: a million rows hold ~125,000 customers. Past it a
 # new value is still checked, just not kept (bounded memory).
 CACHE_LIMIT = 200_000
@@ -92,10 +83,10 @@ class FastRows:
         part = self._parts.get(email)
         customer = (email, part) if part is not None else self._email(email)
         ordered_at = self._ordered_at(when)
-        amount = self._amounts.get(amount) or self._amount(amount)
+        amount = self._amounts.get(amount) or self._checked(_parse_amount, self._amounts, amount)
         agreed = self._consents.get(consent)
         if agreed is None:
-            agreed = self._consent(consent)
+            agreed = self._checked(_parse_consent, self._consents, consent)
         day = self._days[consent_at] if consent_at in self._days else self._day(consent_at)
         if (
             customer is None
@@ -184,18 +175,12 @@ class FastRows:
         self._keep(self._days, value, day)
         return day
 
-    def _amount(self, value: str) -> int | None:
+    def _checked(self, parse, kept: dict, value: str):
+        """An amount or a consent answer, as parse_row reads it (None when
+        it finds a problem: that row goes through parse_row), kept."""
         problems = []
-        amount = _parse_amount(value, problems)
+        parsed = parse(value, problems)
         if problems:
             return None
-        self._keep(self._amounts, value, amount)
-        return amount
-
-    def _consent(self, value: str) -> bool | None:
-        problems = []
-        agreed = _parse_consent(value, problems)
-        if problems:
-            return None
-        self._keep(self._consents, value, agreed)
-        return agreed
+        self._keep(kept, value, parsed)
+        return parsed

@@ -1,7 +1,6 @@
 """The report's periods: inclusive Seoul dates, their bounds in UTC, the
-same period a year earlier, and the Seoul month of a date or of a stored
-UTC time in SQL (see market.sales.figures for why a fixed nine hours is
-exact)."""
+same period a year earlier, and the month of a date in SQL (an order's
+Seoul date is market.dbtypes.seoul_date, stored on the order)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -22,15 +21,6 @@ class date_month(FunctionElement):
     name = "date_month"
 
 
-class seoul_month(FunctionElement):
-    """'YYYY-MM' of a stored UTC time, in Seoul: the time plus nine hours
-    (no daylight saving in Korea since 1988, see the module's docstring)."""
-
-    type = String()
-    inherit_cache = True
-    name = "seoul_month"
-
-
 # substr rather than strftime('%Y-%m'): no percent sign to escape for any driver.
 @compiles(date_month, "sqlite")
 def _date_month_sqlite(element, compiler, **kw):
@@ -40,18 +30,6 @@ def _date_month_sqlite(element, compiler, **kw):
 @compiles(date_month)
 def _date_month_postgresql(element, compiler, **kw):
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
-
-
-@compiles(seoul_month, "sqlite")
-def _seoul_month_sqlite(element, compiler, **kw):
-    # SQLite keeps the naive UTC time as text 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
-    return f"substr(datetime({compiler.process(element.clauses, **kw)}, '+9 hours'), 1, 7)"
-
-
-@compiles(seoul_month)
-def _seoul_month_postgresql(element, compiler, **kw):
-    # A TIMESTAMP WITHOUT TIME ZONE holding UTC: plus nine hours is Seoul.
-    return f"to_char({compiler.process(element.clauses, **kw)} + interval '9 hours', 'YYYY-MM')"
 
 
 # -- periods ---------------------------------------------------------------------------
