@@ -105,6 +105,14 @@ PEOPLE = [
     ("Plain Name", "plain@example.com"),
     ("남궁 민수 님", "namgung@example.com"),
     ("가나다라마바사아자차카타파하가", "someone.with.a.long.address@example.com"),
+    # Particle markers typed in a name: written as typed by both builds (the
+    # one by one build fitted them, "김이(가)" greeted as "김이").
+    ("김이(가)", "kim.i@example.com"),
+    ("김민(가)", "kim.min@example.com"),
+    ("이(가)나", "ina@example.com"),
+    ("은(는)", "eun@example.com"),
+    ("홍길동은(는) 사과와(과)", "hong@example.com"),
+    ("Anna을(를)", "anna@example.com"),
 ]
 
 
@@ -120,6 +128,7 @@ def test_a_batch_writes_the_bytes_invitation_message_writes(app, market, kind, m
     monkeypatch.setattr(messages, "make_msgid", msgid)
     monkeypatch.setattr(mime, "make_msgid", msgid)
     vendors = [AttendingVendor(f"기업 {n} & <협동조합>", "식품") for n in range(12)]
+    vendors.append(AttendingVendor("사과이(가) 협동조합", "농산물"))
     stamp = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
     changed = ("시간",) if kind is MailKind.UPDATE else ()
     batch = InvitationBatch(market, vendors, kind, stamp, changed=changed)
@@ -238,3 +247,63 @@ def test_names_that_look_like_the_batch_gaps_are_written_as_typed(app, market):
     text = message_from_bytes(raw, policy=email_policy.default).get_body(("plain",)).get_content()
     for name in typed:
         assert name in text
+
+
+def _bodies(raw: bytes) -> tuple[str, str]:
+    parsed = mime.parse(raw)
+    return parsed.get_body(("plain",)).get_content(), parsed.get_body(("html",)).get_content()
+
+
+def test_particle_markers_in_names_go_out_as_typed_in_both_builds(app, market):
+    """A customer's, an enterprise's and a venue's name are data: a marker
+    such as 이(가) typed in one is not ours to fit (the one by one build
+    greeted "김이(가)" as "김이", the batch wrote it as typed, so the same
+    customer got different mail depending on how it was built)."""
+    market.venue.name = "장터마당은(는) 본관"
+    vendors = [AttendingVendor("사과이(가) 협동조합", "농산물")]
+    batch = InvitationBatch(market, vendors, MailKind.INVITE, datetime.now(UTC))
+    first = SimpleNamespace(name="김하나", email="hana@example.com", consent_at=CONSENT_AT)
+    assert isinstance(batch.message(first, "token-1", 1, "HK4P7Q"), mime.Prepared)
+    for name in ("김이(가)", "홍길동은(는)", "이(가)나", "Anna을(를)"):
+        customer = SimpleNamespace(name=name, email="kim@example.com", consent_at=CONSENT_AT)
+        fast = batch.message(customer, "token-2", 1, "HK4P7Q")
+        single = messages.invitation_message(
+            customer=customer,
+            market=market,
+            token="token-2",
+            vendors=vendors,
+            kind=MailKind.INVITE,
+            sequence=1,
+            stamp=batch.stamp,
+            pass_code="HK4P7Q",
+        )
+        for raw in (fast.mime, bytes(single)):
+            for body in _bodies(raw):
+                assert f"{name}님, 안녕하세요." in body
+                assert "사과이(가) 협동조합" in body
+                assert "장터마당은(는) 본관" in body
+
+
+def test_a_layout_that_cannot_be_built_is_tried_once_per_batch(app, market, monkeypatch):
+    """An enterprise's name no mail can hold (a lone surrogate: no UTF-8
+    writes it) fails the shared layout: the batch remembers that and builds
+    each customer one by one (each an Unbuildable here, recorded as failed),
+    instead of rendering the words, the calendar and the layout again for
+    every customer first."""
+    attempts = []
+    make_frame = InvitationBatch._make_frame
+
+    def counted(batch, sequence, with_pass):  # the real build, counted
+        attempts.append((sequence, with_pass))
+        return make_frame(batch, sequence, with_pass)
+
+    monkeypatch.setattr(InvitationBatch, "_make_frame", counted)
+    vendors = [AttendingVendor("사과\ud800농원", "농산물")]
+    batch = InvitationBatch(market, vendors, MailKind.INVITE, datetime.now(UTC))
+    for n in range(5):
+        customer = SimpleNamespace(
+            name=f"고객{n}", email=f"c{n}@example.com", consent_at=CONSENT_AT
+        )
+        assert isinstance(batch.message(customer, f"token-{n}", 1, "HK4P7Q"), mime.Unbuildable)
+        assert isinstance(batch.message(customer, f"token-{n}", 1, None), mime.Unbuildable)
+    assert attempts == [(1, True), (1, False)]

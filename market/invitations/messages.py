@@ -382,7 +382,7 @@ class InvitationBatch:
         self.stamp, self.changed = stamp, changed
         self.organizer = organizer()
         self.domain = mime.sender_domain(self.organizer[0])
-        self._frames: dict[tuple[int, bool], _Frame] = {}
+        self._frames: dict[tuple[int, bool], _Frame | None] = {}  # None: cannot be built
         self._urls = {
             "rsvp": _url_around(public_url("invitations.rsvp", token="TOKEN"), "TOKEN"),
             "unsubscribe": _url_around(
@@ -397,7 +397,7 @@ class InvitationBatch:
         pass_code = pass_code if self.kind is not MailKind.CANCEL else None
         try:
             frame = self._frame(sequence, bool(pass_code))
-            if not (frame.usable and _URL_SAFE.fullmatch(token)):
+            if frame is None or not (frame.usable and _URL_SAFE.fullmatch(token)):
                 return self._single(customer, token, sequence, pass_code)
             if pass_code and not _URL_SAFE.fullmatch(pass_code):
                 return self._single(customer, token, sequence, pass_code)
@@ -469,11 +469,19 @@ class InvitationBatch:
         head, tail = self._urls[kind]
         return f"{head}{value}{tail}"
 
-    def _frame(self, sequence: int, with_pass: bool) -> _Frame:
-        frame = self._frames.get((sequence, with_pass))
-        if frame is None:
-            frame = self._frames[(sequence, with_pass)] = self._make_frame(sequence, with_pass)
-        return frame
+    def _frame(self, sequence: int, with_pass: bool) -> _Frame | None:
+        """The frame, or None when it cannot be built: tried once per batch,
+        not again for each of its thousands of customers (each attempt
+        renders the words, the calendar and the MIME layout, and was thrown
+        away before the customer was built one by one all the same)."""
+        key = (sequence, with_pass)
+        if key not in self._frames:
+            try:
+                self._frames[key] = self._make_frame(sequence, with_pass)
+            except (*mime.UNBUILDABLE_ERRORS, LookupError) as error:
+                log.warning("invitation batch: no shared layout (%r); writing one by one", error)
+                self._frames[key] = None
+        return self._frames[key]
 
     def _make_frame(self, sequence: int, with_pass: bool) -> _Frame:
         market, kind = self.market, self.kind
