@@ -169,6 +169,9 @@ def query_counts(db: Database, ctx: Context) -> dict[str, int | None]:
     for config in _configs(pages):
         keys = {page.key for page in pages if page.config == config}
         counts.update(_query_counts(db, ctx, config, keys))
+        # The same pages built (a staff page right after a change: not kept).
+        built = _query_counts(db, ctx, {**config, "STAFF_PAGE_CACHE": False}, keys)
+        counts.update({f"{key}:built": count for key, count in built.items()})
     return counts
 
 
@@ -357,6 +360,8 @@ def _measure(db, ctx, seconds, pages, full_counts, tiny_counts) -> list[dict]:
         for page in pages:
             row = {**asdict(page), "queries": full_counts[page.key]}
             row["queries_small"] = tiny_counts[page.key]
+            row["queries_built"] = full_counts.get(f"{page.key}:built")
+            row["queries_built_small"] = tiny_counts.get(f"{page.key}:built")
             if page.path is None:
                 say(f"{page.title}: not available yet")
                 rows.append(row)

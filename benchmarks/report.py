@@ -39,7 +39,11 @@ def page_rows(db: str, pages) -> list[tuple]:
     for page in pages:
         queries = page.get("queries")
         small = page.get("queries_small")
-        grows = queries is not None and small is not None and queries > small
+        built, built_small = page.get("queries_built"), page.get("queries_built_small")
+        grows = any(
+            big is not None and little is not None and big > little
+            for big, little in ((queries, small), (built, built_small))
+        )
         if page["path"] is None:
             rows.append((page["title"], db, "not available yet", "", "", ""))
             continue
@@ -47,6 +51,8 @@ def page_rows(db: str, pages) -> list[tuple]:
             f"median {page['p50_ms']:.1f} ms, p95 {page['p95_ms']:.1f} ms, "
             f"{page['rps']:,.0f} req/s; {queries} SQL (small data: {small})"
         )
+        if built is not None and built != queries:  # a kept page: what building it runs
+            result += f", {built} SQL when built (small data: {built_small})"
         if page["unexpected_status"] or page["socket_errors"]:
             result += f"; {page['unexpected_status']} bad status, {page['socket_errors']} errors"
         if page["key"] == "healthz":

@@ -29,6 +29,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_converters(app)
     register_blueprints(app)
+    from market.core import versions
+
+    # Every model is known by now: the signed-in pages' scope watches them all.
+    versions.watch_all(versions.STAFF, versions.NOT_SHOWN_ON_STAFF_PAGES)
     register_cli(app)
 
     from market.core.web import register_web_hooks
@@ -57,7 +61,7 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext
 
     from market import models  # noqa: F401  (every model known to Alembic)
-    from market.core import pagecache
+    from market.core import pagecache, signed_in_pages
     from market.core.i18n import select_locale
     from market.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -68,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     pagecache.init_app(app)
+    signed_in_pages.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = lazy_gettext("Please log in to open this page.")
     login_manager.login_message_category = "info"

@@ -130,6 +130,12 @@ class DefaultConfig:
     CACHE_KEY_PREFIX = "market-page:"
     CACHE_DEFAULT_TIMEOUT = 600  # seconds; a page of old data ages out after this
     CACHE_THRESHOLD = 1000  # pages per process (SimpleCache); ~10 KB each
+    # Logged-in staff and vendor pages kept per data version and user in
+    # each worker's memory (market.core.signed_in_pages); False builds each
+    # page afresh.
+    STAFF_PAGE_CACHE = True
+    STAFF_PAGE_CACHE_PAGES = 512
+    STAFF_PAGE_CACHE_BYTES = 32 * 1024 * 1024
 
 
 ENV_STRINGS = (
@@ -151,7 +157,7 @@ ENV_STRINGS = (
     "CACHE_REDIS_URL",
 )
 ENV_INTS = ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "IMAP_PORT", "WEB_WORKERS")
-ENV_BOOLS = ("MAIL_USE_TLS", "SALES_REPORT_CACHE")
+ENV_BOOLS = ("MAIL_USE_TLS", "SALES_REPORT_CACHE", "STAFF_PAGE_CACHE")
 
 
 def load_environment(config: dict, environ=os.environ) -> None:

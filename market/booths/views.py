@@ -25,6 +25,7 @@ from market.booths.loading import BoothRuleError
 from market.booths.models import Attendance
 from market.core.bulk import BulkForm
 from market.core.fragments import cached
+from market.core.signed_in_pages import signed_in_page
 from market.core.transaction import saving
 from market.extensions import db
 from market.markets.models import Market
@@ -51,6 +52,7 @@ def register_template_helpers(app: Flask) -> None:
 
 @bp.route("/booths")
 @staff_required
+@signed_in_page()
 def index(market_id: int):
     market = db.get_or_404(Market, market_id)
     confirmed = services.booths_confirmed(market)

@@ -68,11 +68,14 @@ class Page:
 LOCAL_PAGES = 256
 
 
-class _Recent:
-    """A bounded map that forgets the entry used longest ago."""
+class Recent:
+    """A bounded map that forgets the entry used longest ago: at most `size`
+    pages and, when given, `max_bytes` of page bodies."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, max_bytes: int | None = None):
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.items: OrderedDict[str, Page] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -85,16 +88,21 @@ class _Recent:
 
     def put(self, key: str, page: Page) -> None:
         with self.lock:
+            if (old := self.items.pop(key, None)) is not None:
+                self.bytes -= len(old.body)
             self.items[key] = page
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            self.bytes += len(page.body)
+            while len(self.items) > self.size or (
+                self.max_bytes is not None and self.bytes > self.max_bytes and len(self.items) > 1
+            ):
+                self.bytes -= len(self.items.popitem(last=False)[1].body)
 
 
 def init_app(app: Flask) -> None:
     cache.init_app(app)
     limiter.request_filter(_unlimited)
     if app.config["CACHE_TYPE"] != "SimpleCache":  # SimpleCache is in memory already
-        app.extensions["market_recent_pages"] = _Recent(LOCAL_PAGES)
+        app.extensions["market_recent_pages"] = Recent(LOCAL_PAGES)
 
 
 def unlimited(view):
@@ -148,9 +156,9 @@ def whole_page(
             if page is None:
                 response = current_app.make_response(view(**kwargs))
                 if response.status_code == 200 and "_flashes" not in session:
-                    _set(key, _page(response))
+                    _set(key, page_of(response))
                 return _headers(response, key, public)
-            return _headers(_response(page), key, public)
+            return _headers(response_of(page), key, public)
 
         return unlimited(cached_view)
 
@@ -170,7 +178,7 @@ def _headers(response: Response, key: str, public: bool) -> Response:
     return response
 
 
-def _page(response: Response) -> Page:
+def page_of(response: Response) -> Page:
     body = response.get_data()
     token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
     csrf = bool(token) and token.encode() in body
@@ -181,7 +189,7 @@ def _page(response: Response) -> Page:
     return Page(body, response.mimetype, headers, g.pop("page_valid_until", None), csrf)
 
 
-def _response(page: Page) -> Response:
+def response_of(page: Page) -> Response:
     body = page.body
     if page.csrf:
         body = body.replace(CSRF_PLACEHOLDER, generate_csrf().encode())

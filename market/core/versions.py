@@ -53,6 +53,26 @@ def watch(scope: str, *tables: Table) -> None:
         _SCOPES_OF[table.name] = _SCOPES_OF.get(table.name, frozenset()) | {scope}
 
 
+# The logged-in pages (market.core.pagecache.signed_in_page) show almost
+# everything, so their scope watches every table but these, each named with
+# why no kept page depends on it. A table added later is watched unless it
+# is named here: a page can be kept too briefly, never too long.
+STAFF = "staff"
+NOT_SHOWN_ON_STAFF_PAGES = {
+    "login_sessions": "touched every few minutes by each signed-in browser; no report shows it",
+    "data_versions": "the versions themselves",
+    "sales_online_snapshots": "derived from orders; 판로지원 실적 checks its own fingerprint",
+    "customer_import_chunks": "an import's progress in flight; its page is never kept",
+}
+
+
+def watch_all(scope: str, exclude: dict[str, str]) -> None:
+    """Every table of the app's models moves `scope`, but those in
+    `exclude` (name -> why no page of the scope shows it). Called by the app
+    factory once every model is imported."""
+    watch(scope, *(table for table in db.metadata.sorted_tables if table.name not in exclude))
+
+
 def scopes_of(tables: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for name in tables:
@@ -114,6 +134,28 @@ def current(scope: str) -> int | None:
         finally:
             connection.close()
     return None
+
+
+def current_many(scopes: tuple[str, ...]) -> tuple[int, ...] | None:
+    """The versions of `scopes` in one round trip; None when any of them was
+    never moved (a freshly seeded or emptied database: nothing may be kept
+    or served under it)."""
+    if not all(scope.isidentifier() for scope in scopes):
+        raise ValueError(scopes)
+    if len(scopes) == 1:
+        version = current(scopes[0])
+        return None if version is None else (version,)
+    names = ", ".join(f"'{scope}'" for scope in scopes)
+    engine = _reader()
+    with engine.connect() as connection:
+        found = dict(
+            connection.exec_driver_sql(
+                f"SELECT name, version FROM data_versions WHERE name IN ({names})"
+            ).all()
+        )
+    if len(found) < len(scopes):
+        return None
+    return tuple(found[scope] for scope in scopes)
 
 
 def changed(connection, *tables: Table | str) -> None:

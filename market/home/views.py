@@ -8,6 +8,7 @@ from market import calendar
 from market.accounts.decorators import staff_required, vendor_required
 from market.accounts.models import Role
 from market.booths import screens as booth_screens
+from market.core.signed_in_pages import signed_in_page
 from market.home import dashboard
 from market.sales import charts as sales_charts
 from market.sales.vendor_figures import vendor_year
@@ -32,6 +33,7 @@ def index():
 
 @bp.route("/staff/")
 @staff_required
+@signed_in_page()
 def staff():
     summary = dashboard.staff_summary(lang=str(get_locale()))
     return render_template("home/staff.html", summary=summary)
@@ -47,6 +49,7 @@ def reports():
 
 @bp.route("/vendor/")
 @vendor_required
+@signed_in_page()
 def vendor():
     vendor = current_user.vendor
     if vendor is None:

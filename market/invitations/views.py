@@ -34,6 +34,7 @@ from market.core.exports import send_table
 from market.core.fragments import cached
 from market.core.i18n import label_text
 from market.core.pagination import paginate_rows
+from market.core.signed_in_pages import signed_in_page
 from market.core.transaction import saving
 from market.customers.models import Customer
 from market.extensions import csrf, db
@@ -209,6 +210,7 @@ def _snapshot(market: Market, options: RankingOptions, now) -> snapshots.Snapsho
 
 @bp.route("/staff/markets/<int:market_id>/invitations")
 @staff_required
+@signed_in_page()
 def index(market_id: int):
     market = db.get_or_404(Market, market_id)
     now = utcnow()

@@ -4,12 +4,13 @@ from calendar import monthrange
 from datetime import date
 from functools import cached_property
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale
 
 from market.accounts.decorators import staff_required
 from market.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE, download, to_csv, to_xlsx
 from market.core.pagination import ListPagination, page_number
+from market.core.signed_in_pages import signed_in_page
 from market.sales import charts, exports
 from market.sales.cache import sales_report
 from market.sales.forms import SalesPeriodForm
@@ -78,6 +79,7 @@ def _month_end(year: int, month: int) -> date:
 
 @bp.route("/sales")
 @staff_required
+@signed_in_page(enabled=lambda: current_app.config["SALES_REPORT_CACHE"])
 def report():
     form, start, end = _period()
     data = sales_report(start, end)

@@ -11,6 +11,7 @@ from flask_login import current_user
 from market.accounts.decorators import staff_required
 from market.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE, download, to_csv, to_xlsx
 from market.core.pagination import paginate_rows
+from market.core.signed_in_pages import signed_in_page
 from market.core.transaction import saving
 from market.extensions import db
 from market.markets.models import Market
@@ -120,6 +121,7 @@ def _period() -> tuple[PeriodForm, date, date]:
 
 @bp.route("/takings/report")
 @staff_required
+@signed_in_page()
 def report():
     form, start, end = _period()
     data = reports.build_overview(start, end)
