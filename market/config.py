@@ -128,6 +128,9 @@ class DefaultConfig:
     CACHE_TYPE = "SimpleCache"
     CACHE_REDIS_URL = None
     CACHE_KEY_PREFIX = "market-page:"
+    # Which code made a kept page (market.release): set by a deploy (or
+    # MARKET_RELEASE_ID), else a hash of the installed files.
+    RELEASE_ID = None
     CACHE_DEFAULT_TIMEOUT = 600  # seconds; a page of old data ages out after this
     CACHE_THRESHOLD = 1000  # pages per process (SimpleCache); ~10 KB each
     # Logged-in staff and vendor pages kept per data version and user in
@@ -172,6 +175,8 @@ def load_environment(config: dict, environ=os.environ) -> None:
             config[name] = environ[name].strip().lower() in {"1", "true", "yes", "on"}
     if environ.get("DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    if environ.get("MARKET_RELEASE_ID"):
+        config["RELEASE_ID"] = environ["MARKET_RELEASE_ID"]
 
 
 def normalise_database_url(url: str) -> str:
@@ -253,6 +258,10 @@ def finalise(config: dict, instance_path: str) -> None:
         check_public_base_url(config["PUBLIC_BASE_URL"])
     check_imap(config)
     check_page_cache(config)
+    if not config.get("RELEASE_ID"):
+        from market.release import code_release
+
+        config["RELEASE_ID"] = code_release()
     if not config.get("SECRET_KEY"):
         if production:
             raise ConfigError(

@@ -166,7 +166,9 @@ def whole_page(
 
 
 def _key(scope: str, extra: tuple) -> str:
-    parts = (request.url, str(get_locale()), versions.current(scope), extra)
+    # The release too: a page the old templates made is not the new code's page.
+    release = current_app.config["RELEASE_ID"]
+    parts = (request.url, str(get_locale()), versions.current(scope), extra, release)
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
