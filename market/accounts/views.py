@@ -1,11 +1,12 @@
 import hmac
 import time
+from functools import cache
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_NAME
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 
 from market.accounts import services, sessions, tokens
 from market.accounts.forms import (
@@ -29,7 +30,7 @@ def load_user(user_id: str):
     logged out, changed the password or was disabled since), a login session
     ended from another device, and a disabled user. One query: the user with
     this browser's login_sessions row."""
-    from market.accounts.models import LoginSession, User
+    from market.accounts.models import User
 
     parsed = services.parse_session_id(user_id)
     if parsed is None:
@@ -39,12 +40,7 @@ def load_user(user_id: str):
         user, row = db.session.get(User, user_key), None
     else:
         found = db.session.execute(
-            select(User, LoginSession)
-            .outerjoin(
-                LoginSession,
-                and_(LoginSession.user_id == User.id, LoginSession.key == session_key),
-            )
-            .where(User.id == user_key)
+            _user_with_login_session(), {"user_key": user_key, "session_key": session_key}
         ).first()
         user, row = found if found else (None, None)
         if row is None:
@@ -56,6 +52,22 @@ def load_user(user_id: str):
     user.login_session_key = session_key
     g.login_session = row
     return user
+
+
+@cache
+def _user_with_login_session() -> Select:
+    """Built once: every signed-in request runs it, and building the select
+    (and walking it for SQLAlchemy's cache key) cost a third of the loader."""
+    from market.accounts.models import LoginSession, User
+
+    return (
+        select(User, LoginSession)
+        .outerjoin(
+            LoginSession,
+            and_(LoginSession.user_id == User.id, LoginSession.key == bindparam("session_key")),
+        )
+        .where(User.id == bindparam("user_key"))
+    )
 
 
 @bp.before_app_request
