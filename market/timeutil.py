@@ -60,6 +60,18 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def next_hour_tick(until: datetime, now: datetime) -> datetime | None:
+    """When a countdown to `until` in whole hours ("2일 5시간 남음": the hours
+    left, rounded down) next shows one hour less: one microsecond past
+    `until` minus the whole hours left now (at that exact moment it still
+    shows them). None once `until` has come. A page showing the countdown
+    is kept until then (market.core.pagecache.valid_until)."""
+    left = until - now
+    if left <= timedelta(0):
+        return None
+    return until - (left // timedelta(hours=1)) * timedelta(hours=1) + timedelta(microseconds=1)
+
+
 def to_seoul(value: datetime) -> datetime:
     return value.astimezone(SEOUL)
 

@@ -23,6 +23,7 @@ from market.booths import changes, forms, screens, services, sheet
 from market.booths.attendance import mark_all_present, mark_attendance
 from market.booths.loading import BoothRuleError
 from market.booths.models import Attendance
+from market.core import pagecache
 from market.core.bulk import BulkForm
 from market.core.fragments import cached
 from market.core.signed_in_pages import signed_in_page
@@ -31,6 +32,7 @@ from market.extensions import db
 from market.markets.models import Market
 from market.outbox.services import unbuilt_count
 from market.timeutil import today_seoul, utcnow
+from market.vendors import applications
 
 bp = Blueprint("booths", __name__, url_prefix="/staff/markets/<int:market_id>")
 
@@ -54,7 +56,13 @@ def register_template_helpers(app: Flask) -> None:
 @staff_required
 @signed_in_page()
 def index(market_id: int):
+    """Kept per data version and day (market.core.signed_in_pages). The
+    preview's "deadline not passed yet" notice goes at the deadline with no
+    data changing, so the kept page ends there; a new clock rule here must
+    end it too (pagecache.valid_until)."""
     market = db.get_or_404(Market, market_id)
+    now = utcnow()
+    pagecache.valid_until(applications.next_deadline([market], now))
     confirmed = services.booths_confirmed(market)
     current = screens.current(market, names_only=True) if confirmed else None
     plan = None
@@ -77,7 +85,7 @@ def index(market_id: int):
         today=today_seoul(),
         pin_candidates=candidates,
         pinned=[a for a in candidates if a.pinned_booth],
-        deadline_passed=utcnow() >= market.application_deadline,
+        deadline_passed=applications.deadline_passed(market, now),
     )
 
 

@@ -15,9 +15,10 @@ from market.outbox.models import OutboxMessage, OutboxStatus
 from market.takings import services as takings
 from market.takings.report_charts import over_time
 from market.takings.reports import DAY_COLUMNS, market_days, months_of
-from market.timeutil import today_seoul, utcnow
+from market.timeutil import next_hour_tick, today_seoul, utcnow
 from market.vendors import changes as vendor_changes
 from market.vendors import services as vendors
+from market.vendors.applications import deadline_passed
 from market.vendors.models import Application, ApplicationStatus, Vendor, VendorStatus
 
 
@@ -26,12 +27,16 @@ def staff_summary(lang: str = "ko") -> dict:
     today = today_seoul()
     counts = _counts(today)
     recent = db.session.scalars(_RECENT_AUDIT).all()
+    following = next_market(today)
     return {
         **counts,
         "under_minimum": booths.under_minimum(today),
         "takings": takings.latest_market_day(today),
         "recent_audit": recent,
-        "next_market": next_market(today),
+        "next_market": following,
+        # The next moment the page changes by the clock alone (its "today"
+        # rules change with the date, which the kept page's key holds).
+        "changes_at": following["changes_at"] if following else None,
         "today": today,  # on a market day the next market's card offers check-in
         "season": season_takings(today, lang),
     }
@@ -78,14 +83,22 @@ def next_market(today: date) -> dict | None:
     if row is None:
         return None
     market, applications, waitlisted, filled = row
+    now = utcnow()
+    passed = deadline_passed(market, now)
     return {
         "market": market,
         "applications": applications,
         "waitlisted": waitlisted,
         "filled": filled,
         "map": booths.public_map(market),
-        "deadline_passed": market.application_deadline <= utcnow(),
-        "deadline_in": market.application_deadline - utcnow(),
+        "deadline_passed": passed,
+        "deadline_in": market.application_deadline - now,
+        # The card says "closed" from the deadline on and counts down the
+        # hours before it, with no data changing: the kept page ends at
+        # the next of those moments (home.views.staff).
+        "changes_at": None
+        if passed
+        else min(market.application_deadline, next_hour_tick(market.application_deadline, now)),
         # invited · delivered · answers · visited (market.invitations.funnel)
         "invitations": invitation_funnel.glance(market.id),
     }

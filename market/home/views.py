@@ -8,6 +8,7 @@ from market import calendar
 from market.accounts.decorators import staff_required, vendor_required
 from market.accounts.models import Role
 from market.booths import screens as booth_screens
+from market.core import pagecache
 from market.core.signed_in_pages import signed_in_page
 from market.home import dashboard
 from market.sales import charts as sales_charts
@@ -35,7 +36,12 @@ def index():
 @staff_required
 @signed_in_page()
 def staff():
+    """Kept per data version and day (market.core.signed_in_pages). What
+    changes by the clock alone (the next market's deadline, its hourly
+    countdown) ends the kept page where it turns: a new clock rule here
+    must do the same (pagecache.valid_until)."""
     summary = dashboard.staff_summary(lang=str(get_locale()))
+    pagecache.valid_until(summary["changes_at"])
     return render_template("home/staff.html", summary=summary)
 
 
@@ -51,6 +57,10 @@ def reports():
 @vendor_required
 @signed_in_page()
 def vendor():
+    """Kept per data version, day and login (market.core.signed_in_pages).
+    Its apply and withdraw buttons end at a deadline with no data changing,
+    so the kept page ends at the next one; a new clock rule here must end
+    it too (pagecache.valid_until)."""
     vendor = current_user.vendor
     if vendor is None:
         return render_template("home/no_vendor.html")
@@ -61,13 +71,16 @@ def vendor():
     # "내 부스": the map of the next market where the enterprise has a booth.
     mine = next((a for a in upcoming if a.id in booth_numbers), None)
     sales = vendor_year(vendor.id, today)  # its own two channels this year
+    open_rows = applications.open_markets_with_mine(vendor, now)
+    shown = [market for market, _mine in open_rows] + [a.market for a in upcoming]
+    pagecache.valid_until(applications.next_deadline(shown, now))
     return render_template(
         "home/vendor.html",
         vendor=vendor,
         today=today,
         open_markets=[
             (market, mine, applications.apply_refusal(vendor, market, now))
-            for market, mine in applications.open_markets_with_mine(vendor, now)
+            for market, mine in open_rows
         ],
         upcoming=upcoming,
         booth_numbers=booth_numbers,

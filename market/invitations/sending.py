@@ -71,6 +71,13 @@ def takes_invitations(market: Market, now: datetime) -> bool:
     return market.status in INVITABLE and starts_at(market) > now
 
 
+def invitations_close_at(market: Market, now: datetime) -> datetime | None:
+    """When `takes_invitations` next turns by the clock alone: the market's
+    start while it still takes them (a status change is a write); None once
+    it does not."""
+    return starts_at(market) if takes_invitations(market, now) else None
+
+
 def check_market_invitable(market: Market, now: datetime) -> None:
     if not takes_invitations(market, now):
         raise InvitationError(_("Invitations can only be sent for an upcoming market."))

@@ -212,8 +212,14 @@ def _snapshot(market: Market, options: RankingOptions, now) -> snapshots.Snapsho
 @staff_required
 @signed_in_page()
 def index(market_id: int):
+    """Kept per data version and day (market.core.signed_in_pages). The send
+    bar goes when the market starts, with no data changing, so the kept page
+    ends there. The sending hours (`not_before`) are not printed here, only
+    on the confirmation (a POST, never kept). A new clock rule here must end
+    the kept page too (pagecache.valid_until)."""
     market = db.get_or_404(Market, market_id)
     now = utcnow()
+    pagecache.valid_until(sending.invitations_close_at(market, now))
     form = _ranking_form()
     valid = form.validate()
     snapshot = _snapshot(market, form.options(), now) if valid else None

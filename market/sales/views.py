@@ -81,6 +81,10 @@ def _month_end(year: int, month: int) -> date:
 @staff_required
 @signed_in_page(enabled=lambda: current_app.config["SALES_REPORT_CACHE"])
 def report():
+    """Kept per data version and day (market.core.signed_in_pages): its only
+    rules of time are the default period (this year so far) and the
+    shortcuts, which follow the day. A rule that turns at a time of day
+    would have to end the kept page (pagecache.valid_until)."""
     form, start, end = _period()
     data = sales_report(start, end)
     enterprises = ListPagination(

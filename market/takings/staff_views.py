@@ -123,6 +123,10 @@ def _period() -> tuple[PeriodForm, date, date]:
 @staff_required
 @signed_in_page()
 def report():
+    """Kept per data version and day (market.core.signed_in_pages): its only
+    rule of time is the default period, this year, which follows the day.
+    A rule that turns at a time of day would have to end the kept page
+    (pagecache.valid_until)."""
     form, start, end = _period()
     data = reports.build_overview(start, end)
     # The summary has already counted both tables' rows: no COUNT per table.

@@ -59,6 +59,17 @@ def deadline_passed(market: Market, now: datetime) -> bool:
     return now >= market.application_deadline
 
 
+def next_deadline(markets, now: datetime) -> datetime | None:
+    """The first moment `deadline_passed` turns for one of these markets
+    (None if every deadline has passed): a page that shows their apply and
+    withdraw buttons, or leaves a market out once its deadline is over,
+    is out of date from then on, though no data changed
+    (market.core.pagecache.valid_until)."""
+    return min(
+        (m.application_deadline for m in markets if not deadline_passed(m, now)), default=None
+    )
+
+
 def apply_refusal(vendor: Vendor, market: Market, now: datetime) -> str | None:
     """Why this enterprise cannot apply for this market now, or None."""
     if vendor.status is not VendorStatus.APPROVED:
