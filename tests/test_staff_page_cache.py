@@ -29,6 +29,7 @@ from market.core.signed_in_pages import STORE
 from market.customers.samples import KOREAN_HEADER
 from market.extensions import db
 from market.inbox import handling
+from market.inbox.outcome import Outcome
 from market.invitations import sending
 from market.markets import services as market_services
 from market.markets.models import Market, Venue
@@ -40,6 +41,7 @@ from market.timeutil import utcnow
 from market.vendors import applications
 from market.vendors.models import ApplicationStatus, Vendor
 from tests.booths_factories import applicants, open_market
+from tests.calendar_reply_samples import Reply, gmail
 from tests.conftest import RequestIsolatedClient
 from tests.helpers import login
 from tests.inbox_samples import postfix_bounce
@@ -360,6 +362,25 @@ def test_an_answer_on_the_public_page_shows_on_the_dashboard_and_the_ranking(app
     assert "1 coming" in built_again(app, browser, "/staff/")
 
 
+def test_an_answer_from_a_calendar_app_shows_on_the_dashboard_and_the_ranking(app, world):
+    """The mailbox reader applies an iMIP REPLY (Gmail's) to the invitation."""
+    world.invite(world.hana)
+    browser = signed_in(app, world.staff)
+    browser.post("/language", data={"lang": "en", "next": "/"})
+    ranking = world.url("ranking")
+    assert tile(kept_page(app, browser, ranking), "Coming") == "0"
+    assert "0 coming" in kept_page(app, browser, "/staff/")
+    db.session.refresh(world.market)
+    answer = Reply(
+        uid=world.market.uid, attendee=world.hana.email, stamp=utcnow() - timedelta(minutes=5)
+    )
+    handled = handling.handle(gmail(answer))
+    db.session.commit()
+    assert handled.outcome is Outcome.APPLIED, handled.reason
+    assert tile(built_again(app, browser, ranking), "Coming") == "1"
+    assert "1 coming" in built_again(app, browser, "/staff/")
+
+
 def test_a_check_in_shows_as_visited_on_the_dashboard(app, world, clock):
     """Today's market is the dashboard's next market; a pass checked in at
     the door counts as visited."""
@@ -581,41 +602,46 @@ def test_a_flashed_message_is_shown_once_and_the_page_after_it_is_not_the_flashe
 
 
 def test_a_post_from_a_kept_page_carries_the_requesters_own_token(app, world):
-    """CSRF on, over HTTPS (Flask-WTF checks the Referer there): each login
-    POSTs with the token printed in its own kept page and is let through;
-    the other login's token is refused."""
+    """CSRF on, over HTTPS (Flask-WTF checks the Referer there). The same
+    staff member in two browsers: the page built for the first is served
+    to the second with the second's own token, which lets its POST
+    through; the first browser's token is refused there. A second staff
+    member logs out with the token of their own kept page."""
     https = {"base_url": "https://market.test"}
+    referer = {"Referer": f"https://market.test{world.url('booths')}"}
     url = world.url("booths")
-    kim, lee = signed_in(app, world.staff), signed_in(app, world.staff2)
+    first, second = signed_in(app, world.staff), signed_in(app, world.staff)
+    lee = signed_in(app, world.staff2)
     app.config["WTF_CSRF_ENABLED"] = True
-    pages = {}
-    for name, browser in (("kim", kim), ("lee", lee)):
-        browser.get(url, **https)
-        with renders(app) as rendered:
-            page = browser.get(url, **https)
-        assert rendered == [], "kept"
-        pages[name] = page.text
-    kim_token = TOKEN.search(pages["kim"]).group(1)
-    lee_token = TOKEN.search(pages["lee"]).group(1)
-    fingerprint = re.search(r'name="fingerprint"[^>]*value="([^"]*)"', pages["kim"]).group(1)
-    referer = {"Referer": f"https://market.test{url}"}
-    refused = kim.post(
-        f"{url}/confirm",
-        data={"fingerprint": fingerprint, "replace": "", "checked": "y", "csrf_token": lee_token},
-        headers=referer,
-        **https,
+    with renders(app) as rendered:
+        built = first.get(url, **https).text
+    assert rendered, "built for the first browser"
+    with renders(app) as rendered:
+        kept = second.get(url, **https).text
+    assert rendered == [], "the second browser gets the kept page"
+    first_token, second_token = TOKEN.search(built).group(1), TOKEN.search(kept).group(1)
+    assert second_token != first_token
+    assert len(set(TOKEN.findall(kept))) == 1, "every form of the page carries the same token"
+    fingerprint = re.search(r'name="fingerprint"[^>]*value="([^"]*)"', kept).group(1)
+    form = {"fingerprint": fingerprint, "replace": "", "checked": "y"}
+    refused = second.post(
+        f"{url}/confirm", data={**form, "csrf_token": first_token}, headers=referer, **https
     )
-    assert refused.status_code == 400, "another login's token"
-    confirmed = kim.post(
-        f"{url}/confirm",
-        data={"fingerprint": fingerprint, "replace": "", "checked": "y", "csrf_token": kim_token},
-        headers=referer,
-        **https,
+    assert refused.status_code == 400, "another browser's token"
+    assert not booth_services.booths_confirmed(db.session.get(Market, world.market.id))
+    confirmed = second.post(
+        f"{url}/confirm", data={**form, "csrf_token": second_token}, headers=referer, **https
     )
     assert confirmed.status_code == 302
+    db.session.expire_all()
     assert booth_services.booths_confirmed(db.session.get(Market, world.market.id))
+
+    lee_page = kept_page(app, lee, "/staff/")
     logged_out = lee.post(
-        "/account/logout", data={"csrf_token": lee_token}, headers=referer, **https
+        "/account/logout",
+        data={"csrf_token": TOKEN.search(lee_page).group(1)},
+        headers=referer,
+        **https,
     )
     assert logged_out.status_code == 302
     assert "/account/login" in lee.get(url, **https).headers["Location"]
