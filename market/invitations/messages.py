@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
+from functools import cached_property
 
 from flask import current_app
 from markupsafe import escape
@@ -437,7 +438,7 @@ class InvitationBatch:
         }
         gaps: dict[str, bytes | str] = {"unsubscribe": unsubscribe_url.encode()}
         if pass_code:
-            png, size = passes.qr_png(self._url("pass", pass_code))
+            png, size = self._pass_images.png(pass_code)
             cid = make_msgid("pass", domain=self.domain)[1:-1]
             values.update(pass_image=f"cid:{cid}", pass_size=str(size))
             gaps.update(png=frame.layout.base64(png), cid=cid)
@@ -464,6 +465,11 @@ class InvitationBatch:
         gaps.update(text=text, html=html, ics=frame.layout.base64(head + lines + tail))
         to = mime.recipient(customer.name, customer.email)
         return mime.Prepared(to.addr_spec, frame.layout.subject, frame.layout.fill(to, gaps))
+
+    @cached_property
+    def _pass_images(self) -> passes.PassImages:
+        # Made on the first pass (a cancellation has none).
+        return passes.PassImages(self.market.id)
 
     def _url(self, kind: str, value: str) -> str:
         head, tail = self._urls[kind]

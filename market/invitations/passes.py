@@ -8,9 +8,11 @@ database. The QR code is made with segno (pure Python, already used for the
 market-day sheet): SVG for our pages, PNG for mail, since Gmail and Outlook
 show no SVG in a mail."""
 
+import re
 import struct
 import zlib
 from datetime import datetime
+from functools import lru_cache
 
 import segno
 from flask import url_for
@@ -100,15 +102,21 @@ def png_of(code: segno.QRCode) -> tuple[bytes, int]:
     a module, a BORDER-module quiet zone), and its width in pixels: the
     pixels segno's own PNG writer draws, written in a tenth of its time
     (0.07 instead of 0.67 ms: it filters and writes row by row, for any
-    colours). Each module row is one scanline, repeated PNG_SCALE times."""
-    modules = len(code.matrix) + 2 * BORDER
+    colours)."""
+    return _png(code.matrix)
+
+
+def _png(matrix) -> tuple[bytes, int]:
+    """png_of for the rows of a code's matrix (one byte a module, 1 = dark).
+    Each module row is one scanline, repeated PNG_SCALE times."""
+    modules = len(matrix) + 2 * BORDER
     width = modules * PNG_SCALE
     row_bytes = (width + 7) // 8
     padding = b"1" * (row_bytes * 8 - width)  # a scanline ends on a whole byte
     quiet = b"\0" * BORDER
     light = (b"\0" + b"\xff" * row_bytes) * (BORDER * PNG_SCALE)  # \0: no filter
     scanlines = [light]
-    for row in code.matrix:  # 1 = dark module; in the PNG 0 is black
+    for row in matrix:  # 1 = dark module; in the PNG 0 is black
         bits = (quiet + bytes(row) + quiet).replace(b"\0", b"1" * PNG_SCALE)
         bits = bits.replace(b"\1", b"0" * PNG_SCALE) + padding
         scanlines.append((b"\0" + int(bits, 2).to_bytes(row_bytes, "big")) * PNG_SCALE)
@@ -123,6 +131,95 @@ def png_of(code: segno.QRCode) -> tuple[bytes, int]:
         )
     )
     return png, width
+
+
+class PassImages:
+    """The PNG of each pass of one market, as qr_png makes it (the same
+    bytes: a test compares them), for the thousands of passes a campaign
+    sends: segno making each code took two thirds of an invitation's time.
+
+    Only the code changes from one pass address to the next, and a QR code
+    of a fixed length, error level and mask is an affine function of its
+    data bits over GF(2): the Reed-Solomon codewords are linear in the data
+    codewords, and the placement and the mask are fixed. So segno makes the
+    code of one address, and of the same address with each bit of each of
+    the code's characters flipped, once per market and process; a pass is
+    then that first matrix XORed with the changes its characters make. A
+    code of another length or one the address would %-quote, or an address
+    segno would not write in byte mode, goes to qr_png."""
+
+    def __init__(self, market_id: int, length: int = PASS_LENGTH):
+        head, _found, tail = check_in_url(market_id, "CODE").rpartition("CODE")
+        self.length = length
+        self._basis = _qr_basis(head, tail, length)
+        self.market_id = market_id
+        self._deltas: dict[tuple[int, str], int] = {}
+
+    def png(self, code: str) -> tuple[bytes, int]:
+        if self._basis is None or len(code) != self.length or not _UNQUOTED.fullmatch(code):
+            return qr_png(check_in_url(self.market_id, code))
+        base, flips, size = self._basis
+        matrix = base
+        for position, char in enumerate(code):
+            delta = self._deltas.get((position, char))
+            if delta is None:
+                delta = self._deltas[(position, char)] = _delta(flips[position], ord(char))
+            matrix ^= delta
+        modules = matrix.to_bytes(size * size, "big")
+        return _png([modules[start : start + size] for start in range(0, size * size, size)])
+
+
+# Codes the address holds as they are (no %-quoting): new_pass_code's.
+_UNQUOTED = re.compile(r"[A-Za-z0-9_-]+")
+# The character every position of the basis code holds (its own bits are the
+# ones flipped): any of the eight bits may then give a Latin-1 character.
+_BASIS_CHAR = "\0"
+
+
+def _delta(flips: list[int], value: int) -> int:
+    """The change to the matrix when a position of the basis code holds the
+    character `value` (bit k of value set: the change of flipping bit k)."""
+    delta = 0
+    for bit, flip in enumerate(flips):
+        if value >> bit & 1:
+            delta ^= flip
+    return delta
+
+
+@lru_cache(maxsize=16)
+def _qr_basis(head: str, tail: str, length: int) -> tuple[int, list[list[int]], int] | None:
+    """The matrix (one byte a module, as one int) of head + `length` basis
+    characters + tail, and for each position the change flipping each of
+    its eight bits makes; None when the codes of these addresses are not
+    all made alike (segno would choose another mode, version or error
+    level for some: an affine map would not give its matrix)."""
+    if not (head + tail).isascii() or not any(char.islower() for char in head + tail):
+        # Byte mode for every code only if the fixed part holds a character
+        # the alphanumeric mode has not (a lower-case letter): otherwise
+        # an upper-case code could make segno pick that mode.
+        return None
+
+    def made(code: str) -> tuple[int, tuple]:
+        qr = _qr(f"{head}{code}{tail}")
+        kind = (qr.version, qr.error, qr.mode, len(qr.matrix))
+        return int.from_bytes(b"".join(qr.matrix), "big"), kind
+
+    base, kind = made(_BASIS_CHAR * length)
+    if kind[2] != "byte":
+        return None
+    flips = []
+    for position in range(length):
+        changes = []
+        for bit in range(8):
+            char = chr(ord(_BASIS_CHAR) ^ (1 << bit))
+            matrix, other = made(
+                _BASIS_CHAR * position + char + _BASIS_CHAR * (length - position - 1)
+            )
+            if other != kind:
+                return None
+            changes.append(matrix ^ base)
+        flips.append(changes)
+    return base, flips, kind[3]
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

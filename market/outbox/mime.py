@@ -9,6 +9,7 @@ market.outbox.compose.
 """
 
 import base64
+import binascii
 import logging
 import random
 import re
@@ -17,7 +18,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from email import policy
+from email import policy, quoprimime
 from email.contentmanager import _encode_base64, _encode_text
 from email.errors import HeaderDefect, NonASCIILocalPartDefect
 from email.header import Header
@@ -331,6 +332,7 @@ class Layout:
         self.pieces = [piece.decode() if n % 2 else piece for n, piece in enumerate(pieces)]
         self.uses = {name: self.pieces.count(name) for name in self.boundaries}
         self._to: dict[str, tuple[bytes, bytes]] = {}
+        self._quoted: dict[bytes, str] = {}  # a line: its quoted-printable
 
     def fill(self, to: Address, values: Mapping[str, bytes | str]) -> bytes:
         """The message for `to`: `values` holds each text body's content
@@ -345,7 +347,7 @@ class Layout:
             filled[line] = self._line("Content-ID", f"<{values[name]}>")
         for name, value in values.items():
             if name in self.texts:
-                cte, body = _encode_text(value, "utf-8", None, self.policy)
+                cte, body = self._encode_text(value)
                 filled[name] = body.replace("\n", "\r\n").encode("ascii")
                 filled[f"{name}_cte"] = cte.encode()
             elif name not in self.content_ids.values():
@@ -360,6 +362,45 @@ class Layout:
             # quoted-printable bodies cannot hold one; a 7-bit text might).
             if all(message.count(filled[name]) == self.uses[name] for name in self.boundaries):
                 return message
+
+    def _encode_text(self, value: str) -> tuple[str, str]:
+        """What the content manager makes of a text body (its transfer
+        encoding and the encoded text, "\n" line ends): exactly
+        email.contentmanager._encode_text for UTF-8 (a test compares them),
+        with each line's quoted-printable kept for the next message. A
+        campaign's HTML is the same lines but for the few that hold the
+        recipient's values, and quoting every character of it again was
+        most of writing a message. Quoted-printable is made line by line
+        (quoprimime.body_encode quotes each character, then splits at the
+        line ends it leaves alone, CR and LF, and folds each line on its
+        own), so the lines' codes joined are the body's."""
+        policy = self.policy
+        if policy.cte_type != "7bit":
+            return _encode_text(value, "utf-8", None, policy)
+        lines = value.encode().splitlines()
+        limit = policy.max_line_length
+        if max((len(line) for line in lines), default=0) <= limit:
+            try:
+                return "7bit", (b"\n".join(lines) + b"\n").decode("ascii")
+            except UnicodeDecodeError:
+                pass
+        # The content manager's choice: quoted-printable unless the first ten
+        # lines are shorter in base64.
+        linesep = policy.linesep.encode("ascii")
+        sniff_qp = "".join(self._quote(line) + "\n" for line in lines[:10])
+        if len(sniff_qp) > len(binascii.b2a_base64(linesep.join(lines[:10]) + linesep)):
+            return "base64", _encode_base64(linesep.join(lines) + linesep, limit)
+        if len(lines) <= 10:
+            return "quoted-printable", sniff_qp
+        return "quoted-printable", "".join(self._quote(line) + "\n" for line in lines)
+
+    def _quote(self, line: bytes) -> str:
+        quoted = self._quoted.get(line)
+        if quoted is None:
+            quoted = quoprimime.body_encode(line.decode("latin-1"), self.policy.max_line_length)
+            if len(self._quoted) < _QUOTED_LINES:
+                self._quoted[line] = quoted
+        return quoted
 
     def base64(self, data: bytes) -> bytes:
         """A binary body as build_message writes it (base64, CRLF lines)."""
@@ -400,6 +441,10 @@ class Layout:
         # What message["To"] = to and the generator make of it.
         return self.policy.header_factory("To", to).fold(policy=self.policy).encode("ascii")
 
+
+# Lines whose quoted-printable a Layout keeps: the lines the recipients
+# share, and the first recipients' own (a few each) until there are this many.
+_QUOTED_LINES = 2000
 
 # A Korean name, words of Hangul syllables with a space between.
 _HANGUL_NAME = re.compile(r"[가-힣]+(?: [가-힣]+)*")

@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from blinker import Namespace
 from flask import current_app, g
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from market.audit.services import record
@@ -116,8 +116,21 @@ def enqueue_rows(
         # at a time), so its ids, sorted, are in the messages' order.
         statement = insert(OutboxMessage).returning(OutboxMessage.id)
         return sorted(db.session.scalars(statement, rows))
+    db.session.execute(_LZ4_IN_THIS_TRANSACTION)
     statement = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
     return list(db.session.scalars(statement, rows))
+
+
+# PostgreSQL compresses each stored mail (TOAST) with pglz unless told
+# otherwise, and that was most of the time a campaign's INSERT took on the
+# server (0.35 s of 0.4 for 1,000 invitations; lz4 0.08 s, to the same
+# size). For this transaction only, and only where the server has lz4
+# (PostgreSQL 14 and later, built with it): elsewhere the setting stays as
+# it was. Reading needs nothing: each value records how it was compressed.
+_LZ4_IN_THIS_TRANSACTION = text(
+    "SELECT set_config('default_toast_compression', 'lz4', true)"
+    " FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+)
 
 
 def _outbox_values(
