@@ -21,6 +21,8 @@ from market.extensions import db
 from market.timeutil import SEOUL, set_clock, today_seoul, utcnow
 from tests.helpers import PASSWORD, login
 
+pytest_plugins = ["tests.write_guard"]  # every committed write moves its data versions
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
