@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from market.core import versions
 from market.customers import jobs, services
 from market.customers.models import Customer, CustomerImport, ImportStatus, Order
 from market.customers.samples import write_order_file
@@ -153,6 +154,7 @@ def test_a_worker_whose_job_was_taken_over_stops_writing(app, tmp_path):
                     .where(CustomerImport.id == job.id)
                     .values(claimed_by="other:2:def", heartbeat_at=utcnow())
                 )
+                versions.changed(conn, CustomerImport.__table__)  # as jobs.claim does
             return False
 
     assert services.run_next(TakenOverAfterFirstChunk()) is True

@@ -26,6 +26,7 @@ from tests.booths_factories import applicants, open_market
 from tests.redis_fixtures import redis_server, redis_url  # noqa: F401
 from tests.test_customer_import import _csv_bytes
 from tests.test_invitations import invitation_of, make_customer
+from tests.write_guard import UNVERSIONED
 
 
 @contextmanager
@@ -264,8 +265,9 @@ def test_flask_cache_clear_forgets_pages_after_a_change_by_hand(app, client, run
     page = f"/markets/{assigned.id}"
     vendor_id = _vendor_in_booth(assigned, 1).id
     assert client.get(page).status_code == 200
+    by_hand = {UNVERSIONED: "a change made by hand in psql: what the command is for"}
     with db.engine.begin() as connection:
-        connection.exec_driver_sql(
+        connection.execution_options(**by_hand).exec_driver_sql(
             f"UPDATE vendors SET name = '손으로바꾼이름' WHERE id = {int(vendor_id)}"
         )
     assert "손으로바꾼이름" not in client.get(page).text, "kept: nothing told the cache"

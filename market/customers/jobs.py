@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import OperationalError
 
+from market.core import versions
 from market.customers.models import CustomerImport, ImportStatus
 from market.extensions import db
 from market.timeutil import utcnow
@@ -170,6 +171,9 @@ class Heartbeat:
                     if not conn.execute(beat).rowcount:
                         self.lost = True
                         return
+                    # The import's page says whether a worker still beats
+                    # (waiting): a kept page must not outlive the beat.
+                    versions.changed(conn, CustomerImport.__table__)
             except OperationalError as error:  # SQLite busy with a long chunk: next time
                 log.info("imports: heartbeat of job %s skipped: %s", self.job_id, error)
 

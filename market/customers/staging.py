@@ -477,10 +477,12 @@ def _write_chunks(conn, path, mine, job_id, me, resume_at, params, statements, m
             conn.exec_driver_sql("DELETE FROM import_newest")
             turns.wait_turn(index)
             still_held(conn, job_id, me)
-            # Customers' names changed on this connection, past the session's
-            # events: the kept answer pages showing them must be drawn again.
-            # Here, in turn, so two writers never hold the version row at once.
-            versions.changed(conn, "customers")
+            # Customers, orders and the job's counts change on this connection,
+            # past the session's events: the kept pages showing them (answer
+            # pages, staff and vendor pages) must be drawn again. Each table
+            # named, so no page depends on another's scopes. Here, in turn, so
+            # two writers never hold the version row at once.
+            versions.changed(conn, "customers", "orders", "customer_imports")
             conn.execute(
                 update(CustomerImport)
                 .where(CustomerImport.id == job_id)
