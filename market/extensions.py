@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from market.josa import resolve_particles
+from market.josa import translated
 from market.paths import PACKAGE_DIR
 
 # Named constraints so Alembic can alter them on SQLite (batch mode) and on
@@ -79,22 +79,30 @@ def request_catalogue(domain: Domain | None = None):
 
 
 class ParticleDomain(Domain):
-    """The message catalogue, with Korean particles fitted to the words
-    put into a message: "'%(status)s'(으)로" reads "'예정'으로" (market.josa).
-    Templates fill in their variables in Jinja: market.core.web fits what
-    they print."""
+    """The message catalogue, with the Korean particles a translation writes
+    fitted to the words put into it: "'%(status)s'(으)로" reads "'예정'으로"
+    (market.josa.translated, the one place the rule runs for a message:
+    Python's gettext here, lazy labels formatted later with % through it,
+    templates' _() in market.core.i18n). Only the translation's own markers
+    are fitted: a value put into it is data and is written as it is."""
 
     def get_translations(self):
         return request_catalogue(self)[0]
 
     def gettext(self, string, **variables):
-        return resolve_particles(super().gettext(string, **variables))
+        return translated(self.get_translations().ugettext(string), variables)
 
     def ngettext(self, singular, plural, num, **variables):
-        return resolve_particles(super().ngettext(singular, plural, num, **variables))
+        variables.setdefault("num", num)
+        return translated(self.get_translations().ungettext(singular, plural, num), variables)
 
     def pgettext(self, context, string, **variables):
-        return resolve_particles(super().pgettext(context, string, **variables))
+        return translated(self.get_translations().upgettext(context, string), variables)
+
+    def npgettext(self, context, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        text = self.get_translations().unpgettext(context, singular, plural, num)
+        return translated(text, variables)
 
 
 class ParticleBabel(Babel):

@@ -3,9 +3,12 @@
 A particle's form depends on whether the syllable before it ends in a
 consonant (받침): "예정으로" but "마감으로", "서울로" (ㄹ takes 로), "장터를"
 but "시장을". Translations write the unresolved form ("'%(status)s'(으)로"),
-since the word is only known when the message is formatted;
-`resolve_particles` picks the form once it is. Pure functions, no imports of
-the app: every area (and the gettext hook in market.extensions) uses them."""
+since the word is only known when the message is formatted; `fill` formats
+it and picks the form of each of its markers from what precedes it, never
+touching a marker inside a value (a name typed "사과이(가)" is data, shown as
+typed). Pure functions, no imports of the app: every area, the gettext hook
+(market.extensions.ParticleDomain) and templates' _() (market.core.i18n) use
+them."""
 
 import re
 
@@ -110,3 +113,100 @@ def resolve_particles(text: str) -> str:
         return match.group() if chosen is None else chosen
 
     return _MARKER.sub(choose, text)
+
+
+# -- filling a translated message ------------------------------------------------------
+
+# A %-conversion as Python's % operator reads it: %(name)s, %s, %5.2f, %%.
+_CONVERSION = re.compile(r"%(?:\(([^)]*)\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([a-zA-Z%])")
+
+
+def _has_conversion(text: str) -> bool:
+    return any(match.group(2) != "%" for match in _CONVERSION.finditer(text))
+
+
+def fill(text: str, values) -> str:
+    """`text % values`, with the particle markers written in `text` itself
+    fitted to what comes before them once the values are in:
+    fill("'%(status)s'(으)로", {"status": "예정"}) -> "'예정'으로".
+
+    Only `text` is a translation; the values are data (names, dates, what
+    someone typed) and are put in as they are: a marker inside a value is
+    not ours to fit, so fill("%(name)s을(를)", {"name": "사과이(가)"}) keeps
+    "사과이(가)" and fits 을(를) to the value as it is read, its closing
+    bracket silent (final_consonant): "사과이(가)를". The text is formatted
+    piece by piece, the literal pieces between markers, each marker chosen
+    by everything written before it. Markup stays Markup: its pieces escape
+    the values as Markup's % does, and the marker reads past an escaped
+    quote as resolve_particles does. A text without markers is simply
+    `text % values`."""
+    if "(" not in text or _MARKER.search(text) is None:
+        return text % values
+    if isinstance(text, Unfilled):
+        text = str(text[:])
+    written = type(text)()
+    positional = _positional(values)
+    start = 0
+    for match in _MARKER.finditer(text):
+        piece = text[start : match.start()]
+        written += _format_piece(text, piece, values, positional)
+        chosen = particle(written, _MARKERS[match.group()])
+        written += match.group() if chosen is None else chosen
+        start = match.end()
+    return written + _format_piece(text, text[start:], values, positional)
+
+
+def _positional(values) -> list | None:
+    """The values still to be used, in order, when `values` is not a
+    mapping (a tuple, or one value); None for a mapping."""
+    if isinstance(values, tuple):
+        return list(values)
+    if hasattr(values, "keys") and not isinstance(values, str):
+        return None
+    return [values]
+
+
+def _format_piece(text: str, piece: str, values, positional: list | None) -> str:
+    """One literal piece of `text` formatted: with the mapping, or with as
+    many of the positional values as it has conversions. A piece of Markup
+    is Markup, so its values are escaped."""
+    if type(text) is not str:
+        piece = type(text)(piece)
+    if positional is None:
+        return piece % values
+    wanted = sum(
+        1 + match.group(0).count("*")
+        for match in _CONVERSION.finditer(piece)
+        if match.group(2) != "%"
+    )
+    used, positional[:wanted] = tuple(positional[:wanted]), []
+    return piece % used
+
+
+class Unfilled(str):
+    """A translation with placeholders and particle markers, asked for
+    without its values (a lazy label formatted later with %: validators'
+    messages, WTForms' `message % dict(...)`): % fills it through fill(),
+    so its markers are fitted to the values then. str() keeps it as it is
+    (a lazy string's str() hands it on to the %)."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        return self
+
+    def __mod__(self, values):
+        return fill(str(self[:]), values)
+
+
+def translated(text: str, variables: dict) -> str:
+    """A catalogue's text for the gettext hook (market.extensions): filled
+    with `variables` (fill), or, asked without them, its markers fitted
+    to its own words, kept Unfilled when it still has values to take."""
+    if variables:
+        return fill(text, variables)
+    if "(" not in text or _MARKER.search(text) is None:
+        return text
+    if _has_conversion(text):
+        return Unfilled(text)
+    return resolve_particles(text)

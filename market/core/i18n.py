@@ -3,6 +3,7 @@ from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from market.extensions import request_catalogue
+from market.josa import fill
 
 
 def select_locale() -> str:
@@ -42,8 +43,9 @@ def install_template_gettext(app) -> None:
     a third to half of a staff page's time went there, a label in a table's
     loop being translated once per row. They behave as Jinja's "newstyle"
     gettext Flask-Babel installs: the translation, Markup in an autoescaped
-    template, always %-formatted with the (escaped) variables; particles are
-    fitted when the text is printed (market.core.web). A text without
+    template, always %-formatted with the (escaped) variables, the
+    particles the translation writes fitted to them as in Python's gettext
+    (market.josa.fill; a value is printed as it is). A text without
     variables is kept per catalogue, finished, so a label in a loop costs a
     dict lookup from its second row on. They take Jinja's evaluation context
     (for autoescape), not the template context: a function that takes the
@@ -64,12 +66,12 @@ def _template_gettext(eval_context, string, /, **variables):
     if not variables and type(string) is str and eval_context.autoescape:
         text = texts.get(string)
         if text is None:
-            text = texts[string] = Markup(translations.ugettext(string)) % variables
+            text = texts[string] = fill(Markup(translations.ugettext(string)), variables)
         return text
     text = translations.ugettext(string)
     if eval_context.autoescape:
         text = Markup(text)
-    return text % variables
+    return fill(text, variables)
 
 
 @pass_eval_context
@@ -78,7 +80,7 @@ def _template_ngettext(eval_context, singular, plural, num, /, **variables):
     text = request_catalogue()[0].ungettext(singular, plural, num)
     if eval_context.autoescape:
         text = Markup(text)
-    return text % variables
+    return fill(text, variables)
 
 
 @pass_eval_context
@@ -87,7 +89,7 @@ def _template_pgettext(eval_context, string_context, string, /, **variables):
     text = request_catalogue()[0].upgettext(string_context, string)
     if eval_context.autoescape:
         text = Markup(text)
-    return text % variables
+    return fill(text, variables)
 
 
 @pass_eval_context
@@ -97,4 +99,4 @@ def _template_npgettext(eval_context, string_context, singular, plural, num, /, 
     text = request_catalogue()[0].unpgettext(string_context, singular, plural, num)
     if eval_context.autoescape:
         text = Markup(text)
-    return text % variables
+    return fill(text, variables)

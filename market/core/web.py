@@ -8,15 +8,13 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, Request, abort, current_app, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
-from jinja2 import pass_context
-from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from market import timeutil
 from market.config import is_production
 from market.core.converters import MAX_ID
 from market.core.i18n import install_template_gettext
-from market.josa import josa, resolve_particles
+from market.josa import josa
 from market.validators import CONTROL_CHARACTERS
 
 E = TypeVar("E", bound=enum.Enum)
@@ -158,40 +156,10 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(this_page)
     app.add_template_filter(josa)
     install_template_gettext(app)
-    _fit_particles(app)
 
     @app.context_processor
     def layout_globals():
         return {"current_locale": str(get_locale()), "center_name": app.config["CENTER_NAME"]}
-
-
-def _fit_particles(app: Flask) -> None:
-    """Every value a template prints gets its Korean particles fitted
-    ("'예정'(으)로" -> "'예정'으로", market.josa): templates' _() fills in its
-    variables in Jinja, past the catalogue's own hook
-    (market.extensions.ParticleDomain), and a lazy label formatted with %
-    (validators' messages) is never seen by either. Markup stays Markup:
-    only the particle marker is replaced, never anything escaped.
-
-    Not in a mail (templates/mail/): its Korean words are written out with
-    their particles and it has no _() (market.outbox.compose), so all it
-    prints is data, and data goes out as typed: a customer named "김이(가)"
-    is not greeted as "김이" (nor only in the mail written one by one, while
-    an invitation batch wrote the name as typed)."""
-
-    @pass_context
-    def finalize(context, value):
-        if isinstance(value, str) and "(" in value and not _is_mail(context.name):
-            resolved = resolve_particles(value)
-            if resolved != value:
-                return Markup(resolved) if isinstance(value, Markup) else resolved
-        return value
-
-    app.jinja_env.finalize = finalize
-
-
-def _is_mail(template: str | None) -> bool:
-    return template is not None and template.startswith("mail/")
 
 
 def _personal(response) -> bool:
