@@ -121,13 +121,14 @@ def written_tables(statement: str) -> list[str]:
     return [name.lower() for name in _DML.findall(statement)]
 
 
-def _moved_scope(context, parameters) -> str | None:
-    """The scope a data_versions upsert (versions._move) moves."""
+def _moved_scopes(context, parameters) -> set[str]:
+    """The scopes a data_versions upsert (versions._move: one row per scope,
+    `name` or, for several rows, `name_m0`, `name_m1` ...) moves."""
     if context is not None and getattr(context, "compiled_parameters", None):
-        return context.compiled_parameters[0].get("name")
-    if isinstance(parameters, dict):
-        return parameters.get("name")
-    return None
+        parameters = context.compiled_parameters[0]
+    if not isinstance(parameters, dict):
+        return set()
+    return {value for key, value in parameters.items() if key == "name" or key.startswith("name_m")}
 
 
 @event.listens_for(Engine, "after_cursor_execute")
@@ -143,9 +144,7 @@ def _after_cursor_execute(conn, cursor, statement, parameters, context, executem
     if VERSIONS in tables:
         verb = statement.lstrip()[:8].upper()
         if tables == [VERSIONS] and verb.startswith("INSERT"):  # the upsert of _move
-            scope = _moved_scope(context, parameters)
-            if scope:
-                _pending(conn).moved.add(scope)
+            _pending(conn).moved.update(_moved_scopes(context, parameters))
             return
         if verb.startswith("TRUNCATE") or (
             verb.startswith("DELETE") and " WHERE " not in statement.upper()

@@ -167,14 +167,19 @@ def changed(connection, *tables: Table | str) -> None:
 
 
 def _move(connection, scopes: Iterable[str]) -> None:
+    """One statement for every scope a commit moves (a check-in moves the
+    answer pages' and the staff pages'), rows in one order, so two
+    committers never wait on each other."""
+    rows = [{"name": scope, "version": secrets.randbits(62)} for scope in sorted(scopes)]
+    if not rows:
+        return
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    for scope in sorted(scopes):  # one order: two committers never wait on each other
-        statement = insert(DataVersion).values(name=scope, version=secrets.randbits(62))
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[DataVersion.name], set_={"version": statement.excluded.version}
-            )
+    statement = insert(DataVersion).values(rows)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[DataVersion.name], set_={"version": statement.excluded.version}
         )
+    )
 
 
 def _note(session: Session, scopes: set[str]) -> None:
