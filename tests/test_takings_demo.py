@@ -47,7 +47,9 @@ def test_demo_takings_are_believable(clock, app):
     assert max(day for day in per_market) <= today()
 
 
-def test_the_demo_login_has_a_market_day_to_enter(client, app):
+def test_the_demo_login_has_a_market_day_to_enter(clock, client, app):
+    """On a market day (the clock's Thursday): from Monday to Wednesday the
+    last Thursday is past the entry window, and there is nothing to enter."""
     seed_demo()
     db.session.commit()
     client.post(
