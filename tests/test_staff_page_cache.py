@@ -709,17 +709,3 @@ def test_anonymous_visitors_are_sent_to_the_login_and_nothing_is_kept(app, world
         assert response.status_code == 302
         assert "/account/login" in response.headers["Location"]
     assert len(app.extensions[STORE].items) == 0
-
-
-# --- every table is watched or excused -----------------------------------------------
-
-
-def test_every_table_is_watched_or_excused(app):
-    """A table no one thought of moves the staff version: only the tables
-    named with a reason in NOT_SHOWN_ON_STAFF_PAGES do not."""
-    for table in db.metadata.sorted_tables:
-        watched = versions.STAFF in versions.scopes_of([table.name])
-        assert watched or table.name in versions.NOT_SHOWN_ON_STAFF_PAGES, table.name
-        assert not (watched and table.name in versions.NOT_SHOWN_ON_STAFF_PAGES), table.name
-    for name, why in versions.NOT_SHOWN_ON_STAFF_PAGES.items():
-        assert why.strip(), name
