@@ -139,6 +139,7 @@ class DefaultConfig:
     STAFF_PAGE_CACHE = True
     STAFF_PAGE_CACHE_PAGES = 512
     STAFF_PAGE_CACHE_BYTES = 32 * 1024 * 1024
+    STAFF_PAGE_MAX_AGE = 600  # seconds; bounds a change no data version saw
 
 
 ENV_STRINGS = (

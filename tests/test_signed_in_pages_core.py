@@ -3,12 +3,16 @@ serve, and the bounded store. The pages' freshness is in
 test_staff_page_cache.py."""
 
 from flask import template_rendered
-from sqlalchemy import delete
+from flask_login import current_user, login_user
+from sqlalchemy import delete, text
 
 from market.core import versions
 from market.core.pagecache import Page, Recent
-from market.core.signed_in_pages import STORE
+from market.core.signed_in_pages import STORE, _read_again_after_the_version
+from market.customers import jobs
 from market.extensions import db
+from market.outbox import delivery
+from tests.vendors_factories import make_vendor, make_vendor_login
 
 
 def _renders(app, client, path) -> int:
@@ -91,3 +95,44 @@ def test_the_store_keeps_one_page_larger_than_its_bytes():
     assert list(store.items) == ["big"]
     store.put("next", _page(10))
     assert list(store.items) == ["next"]
+
+
+def test_an_idle_worker_pass_moves_no_version(app, staff):
+    """The worker polls for mail and imports every few seconds: a poll that
+    finds nothing writes nothing, or no staff page would stay kept while a
+    worker runs."""
+    with app.app_context():
+        before = versions.current(versions.STAFF)
+        assert before is not None  # the staff member's row moved it
+        assert delivery.deliver_due().sent == 0
+        assert jobs.claim_next("idle-worker") is None
+        db.session.remove()
+        assert versions.current(versions.STAFF) == before
+
+
+def test_a_kept_page_ends_after_its_maximum_age(app, clock, staff_client):
+    """A change no version saw (a hand edit) shows within STAFF_PAGE_MAX_AGE."""
+    path = "/staff/takings/report"  # no clock rule of its own
+    _settled(app, staff_client, path)
+    assert _renders(app, staff_client, path) == 0
+    clock.advance(seconds=app.config["STAFF_PAGE_MAX_AGE"] - 1)
+    assert _renders(app, staff_client, path) == 0
+    clock.advance(seconds=1)
+    assert _renders(app, staff_client, path) > 0
+
+
+def test_a_page_built_after_the_version_reads_the_enterprise_again(app):
+    """The login loader reads the user's enterprise before the version is
+    read; a page built under the newer version must not show it older."""
+    vendor = make_vendor("옛이름 협동조합")
+    user = make_vendor_login(vendor)
+    db.session.commit()
+    with app.test_request_context("/vendor/"):
+        login_user(user)
+        assert current_user.vendor.name == "옛이름 협동조합"  # loaded, as the loader does
+        with db.engine.begin() as other:  # another request commits a rename
+            rename = text("UPDATE vendors SET name = '새이름 협동조합' WHERE id = :id")
+            other.execute(rename, {"id": vendor.id})
+            versions.changed(other, "vendors")
+        _read_again_after_the_version()
+        assert current_user.vendor.name == "새이름 협동조합"

@@ -53,9 +53,9 @@ from tests.test_outbox import running_smtp
 from tests.vendors_factories import make_application, make_vendor, make_vendor_login
 
 # Tables a request of a logged-in user reads before the page: the user
-# loader (its login session, its enterprise joined) and keep_login_session.
-# The data version is read on an engine of its own (market.core.versions).
-LOGIN_TABLES = {"users", "login_sessions", "vendors"}
+# loader (its login session, its enterprise joined, and the staff pages'
+# data version in the same statement) and keep_login_session.
+LOGIN_TABLES = {"users", "login_sessions", "vendors", "data_versions"}
 TABLES_IN = re.compile(r'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?(\w+)"?', re.IGNORECASE)
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -40,6 +40,14 @@ MARKET_DAY = date(2026, 12, 3)
 DEADLINE = datetime(2026, 11, 30, 18, 0, tzinfo=SEOUL)
 
 
+@pytest.fixture(autouse=True)
+def _no_maximum_age(app):
+    """These tests walk the clock over hours and days: only the pages' own
+    clock rules end a kept page here, not STAFF_PAGE_MAX_AGE (its own test
+    is in test_signed_in_pages_core.py)."""
+    app.config["STAFF_PAGE_MAX_AGE"] = 30 * 24 * 3600
+
+
 @pytest.fixture
 def rendered(app):
     """The templates the app rendered: none for a page served kept."""

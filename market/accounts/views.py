@@ -15,6 +15,7 @@ from market.accounts.forms import (
     LoginForm,
     ResetPasswordForm,
 )
+from market.core import versions
 from market.core.transaction import saving
 from market.core.web import same_site_path
 from market.extensions import db, limiter, login_manager
@@ -29,7 +30,9 @@ def load_user(user_id: str):
     shape (a cookie from before session tokens), an old token (the user
     logged out, changed the password or was disabled since), a login session
     ended from another device, and a disabled user. One query: the user with
-    this browser's login_sessions row."""
+    this browser's login_sessions row, and with it the signed-in pages'
+    data version (market.core.signed_in_pages reads it first; in the same
+    statement it costs no round trip of its own)."""
     from market.accounts.models import User
 
     parsed = services.parse_session_id(user_id)
@@ -42,9 +45,10 @@ def load_user(user_id: str):
         found = db.session.execute(
             _user_with_login_session(), {"user_key": user_key, "session_key": session_key}
         ).first()
-        user, row = found if found else (None, None)
+        user, row, version = found if found else (None, None, None)
         if row is None:
             return None
+        g.setdefault(versions.READ_WITH_LOGIN, version)
     if user is None or not user.active:
         return None
     if not hmac.compare_digest(user.session_token.encode(), token.encode()):
@@ -61,7 +65,7 @@ def _user_with_login_session() -> Select:
     from market.accounts.models import LoginSession, User
 
     return (
-        select(User, LoginSession)
+        select(User, LoginSession, versions.read_with(versions.STAFF))
         .outerjoin(
             LoginSession,
             and_(LoginSession.user_id == User.id, LoginSession.key == bindparam("session_key")),

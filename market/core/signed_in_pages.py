@@ -29,10 +29,12 @@ The pages stay in each worker's memory (bounded by count and bytes), never
 in Redis: they hold customers' names and addresses (the ranking page), and
 a worker fills its own after one request per page. Configuration is not in
 the key (the sending hours, the page size): changing it means a restart,
-which empties the store."""
+which empties the store. A change made by hand in the database moves no
+version: `flask cache clear`, or it shows after STAFF_PAGE_MAX_AGE."""
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 
 from flask import Flask, current_app, g, message_flashed, request, session
@@ -77,7 +79,7 @@ def signed_in_page(
         def kept_view(**kwargs):
             if not _may_keep(enabled):
                 return view(**kwargs)
-            version = versions.current_many(scopes)
+            version = _version(scopes)
             if version is None:  # never moved (a fresh database): no key is safe
                 return view(**kwargs)
             key = _key(version, vary() if vary else ())
@@ -85,9 +87,10 @@ def signed_in_page(
             page = store.get(key)
             if page is not None and not _expired(page):
                 return response_of(page)
+            _read_again_after_the_version()
             response = current_app.make_response(view(**kwargs))
             if response.status_code == 200 and not g.get("page_flashed"):
-                store.put(key, page_of(response))
+                store.put(key, _aged(page_of(response)))
             return response
 
         return kept_view
@@ -103,6 +106,14 @@ def _may_keep(enabled: Callable[[], bool] | None) -> bool:
     if enabled is not None and not enabled():
         return False
     return _reads_newest()
+
+
+def _version(scopes: tuple[str, ...]) -> tuple[int, ...] | None:
+    """The staff version the login loader read in its own statement (before
+    any of the page's data, as a separate read would be), else one read."""
+    if scopes == (versions.STAFF,) and g.get(versions.READ_WITH_LOGIN) is not None:
+        return (g.get(versions.READ_WITH_LOGIN),)
+    return versions.current_many(scopes)
 
 
 def _reads_newest() -> bool:
@@ -128,6 +139,23 @@ def _key(version: tuple[int, ...], extra: tuple) -> str:
         extra,
     )
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def _read_again_after_the_version() -> None:
+    """The login loader read the user's enterprise before the version was
+    read (a before-request hook): a vendor's page built from it could show
+    it older than the version it is kept under. Its next use reads it again."""
+    user = current_user._get_current_object()
+    vendor = user.__dict__.get("vendor")  # only if loaded: no query here
+    if vendor is not None:
+        db.session.expire(vendor)
+
+
+def _aged(page: Page) -> Page:
+    """A kept page ends after STAFF_PAGE_MAX_AGE at the latest: a change
+    no version saw (made by hand in the database) shows within it."""
+    latest = utcnow().timestamp() + current_app.config["STAFF_PAGE_MAX_AGE"]
+    return replace(page, until=min(page.until or latest, latest))
 
 
 def _expired(page: Page) -> bool:

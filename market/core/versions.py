@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import URL, BigInteger, Engine, String, Table, create_engine, event
+from sqlalchemy import URL, BigInteger, Engine, String, Table, create_engine, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -53,7 +53,7 @@ def watch(scope: str, *tables: Table) -> None:
         _SCOPES_OF[table.name] = _SCOPES_OF.get(table.name, frozenset()) | {scope}
 
 
-# The logged-in pages (market.core.pagecache.signed_in_page) show almost
+# The logged-in pages (market.core.signed_in_pages) show almost
 # everything, so their scope watches every table but these, each named with
 # why no kept page depends on it. A table added later is watched unless it
 # is named here: a page can be kept too briefly, never too long.
@@ -63,6 +63,7 @@ NOT_SHOWN_ON_STAFF_PAGES = {
     "data_versions": "the versions themselves",
     "sales_online_snapshots": "derived from orders; 판로지원 실적 checks its own fingerprint",
     "customer_import_chunks": "an import's progress in flight; its page is never kept",
+    "inbox_folders": "where reading the center's mailbox stopped, written at every poll",
 }
 
 
@@ -136,6 +137,18 @@ def current(scope: str) -> int | None:
     return None
 
 
+# g's name for the staff version the login loader read in its own statement.
+READ_WITH_LOGIN = "staff_version_read_with_login"
+
+
+def read_with(scope: str):
+    """The version of `scope` as a column of another statement (the login
+    loader's): read in the same snapshot as that statement's rows."""
+    return (
+        select(DataVersion.version).where(DataVersion.name == scope).scalar_subquery().label(scope)
+    )
+
+
 def current_many(scopes: tuple[str, ...]) -> tuple[int, ...] | None:
     """The versions of `scopes` in one round trip; None when any of them was
     never moved (a freshly seeded or emptied database: nothing may be kept
@@ -168,8 +181,9 @@ def changed(connection, *tables: Table | str) -> None:
 
 def _move(connection, scopes: Iterable[str]) -> None:
     """One statement for every scope a commit moves (a check-in moves the
-    answer pages' and the staff pages'), rows in one order, so two
-    committers never wait on each other."""
+    answer pages' and the staff pages'), rows always in one order: two
+    committers may wait for each other's row (until the commit) but never
+    deadlock."""
     rows = [{"name": scope, "version": secrets.randbits(62)} for scope in sorted(scopes)]
     if not rows:
         return

@@ -90,7 +90,9 @@ def claim_next(me: str, now: datetime | None = None) -> int | None:
             if claimed is not None:
                 db.session.commit()
                 return claimed
-        db.session.commit()
+        # Nothing claimed, nothing to keep: a commit here would move the
+        # kept pages' data version (market.core.versions) at every poll.
+        db.session.rollback()
     except OperationalError as error:
         db.session.rollback()
         if db.engine.dialect.name != "sqlite":

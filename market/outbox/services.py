@@ -245,7 +245,10 @@ def claim_due(batch_size: int, worker_id: str, now: datetime) -> list[Claimed]:
         for kind in _due(now):
             if len(rows) < batch_size:
                 rows += _claim(kind, batch_size - len(rows), claim)
-        db.session.commit()
+        if rows:
+            db.session.commit()
+        else:  # an idle poll writes nothing (nor moves the kept pages' data version)
+            db.session.rollback()
     except OperationalError as error:
         db.session.rollback()
         if db.engine.dialect.name != "sqlite":

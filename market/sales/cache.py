@@ -31,7 +31,8 @@ and counted ahead by `flask worker` after an import (`warm`). MAX_AGE bounds
 only what a process keeps: a stored half lasts while its fingerprint holds
 (an order changed by hand in the database, unaudited, outlives it until the
 next import, purge or new order). Venues are not part of the report
-(the vendor home's best days name them, and it is never kept).
+(the vendor home's best days name them; its kept page follows the
+staff pages' data version, market.core.signed_in_pages).
 
 SALES_REPORT_CACHE = False in the config builds every report afresh (the
 benchmark measures both)."""
