@@ -281,7 +281,9 @@ def profile_table(results: list[dict]) -> list[str]:
         "",
         "### Where the time goes",
         "",
-        "Each page rendered in-process (Flask test client) on the same data under "
+        "Each page built in-process (Flask test client; staff pages with "
+        "STAFF_PAGE_CACHE off: what the first look after a change costs, where the "
+        "table above measures the kept page) on the same data under "
         "pyinstrument for a few seconds: its median time without the profiler, the "
         "functions with the most time of their own, and this project's functions and "
         "templates with the most time under them (leaving out those that cover "
