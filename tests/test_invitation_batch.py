@@ -21,6 +21,7 @@ from market.markets import services as market_services
 from market.outbox import mime
 from market.outbox.models import OutboxMessage, OutboxStatus
 from market.timeutil import SEOUL
+from tests.helpers import NumberedMessageIds
 from tests.markets_factories import make_market, make_venue, next_thursday
 from tests.test_invitations import CONSENT_AT, market_details
 
@@ -118,15 +119,8 @@ PEOPLE = [
 
 @pytest.mark.parametrize("kind", list(MailKind))
 def test_a_batch_writes_the_bytes_invitation_message_writes(app, market, kind, monkeypatch):
-    fixed = iter(range(10**6))
-    ids: list[str] = []
-
-    def msgid(idstring=None, domain=None):
-        ids.append(f"<{next(fixed)}.{idstring or ''}@{domain}>")
-        return ids[-1]
-
-    monkeypatch.setattr(messages, "make_msgid", msgid)
-    monkeypatch.setattr(mime, "make_msgid", msgid)
+    numbered = NumberedMessageIds(monkeypatch, messages, mime)
+    ids = numbered.ids
     vendors = [AttendingVendor(f"기업 {n} & <협동조합>", "식품") for n in range(12)]
     vendors.append(AttendingVendor("사과이(가) 협동조합", "농산물"))
     stamp = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
@@ -141,7 +135,7 @@ def test_a_batch_writes_the_bytes_invitation_message_writes(app, market, kind, m
             assert isinstance(fast, mime.Prepared), (name, email)
             # The same Content-ID and Message-ID for the single build.
             first = ids[-1 if kind is MailKind.CANCEL else -2]
-            fixed = iter(range(int(first.split(".")[0][1:]), 10**6))
+            numbered.restart_at(int(first.split(".")[0][1:]))
             single = messages.invitation_message(
                 customer=customer,
                 market=market,

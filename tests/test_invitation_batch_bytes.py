@@ -23,6 +23,7 @@ from market.invitations.models import PASS_ALPHABET, new_pass_code
 from market.outbox import mime
 from market.outbox import services as outbox_services
 from market.outbox.models import OutboxMessage
+from tests.helpers import NumberedMessageIds
 from tests.test_invitation_batch import PEOPLE, PUBLIC, _normalised, market  # noqa: F401
 from tests.test_invitations import CONSENT_AT
 from tests.test_outbox_postgres import ON_POSTGRES
@@ -96,15 +97,8 @@ def test_a_batch_with_a_pass_each_writes_the_bytes_invitation_message_writes(
     """As test_invitation_batch's test, but each customer with a pass code
     of their own, as a send gives them: the QR code is made from the batch's
     basis, not by segno, and the HTML's lines are encoded from those kept."""
-    fixed = iter(range(10**6))
-    ids: list[str] = []
-
-    def msgid(idstring=None, domain=None):
-        ids.append(f"<{next(fixed)}.{idstring or ''}@{domain}>")
-        return ids[-1]
-
-    monkeypatch.setattr(messages, "make_msgid", msgid)
-    monkeypatch.setattr(mime, "make_msgid", msgid)
+    numbered = NumberedMessageIds(monkeypatch, messages, mime)
+    ids = numbered.ids
     vendors = [AttendingVendor(f"기업 {n}", "식품") for n in range(5)]
     stamp = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
     batch = InvitationBatch(market, vendors, kind, stamp)
@@ -114,7 +108,7 @@ def test_a_batch_with_a_pass_each_writes_the_bytes_invitation_message_writes(
             token, pass_code = secrets.token_urlsafe(32), new_pass_code()
             fast = batch.message(customer, token, 1, pass_code)
             assert isinstance(fast, mime.Prepared), (name, email)
-            fixed = iter(range(int(ids[-2].split(".")[0][1:]), 10**6))
+            numbered.restart_at(int(ids[-2].split(".")[0][1:]))
             single = messages.invitation_message(
                 customer=customer,
                 market=market,

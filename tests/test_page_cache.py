@@ -5,11 +5,9 @@ what they show appears on the very next request, also when the change is
 made by another app instance (another worker) and when the pages are kept
 in Redis (shared by every worker and host)."""
 
-from contextlib import contextmanager
 from datetime import time, timedelta
 
 import pytest
-from flask import template_rendered
 from sqlalchemy import update
 
 from market import create_app
@@ -23,25 +21,11 @@ from market.markets.models import Market, MarketStatus, Venue
 from market.timeutil import SEOUL, utcnow
 from market.vendors.models import Vendor
 from tests.booths_factories import applicants, open_market
+from tests.helpers import renders
 from tests.redis_fixtures import redis_server, redis_url  # noqa: F401
 from tests.test_customer_import import _csv_bytes
 from tests.test_invitations import invitation_of, make_customer
 from tests.write_guard import UNVERSIONED
-
-
-@contextmanager
-def renders(app):
-    """The templates rendered meanwhile (a kept page renders none)."""
-    names = []
-
-    def record(_sender, template, **_extra):
-        names.append(template.name)
-
-    template_rendered.connect(record, app)
-    try:
-        yield names
-    finally:
-        template_rendered.disconnect(record, app)
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from flask import template_rendered
 from sqlalchemy import delete, event, update
 
 from market import create_app
@@ -43,7 +42,7 @@ from market.vendors.models import ApplicationStatus, Vendor
 from tests.booths_factories import applicants, open_market
 from tests.calendar_reply_samples import Reply, gmail
 from tests.conftest import RequestIsolatedClient
-from tests.helpers import login
+from tests.helpers import login, renders
 from tests.inbox_samples import postfix_bounce
 from tests.markets_factories import make_venue
 from tests.takings_factories import add_takings, market_on, take_part
@@ -61,21 +60,6 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 # --- helpers --------------------------------------------------------------------------
-
-
-@contextmanager
-def renders(app):
-    """The templates rendered meanwhile (a kept page renders none)."""
-    names: list[str] = []
-
-    def note(_sender, template, **_extra):
-        names.append(template.name)
-
-    template_rendered.connect(note, app)
-    try:
-        yield names
-    finally:
-        template_rendered.disconnect(note, app)
 
 
 @contextmanager
