@@ -153,7 +153,10 @@ def fill(text: str, values) -> str:
         chosen = particle(written, _MARKERS[match.group()])
         written += match.group() if chosen is None else chosen
         start = match.end()
-    return written + _format_piece(text, text[start:], values, positional)
+    written += _format_piece(text, text[start:], values, positional)
+    if positional:  # as `%` does: a value no conversion takes is a mistake
+        raise TypeError("not all arguments converted during string formatting")
+    return written
 
 
 def _positional(values) -> list | None:

@@ -255,3 +255,15 @@ def test_fill_keeps_markup_and_escapes_the_values():
     assert fill(Markup("'%(name)s'을(를)"), {"name": Markup("<i>서울</i>")}) == Markup(
         "'<i>서울</i>'을"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [("%s이(가)", ("김", "남는 값")), ("%s이(가) %s", ("김",)), ("%(name)s이(가)", {})],
+)
+def test_fill_refuses_what_percent_refuses(text, values):
+    """A surplus or missing value is a mistake in the message, as with %."""
+    with pytest.raises((TypeError, KeyError)):
+        text % values
+    with pytest.raises((TypeError, KeyError)):
+        fill(text, values)
