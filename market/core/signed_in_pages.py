@@ -79,7 +79,8 @@ def signed_in_page(
         def kept_view(**kwargs):
             if not _may_keep(enabled):
                 return view(**kwargs)
-            version = _version(scopes)
+            read_with_login = _read_with_login(scopes)
+            version = read_with_login or versions.current_many(scopes)
             if version is None:  # never moved (a fresh database): no key is safe
                 return view(**kwargs)
             key = _key(version, vary() if vary else ())
@@ -87,7 +88,8 @@ def signed_in_page(
             page = store.get(key)
             if page is not None and not _expired(page):
                 return response_of(page)
-            _read_again_after_the_version()
+            if not read_with_login:  # the enterprise was read before the version
+                _read_again_after_the_version()
             response = current_app.make_response(view(**kwargs))
             if response.status_code == 200 and not g.get("page_flashed"):
                 store.put(key, _aged(page_of(response)))
@@ -108,12 +110,13 @@ def _may_keep(enabled: Callable[[], bool] | None) -> bool:
     return _reads_newest()
 
 
-def _version(scopes: tuple[str, ...]) -> tuple[int, ...] | None:
-    """The staff version the login loader read in its own statement (before
-    any of the page's data, as a separate read would be), else one read."""
+def _read_with_login(scopes: tuple[str, ...]) -> tuple[int, ...] | None:
+    """The staff version the login loader read in its own statement, with
+    the user and their enterprise (one snapshot, before any of the page's
+    data); None when it did not (then it is read on its own)."""
     if scopes == (versions.STAFF,) and g.get(versions.READ_WITH_LOGIN) is not None:
         return (g.get(versions.READ_WITH_LOGIN),)
-    return versions.current_many(scopes)
+    return None
 
 
 def _reads_newest() -> bool:
@@ -142,9 +145,10 @@ def _key(version: tuple[int, ...], extra: tuple) -> str:
 
 
 def _read_again_after_the_version() -> None:
-    """The login loader read the user's enterprise before the version was
-    read (a before-request hook): a vendor's page built from it could show
-    it older than the version it is kept under. Its next use reads it again."""
+    """When the version was read on its own, the login loader had read the
+    user's enterprise before it (a before-request hook): a vendor's page
+    built from it could show it older than the version it is kept under.
+    Its next use reads it again."""
     user = current_user._get_current_object()
     vendor = user.__dict__.get("vendor")  # only if loaded: no query here
     if vendor is not None:
