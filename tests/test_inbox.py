@@ -443,9 +443,17 @@ def test_a_poller_killed_mid_pass_loses_nothing_and_repeats_nothing(
     done_at_kill = len(records())
     assert 0 < done_at_kill < count, "the poller was to be killed in the middle of its pass"
 
+    # The next poll comes after FILING_GRACE: a message handled but not yet
+    # moved when the poller died is filed by the first poll after the grace,
+    # not sooner (it could be another poller's, about to file it). Killed
+    # between the two, an immediate rerun left it in the inbox, rightly.
+    later = tmp_path / "later"
+    later.mkdir()
+    moment = utcnow() + polling.FILING_GRACE + timedelta(minutes=1)
+    (later / "config.py").write_text(f"SECRET_KEY = 'inbox-test'\nCLOCK = '{moment.isoformat()}'\n")
     rerun = subprocess.run(
         flask_command("inbox", "poll", "--once"),
-        env=env,
+        env={**env, "MARKET_INSTANCE_PATH": str(later)},
         capture_output=True,
         text=True,
         timeout=120,
