@@ -61,6 +61,15 @@ def rendered(app):
     template_rendered.disconnect(record, app)
 
 
+# A CSRF token is signed with the real second: pages a second apart, or
+# from two apps, differ there only.
+CSRF = re.compile(r'(name="csrf_token"[^>]*value=|value=)"[A-Za-z0-9._-]{40,}"')
+
+
+def _same(page: str) -> str:
+    return CSRF.sub(r'\1"…"', page)
+
+
 class Pages:
     def __init__(self, client, rendered):
         self.client, self.rendered = client, rendered
@@ -73,7 +82,7 @@ class Pages:
         before = len(self.rendered)
         response = self.client.get(url)
         assert response.status_code == 200, url
-        return response.get_data(as_text=True), len(self.rendered) > before
+        return _same(response.get_data(as_text=True)), len(self.rendered) > before
 
     def kept(self, url: str, page: str) -> None:
         again, built = self.get(url)
@@ -293,12 +302,6 @@ MOMENTS = [
     datetime(2026, 12, 4, 0, 0, tzinfo=SEOUL),
 ]
 WHEN = sorted({m + d for m in MOMENTS for d in (-timedelta(minutes=1), timedelta(0), TICK)})
-
-CSRF = re.compile(r'(name="csrf_token"[^>]*value=|value=)"[A-Za-z0-9._-]{40,}"')
-
-
-def _same(page: str) -> str:
-    return CSRF.sub(r'\1"…"', page)
 
 
 def test_kept_pages_equal_fresh_builds_across_every_moment(
